@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/**
+ * One reason a document or artifact was refused: a stable `code` (dk lint codes such as `E001`, or the
+ * control plane's own), the JSON-pointer-like `path` of the offending field when there is one, and a
+ * sentence for humans.
+ */
+export const problemSchema = z.object({
+  code: z.string().min(1),
+  path: z.string().optional(),
+  message: z.string().min(1),
+});
+
+export type Problem = z.infer<typeof problemSchema>;
