@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * One reason a document or artifact was refused: a stable `code` (dk lint codes such as `E001`, or the
- * control plane's own), the JSON-pointer-like `path` of the offending field when there is one, and a
+ * control plane's own), the dotted `path` of the offending field when there is one (`spec.inputs[0].dataset`), and a
  * sentence for humans.
  */
 export const problemSchema = z.object({
