@@ -35,7 +35,7 @@ const dataSetReferenceSchema = (direction: 'input' | 'output') =>
 const resourceAmountsSchema = z.looseObject({ cpu: z.string().optional(), memory: z.string().optional() });
 
 // An integer in the JSON Schema sense: zod's `.int()` also caps at 2^53, which the JSON Schema does not.
-const jsonIntegerSchema = z
+const replicasSchema = z
   .number()
   .refine(Number.isInteger, { message: 'spec.replicas must be a whole number' });
 
@@ -67,7 +67,7 @@ export const transformSpecSchema = z
     resources: z
       .looseObject({ requests: resourceAmountsSchema.optional(), limits: resourceAmountsSchema.optional() })
       .optional(),
-    replicas: jsonIntegerSchema.min(1).optional(),
+    replicas: replicasSchema.min(1).optional(),
     lineage: z.looseObject({ enabled: z.boolean().optional() }).optional(),
   })
   .refine((spec) => !IMAGE_RUNTIMES.has(spec.runtime) || spec.image !== undefined, {
