@@ -1,0 +1,30 @@
+/**
+ * Stable codes for why `POST /api/v1/lineage` refused an event. Producers, logs and dashboards match on these
+ * strings, so a code is never renamed or reused for another meaning. Everything not listed here is accepted:
+ * unknown facets and known facets with invalid content are kept as opaque JSON.
+ */
+export const openLineageCodes = {
+  /** The body is text that does not parse as JSON. */
+  OL_NOT_JSON: 'The lineage event is not valid JSON.',
+  /** The body parses, but to an array, a string, a number or null instead of an object. */
+  OL_NOT_OBJECT: 'The lineage event must be a JSON object.',
+  /** The body is bigger than the limit the endpoint accepts. */
+  OL_TOO_LARGE: 'The lineage event exceeds the size limit.',
+  /** A RunEvent has no `run` object, or its `run.runId` is absent or empty. */
+  OL_MISSING_RUN_ID: 'The run event has no run.runId.',
+  /** `run.runId` is not a UUID (Marquez keys runs by UUID). */
+  OL_INVALID_RUN_ID: 'run.runId is not a UUID.',
+  /** A RunEvent or JobEvent has no `job` object. */
+  OL_MISSING_JOB: 'The event has no job.',
+  /** A required field (job or dataset namespace/name, eventTime, a DatasetEvent's dataset) is absent or blank. */
+  OL_MISSING_FIELD: 'A required field is missing or empty.',
+  /** `eventTime` is not an ISO-8601 date-time. */
+  OL_INVALID_EVENT_TIME: 'eventTime is not an ISO-8601 date-time.',
+  /** `eventType` is not one of START, RUNNING, COMPLETE, ABORT, FAIL, OTHER. */
+  OL_INVALID_EVENT_TYPE: 'eventType is not a known OpenLineage event type.',
+  /** A field has the wrong JSON type (e.g. `inputs` is not an array, a facets container is not an object). */
+  OL_INVALID_FIELD: 'A field has the wrong type.',
+} as const;
+
+/** One of the stable OpenLineage ingestion problem codes. */
+export type OpenLineageCode = keyof typeof openLineageCodes;
