@@ -108,7 +108,7 @@ function load(text: string, options: LoadManifestOptions): LoadManifestResult {
   }
 
   // A trailing `---` or a comment-only document is not a second manifest.
-  const nonEmpty = documents.filter((document) => document.contents !== null);
+  const nonEmpty = documents.filter((document) => !isEmptyDocument(document));
   const [document, second] = nonEmpty;
   if (second !== undefined) {
     const start = second.contents?.range[0] ?? 0;
@@ -342,6 +342,12 @@ function offsetOf(document: Document.Parsed, path: readonly Segment[]): number |
     }
   }
   return offset;
+}
+
+/** Nothing but `---` and comments: YAML reads it as a null scalar with no source text. */
+function isEmptyDocument(document: Document.Parsed): boolean {
+  const { contents } = document;
+  return contents === null || (isScalar(contents) && contents.value === null && contents.source === '');
 }
 
 function rangeStart(node: unknown): number | undefined {
