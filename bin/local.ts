@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { startEmbeddedControlPlane } from '../lambdas/embedded.js';
+
+const env = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATAKIT_DATA_DIR: z.string().min(1).default('.datakit'),
+    LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  })
+  .safeParse(process.env);
+
+if (!env.success) {
+  for (const issue of env.error.issues) console.error(`invalid ${issue.path.join('.')}: ${issue.message}`);
+  process.exit(2);
+}
+
+const plane = await startEmbeddedControlPlane({
+  host: env.data.HOST,
+  port: env.data.PORT,
+  dataDir: resolve(env.data.DATAKIT_DATA_DIR),
+  logLevel: env.data.LOG_LEVEL,
+});
+plane.deps.logger.info('control plane listening', {
+  url: plane.url,
+  dataDir: resolve(env.data.DATAKIT_DATA_DIR),
+});
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    plane.deps.logger.info('shutting down', { signal });
+    plane.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        plane.deps.logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  });
+}

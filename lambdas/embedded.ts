@@ -1,0 +1,73 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
+import { ensureTable } from '../lib/adapters/dynamodb/create-table.js';
+import { startEmbeddedDynamoDb } from '../lib/adapters/local/dynamodb-server.js';
+import { type LocalApi, type LocalRoute, startLocalApi } from '../lib/adapters/local/http-server.js';
+import { createFallbackHandler } from '../lib/api/http-handler.js';
+import { defaultTableName } from '../lib/contracts/table.js';
+import { loadConfig } from '../lib/runtime/config.js';
+import { createDependencies, type Dependencies } from '../lib/runtime/dependencies.js';
+import { createPackagesApi } from './packages-api/handler.js';
+import { createSystemApi } from './system-api/handler.js';
+
+export interface EmbeddedOptions {
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /** @default 8080; 0 picks a free port */
+  readonly port?: number;
+  /** Where the embedded DynamoDB keeps its data. @default in memory */
+  readonly dataDir?: string;
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export interface EmbeddedControlPlane {
+  readonly url: string;
+  readonly deps: Dependencies;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole control plane in one process: the embedded DynamoDB server, the table from the shared
+ * definition, and the same Lambda handlers behind the local router.
+ */
+export async function startEmbeddedControlPlane(
+  options: EmbeddedOptions = {},
+): Promise<EmbeddedControlPlane> {
+  const dynamo = await startEmbeddedDynamoDb(
+    options.dataDir === undefined ? {} : { dataDir: options.dataDir },
+  );
+  let api: LocalApi | undefined;
+  try {
+    await ensureTable(createDynamoDbClient({ endpoint: dynamo.endpoint }), defaultTableName);
+    const config = loadConfig({
+      TABLE_NAME: defaultTableName,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      AWS_REGION: 'us-east-1',
+      LOG_LEVEL: options.logLevel ?? 'INFO',
+    });
+    const logger = new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL });
+    const deps = createDependencies(config, logger);
+    const localRoutes: LocalRoute[] = [];
+    api = await startLocalApi({
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 8080,
+      functions: { 'system-api': createSystemApi(deps), 'packages-api': createPackagesApi(deps) },
+      fallback: createFallbackHandler(logger),
+      localRoutes,
+      logger,
+    });
+    const started = api;
+    return {
+      url: started.url,
+      deps,
+      close: async () => {
+        await started.close();
+        await dynamo.close();
+      },
+    };
+  } catch (error) {
+    await api?.close();
+    await dynamo.close();
+    throw error;
+  }
+}
