@@ -68,8 +68,6 @@ export interface ArtifactVariation {
   readonly contentLayer?: Buffer;
   /** Declares a layer's size as this many bytes more than it really is. */
   readonly misstateContentSize?: number;
-  /** Manifest-level `mediaType`; the registry is told the OCI type regardless. */
-  readonly manifestMediaType?: string;
 }
 
 /** What {@link buildDkArtifact} produced, ready to push. */
@@ -139,7 +137,7 @@ export async function buildDkArtifact(
   const artifactType = variation.artifactType === undefined ? dkArtifactType : variation.artifactType;
   const manifest = {
     schemaVersion: 2,
-    mediaType: variation.manifestMediaType ?? ociManifest,
+    mediaType: ociManifest,
     ...(artifactType === null ? {} : { artifactType }),
     config: { mediaType: variation.configMediaType ?? dkConfig, digest: sha256(config), size: config.length },
     layers,

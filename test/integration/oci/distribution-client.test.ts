@@ -20,7 +20,9 @@ import {
   type TestRegistry,
 } from '../../support/registry.js';
 
-const files = { 'dk.yaml': 'apiVersion: datakit.infoblox.dev/v1alpha1\nkind: Transform\nmetadata:\n  name: demo\n' };
+const files = {
+  'dk.yaml': 'apiVersion: datakit.infoblox.dev/v1alpha1\nkind: Transform\nmetadata:\n  name: demo\n',
+};
 
 function digestOf(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -89,16 +91,20 @@ describe('DistributionClient against docker-registry', () => {
     const repo = { registry: registry.host, repository: 'team/large' };
     const pushed = await client.putBlob(repo, Buffer.alloc(4096, 1));
 
-    await expect(client.getBlob(repo, { mediaType: 'x', ...pushed }, { maxBytes: 1000 })).rejects.toBeInstanceOf(
-      BlobTooLargeError,
-    );
+    await expect(
+      client.getBlob(repo, { mediaType: 'x', ...pushed }, { maxBytes: 1000 }),
+    ).rejects.toBeInstanceOf(BlobTooLargeError);
   });
 
   it('refuses a blob whose descriptor understates its size, without reading past the declared size', async () => {
     const repo = { registry: registry.host, repository: 'team/understated' };
     const pushed = await client.putBlob(repo, Buffer.alloc(4096, 2));
 
-    const reading = client.getBlob(repo, { mediaType: 'x', digest: pushed.digest, size: 100 }, { maxBytes: 10_000 });
+    const reading = client.getBlob(
+      repo,
+      { mediaType: 'x', digest: pushed.digest, size: 100 },
+      { maxBytes: 10_000 },
+    );
 
     await expect(reading).rejects.toMatchObject({ code: 'DK_BLOB_SIZE_MISMATCH' });
   });
@@ -210,9 +216,9 @@ describe('DistributionClient authentication', () => {
       auth: { kind: 'basic', username: 'ci', password: 's3cret' },
     });
     try {
-      await expect(client.getManifest({ registry: gateway.host, repository, tag: '1.0.0' })).rejects.toBeInstanceOf(
-        RegistryAuthError,
-      );
+      await expect(
+        client.getManifest({ registry: gateway.host, repository, tag: '1.0.0' }),
+      ).rejects.toBeInstanceOf(RegistryAuthError);
     } finally {
       await gateway.stop();
     }
@@ -242,7 +248,10 @@ describe('DistributionClient authentication', () => {
   });
 
   it('asks for a new token once the cached one has expired', async () => {
-    const gateway = await startGateway({ upstream: registry, auth: { kind: 'bearer', expiresInSeconds: 60 } });
+    const gateway = await startGateway({
+      upstream: registry,
+      auth: { kind: 'bearer', expiresInSeconds: 60 },
+    });
     let now = Date.now();
     const authed = new DistributionClient({ now: () => now });
     const repo: RepositoryName = { registry: gateway.host, repository: 'team/bearer-expiry' };
