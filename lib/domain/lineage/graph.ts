@@ -18,13 +18,26 @@ export interface Edge {
   destination: NodeId;
 }
 
-/** A node of the table-level graph with the edges to other nodes of the same graph. */
-export interface LineageNode {
-  id: JobNodeId | DatasetNodeId;
-  type: 'JOB' | 'DATASET';
+/** The edges of a node to other nodes of the same graph. */
+export interface NodeEdges {
   inEdges: Edge[];
   outEdges: Edge[];
 }
+
+/** A job node of the table-level graph. */
+export interface JobLineageNode extends NodeEdges {
+  id: JobNodeId;
+  type: 'JOB';
+}
+
+/** A dataset node of the table-level graph. */
+export interface DatasetLineageNode extends NodeEdges {
+  id: DatasetNodeId;
+  type: 'DATASET';
+}
+
+/** A node of the table-level graph with the edges to other nodes of the same graph. */
+export type LineageNode = JobLineageNode | DatasetLineageNode;
 
 /** The answer of `/api/v1/lineage`, without node data (the Marquez mapper attaches it). */
 export interface LineageGraph {
@@ -160,8 +173,8 @@ export async function lineageGraph(
 }
 
 function toLineageGraph(jobs: Map<JobNodeId, NodeAdjacency>, startDataset: DatasetNodeId | undefined) {
-  const datasets = new Map<DatasetNodeId, LineageNode>();
-  const datasetNode = (id: DatasetNodeId): LineageNode => {
+  const datasets = new Map<DatasetNodeId, DatasetLineageNode>();
+  const datasetNode = (id: DatasetNodeId): DatasetLineageNode => {
     let node = datasets.get(id);
     if (node === undefined) {
       node = { id, type: 'DATASET', inEdges: [], outEdges: [] };
@@ -171,7 +184,7 @@ function toLineageGraph(jobs: Map<JobNodeId, NodeAdjacency>, startDataset: Datas
   };
   if (startDataset !== undefined) datasetNode(startDataset);
 
-  const jobNodes: LineageNode[] = [];
+  const jobNodes: JobLineageNode[] = [];
   for (const [job, adjacency] of jobs) {
     const inEdges = unique(adjacency.in.filter(isDatasetNodeId)).map((dataset) => ({
       origin: dataset,
@@ -186,7 +199,7 @@ function toLineageGraph(jobs: Map<JobNodeId, NodeAdjacency>, startDataset: Datas
     jobNodes.push({ id: job, type: 'JOB', inEdges, outEdges });
   }
 
-  const nodes = [...jobNodes, ...datasets.values()].sort(byId);
+  const nodes: LineageNode[] = [...jobNodes, ...datasets.values()].sort(byId);
   for (const node of nodes) {
     node.inEdges.sort(byEdge);
     node.outEdges.sort(byEdge);

@@ -154,6 +154,10 @@ export interface ColumnLineageRecord {
   dataset: string;
   field: string;
   fieldType?: string;
+  /** Deprecated per-field description from the facet (`fields.<name>.transformationDescription`). */
+  transformationDescription?: string;
+  /** Deprecated per-field type from the facet (`fields.<name>.transformationType`). */
+  transformationType?: string;
   inputFields: ColumnLineageInputRecord[];
   updatedAt: string;
 }
