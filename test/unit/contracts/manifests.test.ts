@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { loadManifest, type Manifest } from '../../../lib/contracts/manifests/index.js';
-import type { Problem } from '../../../lib/contracts/problem.js';
+import { type Problem, problemSchema } from '../../../lib/contracts/problem.js';
 
 const TRANSFORM = `apiVersion: datakit.infoblox.dev/v1alpha1
 kind: Transform
@@ -501,5 +502,48 @@ spec:
     expect(problems).toEqual([
       { code: 'E200', path: 'spec.type', message: expect.stringContaining('connector.yaml:5:1') },
     ]);
+  });
+});
+
+describe('loadManifest on arbitrary input', () => {
+  const yamlish = fc
+    .array(
+      fc.constantFrom(
+        'apiVersion: datakit.infoblox.dev/v1alpha1',
+        'kind: Transform',
+        'kind: DataSet',
+        'metadata:',
+        '  name: x',
+        'spec:',
+        '  inputs: [',
+        '- a',
+        '---',
+        'a: &a [1, 2]',
+        'b: *a',
+        'c: *missing',
+        '{',
+        '"',
+        'd: !!binary aGk=',
+        ': :',
+        '\t- x',
+        '? complex',
+      ),
+      { maxLength: 8 },
+    )
+    .map((lines) => lines.join('\n'));
+
+  it('never throws, and answers with a manifest or well-formed problems', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), yamlish), (text) => {
+        const result = loadManifest(text);
+
+        if (result.ok) {
+          expect(result.manifest.apiVersion).toBe('datakit.infoblox.dev/v1alpha1');
+        } else {
+          expect(problemSchema.array().min(1).parse(result.problems)).toEqual(result.problems);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
