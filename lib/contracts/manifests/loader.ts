@@ -298,7 +298,7 @@ function located(code: ManifestCode, segments: readonly Segment[], message: stri
 }
 
 /** `spec.inputs[0].dataset`; keys that are not identifiers are bracketed (`metadata.labels["app.io/name"]`). */
-export function formatPath(segments: readonly (string | number)[]): string {
+function formatPath(segments: readonly (string | number)[]): string {
   return segments.reduce<string>((path, segment) => {
     if (typeof segment === 'number') {
       return `${path}[${segment}]`;
