@@ -106,6 +106,8 @@ export interface GatewayOptions {
   readonly auth?: GatewayAuth;
   /** Flips one byte of every blob (and, when asked, manifest) body it relays: a man-in-the-middle. */
   readonly tamper?: { readonly blobs?: boolean; readonly manifests?: boolean };
+  /** Answers blob GETs with a 307 to a second origin serving the bytes, as ECR does with pre-signed S3 URLs. */
+  readonly redirectBlobs?: boolean;
 }
 
 /** A gateway on 127.0.0.1 in front of a registry, counting what it saw. */
@@ -115,6 +117,8 @@ export interface TestGateway {
   readonly tokensIssued: () => number;
   /** Requests relayed to the registry. */
   readonly relayed: () => number;
+  /** Authorization headers the redirect target received (it must receive none). */
+  readonly redirectTargetAuthorizations: () => readonly string[];
   stop(): Promise<void>;
 }
 
@@ -128,6 +132,15 @@ export async function startGateway(options: GatewayOptions): Promise<TestGateway
   let relayed = 0;
   const grants = new Map<string, { scope: string; expiresAt: number }>();
   let gatewayHost = '';
+  const redirected = new Map<string, Buffer>();
+  const redirectAuthorizations: string[] = [];
+  const blobStore = createServer((req, res) => {
+    if (req.headers.authorization !== undefined) redirectAuthorizations.push(req.headers.authorization);
+    const body = redirected.get(req.url ?? '');
+    if (body === undefined) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+  });
+  const blobStoreOrigin = `http://127.0.0.1:${await listen(blobStore)}`;
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -156,6 +169,13 @@ export async function startGateway(options: GatewayOptions): Promise<TestGateway
         return;
       }
       relayed += 1;
+      if (options.redirectBlobs === true && req.method === 'GET' && /\/blobs\/sha256:/.test(path)) {
+        const upstream = await fetch(`${options.upstream.url}${path}`);
+        const key = `/presigned/${randomBytes(8).toString('hex')}`;
+        redirected.set(key, Buffer.from(await upstream.arrayBuffer()));
+        res.writeHead(307, { location: `${blobStoreOrigin}${key}` }).end();
+        return;
+      }
       await relay(req, res, options);
     })().catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(502);
@@ -168,7 +188,11 @@ export async function startGateway(options: GatewayOptions): Promise<TestGateway
     host: gatewayHost,
     tokensIssued: () => tokensIssued,
     relayed: () => relayed,
-    stop: () => closeServer(server),
+    redirectTargetAuthorizations: () => redirectAuthorizations,
+    stop: async () => {
+      await closeServer(server);
+      await closeServer(blobStore);
+    },
   };
 }
 

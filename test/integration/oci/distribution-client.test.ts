@@ -285,6 +285,29 @@ describe('DistributionClient authentication', () => {
   });
 });
 
+describe('DistributionClient redirects', () => {
+  it('follows a blob redirect to another origin without sending it the registry credentials', async () => {
+    const gateway = await startGateway({
+      upstream: registry,
+      auth: { kind: 'basic', username: 'ci', password: 's3cret' },
+      redirectBlobs: true,
+    });
+    const authed = new DistributionClient({ credentials: staticCredentials('ci', 's3cret') });
+    const repo: RepositoryName = { registry: gateway.host, repository: 'team/redirected' };
+    try {
+      const bytes = Buffer.from('bytes served from object storage');
+      const pushed = await authed.putBlob(repo, bytes);
+
+      const blob = await authed.getBlob(repo, { mediaType: 'x', ...pushed }, { maxBytes: 1024 });
+
+      expect(blob.equals(bytes)).toBe(true);
+      expect(gateway.redirectTargetAuthorizations()).toEqual([]);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
+
 describe('registry notifications', () => {
   it('the test registry posts a push event for a pushed manifest to the configured webhook', async () => {
     const webhook = await startWebhookReceiver();
