@@ -104,7 +104,8 @@ const PREFIXES = [
  * starts with a digit still parses; `#version` suffixes are not special and stay part of the name.
  */
 export function parseNodeId(value: unknown): ParseNodeIdResult {
-  if (typeof value !== 'string') return invalid(String(value), 'A node id must be a string');
+  if (typeof value !== 'string')
+    return invalid(value === null ? 'null' : typeof value, 'A node id must be a string');
   const entry = PREFIXES.find((candidate) => value.startsWith(candidate.prefix));
   if (entry === undefined) {
     return invalid(value, "A node id starts with 'dataset:', 'job:' or 'datasetField:'");
