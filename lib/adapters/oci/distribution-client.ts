@@ -221,6 +221,9 @@ export class DistributionClient implements ArtifactSource {
     const location = started.headers.get('location');
     if (location === null) throw new RegistryProtocolError('blob upload started without a Location header');
     const uploadUrl = new URL(location, this.repositoryUrl(repository));
+    if (!this.isAllowedScheme(uploadUrl)) {
+      throw new RegistryProtocolError(`blob upload location ${uploadUrl.origin} is not a permitted URL`);
+    }
     uploadUrl.searchParams.set('digest', digest);
 
     const completed = await this.send(repository, 'pull,push', uploadUrl, {

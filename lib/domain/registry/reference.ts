@@ -34,11 +34,6 @@ const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const digestPattern = /^sha256:[a-f0-9]{64}$/;
 const maxRepositoryLength = 255;
 
-/** True when `value` is a canonical `sha256:<64 lowercase hex>` digest. */
-export function isSha256Digest(value: string): boolean {
-  return digestPattern.test(value);
-}
-
 /** Parses `<registry>/<repository>:<tag>` or `<registry>/<repository>@sha256:<hex>`; throws InvalidReferenceError. */
 export function parseReference(input: string): ArtifactReference {
   const slash = input.indexOf('/');
