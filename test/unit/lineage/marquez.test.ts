@@ -209,6 +209,8 @@ describe('Marquez mappers', () => {
     const dsId = datasetNodeId('namespace', 'commonDataset');
     const orphan = datasetNodeId('postgres://db:5432', 'public.other');
     const edge = { origin: jobId, destination: dsId };
+    const { parentJobName, ...withoutParent } = job;
+    const rootJob: JobRecord = { ...withoutParent, name: 'writeJob' };
 
     const lineage = toMarquezLineage(
       {
@@ -219,9 +221,7 @@ describe('Marquez mappers', () => {
         ],
       },
       {
-        jobs: new Map([
-          [jobId, { job: { ...job, name: 'writeJob', parentJobName: undefined } as JobRecord }],
-        ]),
+        jobs: new Map([[jobId, { job: rootJob }]]),
         datasets: new Map([[dsId, dataset]]),
       },
     );
