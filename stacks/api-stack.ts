@@ -1,0 +1,242 @@
+import { Duration, RemovalPolicy, Size, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  type IResource,
+  type IRestApi,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { type ApiFunctionName, apiFunctionNames, routeList } from '../lib/api/routes.js';
+import { ApiFunction } from './constructs/api-function.js';
+import { apiFunctionPermissions, grantApiPermissions } from './constructs/api-permissions.js';
+import { acknowledgeTableIndexWildcards } from './constructs/nag-acknowledgements.js';
+import { ProblemGatewayResponses } from './constructs/problem-gateway-responses.js';
+
+/**
+ * Content types API Gateway hands to the functions base64-encoded instead of as text. API Gateway
+ * matches these against `Content-Type` only; a body sent with `Content-Encoding: gzip` is decompressed
+ * by API Gateway itself before the function sees it (see docs/adr/0003-api-gateway-and-functions.md).
+ */
+export const binaryMediaTypes = ['application/gzip', 'application/x-gzip'] as const;
+
+/** The fields of every access log line (JSON, one line per request). */
+export const accessLogFields = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTimeEpoch',
+  sourceIp: '$context.identity.sourceIp',
+  caller: '$context.identity.caller',
+  userArn: '$context.identity.userArn',
+  accountId: '$context.identity.accountId',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  route: '$context.resourcePath',
+  path: '$context.path',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integration.latency',
+  integrationStatus: '$context.integration.status',
+  errorType: '$context.error.responseType',
+  errorMessage: '$context.error.message',
+  xrayTraceId: '$context.xrayTraceId',
+} as const;
+
+export interface ApiStackProps extends StackProps {
+  /** The single table the functions read and write. */
+  readonly table: ITable;
+  /** The `datakit` bus the functions publish to. */
+  readonly eventBus: IEventBus;
+  /** Prefix of physical names and the API Gateway stage name. */
+  readonly stage: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** `LOG_LEVEL` of every function. @default 'INFO' */
+  readonly logLevel?: string;
+  /** `SERVICE_VERSION` of every function. @default '0.1.0' */
+  readonly serviceVersion?: string;
+  /** Steady-state requests per second of the stage. @default 50 */
+  readonly throttleRateLimit?: number;
+  /** Burst of the stage. @default 100 */
+  readonly throttleBurstLimit?: number;
+  /** Smallest response body API Gateway compresses. @default 1024 */
+  readonly minCompressionBytes?: number;
+  /** Create the account-wide API Gateway CloudWatch role. @default true */
+  readonly cloudWatchRole?: boolean;
+  /** @default 512 */
+  readonly functionMemoryMb?: number;
+  /** @default 10 */
+  readonly functionTimeoutSeconds?: number;
+  /** @default - no reservation */
+  readonly functionReservedConcurrency?: number;
+}
+
+/**
+ * The REST API: one resource per path of the route table, one method per route integrated with that
+ * route's function, IAM (SigV4) on every method, and a catch-all that sends everything else to the
+ * `fallback` function so unknown paths and methods answer 404/405 problem+json like the handlers do.
+ */
+export class ApiStack extends Stack {
+  readonly api: RestApi;
+  /** Every API function, by name. */
+  readonly functions: ReadonlyMap<ApiFunctionName, IFunction>;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    const functions = new Map<ApiFunctionName, IFunction>();
+    for (const name of apiFunctionNames) {
+      const apiFunction = new ApiFunction(this, pascalCase(name), {
+        name,
+        logRetention,
+        memorySize: props.functionMemoryMb ?? 512,
+        timeout: Duration.seconds(props.functionTimeoutSeconds ?? 10),
+        ...(props.functionReservedConcurrency === undefined
+          ? {}
+          : { reservedConcurrentExecutions: props.functionReservedConcurrency }),
+        environment: {
+          TABLE_NAME: props.table.tableName,
+          EVENT_BUS_NAME: props.eventBus.eventBusName,
+          SERVICE_VERSION: props.serviceVersion ?? '0.1.0',
+          LOG_LEVEL: props.logLevel ?? 'INFO',
+        },
+      });
+      grantApiPermissions(apiFunction.function, apiFunctionPermissions[name], props);
+      functions.set(name, apiFunction.function);
+    }
+    this.functions = functions;
+    const functionFor = (name: ApiFunctionName): IFunction => {
+      const fn = functions.get(name);
+      if (fn === undefined) throw new Error(`no function ${name}`);
+      return fn;
+    };
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const api = new RestApi(this, 'Api', {
+      restApiName: `${props.stage}-datakit`,
+      description: 'DataKit control plane API (IAM-authorized)',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      binaryMediaTypes: [...binaryMediaTypes],
+      minCompressionSize: Size.bytes(props.minCompressionBytes ?? 1024),
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      // The account-wide role is shared by every REST API in the region: deleting this stack must not
+      // break the others' logging.
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      deployOptions: {
+        stageName: props.stage,
+        throttlingRateLimit: props.throttleRateLimit ?? 50,
+        throttlingBurstLimit: props.throttleBurstLimit ?? 100,
+        tracingEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        // Request and response bodies may hold personal data; they stay out of the execution logs.
+        dataTraceEnabled: false,
+        metricsEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(accessLogFields)),
+      },
+    });
+    this.api = api;
+
+    const integrations = new Map<ApiFunctionName, LambdaIntegration>();
+    const integrationFor = (name: ApiFunctionName): LambdaIntegration => {
+      let integration = integrations.get(name);
+      if (integration === undefined) {
+        // One API-scoped invoke permission per function instead of one per method keeps the
+        // functions' resource policies far below Lambda's 20 KB limit as routes are added.
+        integration = new LambdaIntegration(functionFor(name), {
+          proxy: true,
+          scopePermissionToMethod: false,
+        });
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+
+    const resources = new Set<IResource>();
+    for (const route of routeList) {
+      const resource = resourceForPath(api, route.path, resources);
+      resource.addMethod(route.method, integrationFor(route.function), {
+        operationName: route.operationId,
+        authorizationType: AuthorizationType.IAM,
+      });
+    }
+
+    const fallback = integrationFor('fallback');
+    api.root.addMethod('ANY', fallback, { authorizationType: AuthorizationType.IAM });
+    for (const resource of resources) {
+      resource.addMethod('ANY', fallback, { authorizationType: AuthorizationType.IAM });
+    }
+    api.root.addProxy({
+      anyMethod: true,
+      defaultIntegration: fallback,
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+    });
+
+    // `as IRestApi`: see StatefulStack (aws-cdk-lib classes vs `exactOptionalPropertyTypes`).
+    new ProblemGatewayResponses(this, 'GatewayResponses', { api: api as IRestApi });
+
+    Validations.of(api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'Every handler validates path, query and body with the zod schemas of the route table and answers ' +
+          'problem+json naming the field; an API Gateway validator would duplicate them with other messages.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Every method uses IAM (SigV4) authorization: callers are AWS principals (CI roles, the CLI), ' +
+          'not Cognito users.',
+      },
+    );
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        "The account-level role API Gateway writes execution and access logs with: AWS's managed policy is " +
+        'the documented one for this role and only apigateway.amazonaws.com can assume it.',
+    });
+    acknowledgeTableIndexWildcards(
+      this,
+      'table.grantReadData/grantReadWriteData grant the same actions on every index of the table ' +
+        '(<table>/index/*): the functions query the GSIs of tableDefinition, which are all part of the data model.',
+    );
+    Validations.of(api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Every method requires SigV4, so unauthenticated traffic is rejected before any function runs and ' +
+        'the stage is throttled; a WAF web ACL is out of scope for this release and can be associated later.',
+    });
+  }
+}
+
+/** The resource of a path, creating missing ancestors; records every resource below the root. */
+function resourceForPath(api: RestApi, path: string, seen: Set<IResource>): IResource {
+  let resource: IResource = api.root;
+  for (const part of path.split('/').filter((segment) => segment !== '')) {
+    resource = resource.getResource(part) ?? resource.addResource(part);
+    seen.add(resource);
+  }
+  return resource;
+}
+
+/** `packages-api` → `PackagesApi`: construct ids of the functions. */
+function pascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

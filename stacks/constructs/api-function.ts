@@ -1,0 +1,101 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type IFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ILogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ApiFunctionName } from '../../lib/api/routes.js';
+import { functionBundling } from './bundling.js';
+
+/** The repository root: entries and the lock file are resolved from here, whatever the cwd. */
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The handler file of a function: `lambdas/<name>/handler.ts`. */
+export function functionEntry(name: string): string {
+  return fileURLToPath(new URL(`../../lambdas/${name}/handler.ts`, import.meta.url));
+}
+
+export interface ApiFunctionProps {
+  /** The folder under `lambdas/` whose `handler.ts` exports `handler`. */
+  readonly name: ApiFunctionName;
+  /** Environment of the function, on top of the variables every function gets. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Retention of the function's log group. */
+  readonly logRetention: RetentionDays;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** @default - no reservation: the function draws on the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * One API function: `lambdas/<name>/handler.ts` bundled locally by esbuild (see `bundling.ts`) for
+ * nodejs22.x on arm64, with its own log group and a role that may write only to that log group
+ * (instead of the AWS managed basic-execution policy, which allows every log group). Callers grant
+ * the rest by intent.
+ */
+export class ApiFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: ILogGroup;
+
+  constructor(scope: Construct, id: string, props: ApiFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the DataKit ${props.name} function`,
+    });
+    logGroup.grantWrite(role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: `DataKit API: ${props.name}`,
+      entry: functionEntry(props.name),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      role,
+      logGroup,
+      bundling: { ...functionBundling, externalModules: [...functionBundling.externalModules] },
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'datakit',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+    });
+    this.logGroup = logGroup;
+
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'nodejs22.x is the runtime chosen for the API functions (issue 2): the bundles target node22 and ' +
+          'the tests run on it; moving to nodejs24.x is a deliberate upgrade, not a drift fix.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no ' +
+          'resource-level permissions; no other statement of this role uses a wildcard resource.',
+      },
+    );
+  }
+
+  /** The function as the interface integrations and grants take. */
+  get handler(): IFunction {
+    return this.function;
+  }
+}

@@ -1,0 +1,82 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { tableDefinition } from '../lib/contracts/table.js';
+
+export interface StatefulStackProps extends StackProps {
+  /** Prefix of physical names (the event bus). */
+  readonly stage: string;
+  /** Days the bus archive keeps events; 0 keeps them indefinitely. @default 90 */
+  readonly eventArchiveRetentionDays?: number;
+  /** @default 'aws-managed' */
+  readonly tableEncryption?: 'aws-managed' | 'customer-managed';
+  /** @default false */
+  readonly tableContributorInsights?: boolean;
+}
+
+/**
+ * Everything that holds data and outlives deployments: the single table (from `tableDefinition`) and
+ * the `datakit` event bus with its archive. Kept apart from the stateless stacks so those can be
+ * replaced freely; the table is retained and deletion-protected.
+ */
+export class StatefulStack extends Stack {
+  readonly table: ITable;
+  readonly eventBus: IEventBus;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const customerKey =
+      props.tableEncryption === 'customer-managed'
+        ? new Key(this, 'TableKey', {
+            description: 'Encrypts the DataKit table',
+            enableKeyRotation: true,
+            removalPolicy: RemovalPolicy.RETAIN,
+          })
+        : undefined;
+
+    const table = new Table(this, 'Table', {
+      partitionKey: { name: tableDefinition.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: tableDefinition.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
+      ...(customerKey === undefined
+        ? { encryption: TableEncryption.AWS_MANAGED }
+        : { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: customerKey }),
+      ...(props.tableContributorInsights === true
+        ? { contributorInsightsSpecification: { enabled: true } }
+        : {}),
+    });
+    for (const index of tableDefinition.globalSecondaryIndexes) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        ...(props.tableContributorInsights === true
+          ? { contributorInsightsSpecification: { enabled: true } }
+          : {}),
+      });
+    }
+
+    const eventBus = new EventBus(this, 'EventBus', {
+      eventBusName: `${props.stage}-datakit`,
+      description: 'DataKit domain events (registrations, promotions, runs, dataset updates)',
+    });
+    const retentionDays = props.eventArchiveRetentionDays ?? 90;
+    eventBus.archive('Archive', {
+      description: 'Every event on the DataKit bus, for replay',
+      // An archive needs a pattern; the account matches every event the bus receives.
+      eventPattern: { account: [this.account] },
+      ...(retentionDays === 0 ? {} : { retention: Duration.days(retentionDays) }),
+    });
+
+    // aws-cdk-lib's classes implement optional interface members as `T | undefined`, which
+    // `exactOptionalPropertyTypes` rejects; the assertions only restate what the classes implement.
+    this.table = table as ITable;
+    this.eventBus = eventBus as IEventBus;
+  }
+}
