@@ -16,10 +16,10 @@ import { specDir } from '../support/spec-dir.js';
 const openLineageDir = join(specDir(), 'openlineage');
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats.default(ajv);
-const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
-ajv.addSchema(readJson(join(openLineageDir, 'OpenLineage.json')) as object, 'OpenLineage');
+const readJson = (path: string): object => JSON.parse(readFileSync(path, 'utf8'));
+ajv.addSchema(readJson(join(openLineageDir, 'OpenLineage.json')), 'OpenLineage');
 const facetFiles = readdirSync(join(openLineageDir, 'facets')).filter((file) => file.endsWith('.json'));
-for (const file of facetFiles) ajv.addSchema(readJson(join(openLineageDir, 'facets', file)) as object, file);
+for (const file of facetFiles) ajv.addSchema(readJson(join(openLineageDir, 'facets', file)), file);
 
 const validEvent = (event: unknown): boolean => ajv.validate('OpenLineage', event) === true;
 /** A facet file's top-level schema is `{ properties: { <facetKey>: ... } }`; validate the facet under its key. */
@@ -220,7 +220,8 @@ const jobEventArb = fc.record(
 );
 
 type Json = Record<string, unknown>;
-const record = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
+const record = (value: unknown): Json =>
+  typeof value === 'object' && value !== null ? Object.fromEntries(Object.entries(value)) : {};
 const facetsOf = (entity: unknown): Json => record(record(entity).facets);
 const identity = (entity: unknown) => ({ namespace: record(entity).namespace, name: record(entity).name });
 const identities = (list: unknown) => (Array.isArray(list) ? list.map(identity) : []);

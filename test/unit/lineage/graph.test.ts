@@ -66,7 +66,7 @@ function ioEdges(jobs: JobIo[]): Edge[] {
 }
 
 function portFor(jobs: JobIo[], datasetCount: number): RecordingPort {
-  const nodes = [...jobs.keys()].map(job) as NodeId[];
+  const nodes: NodeId[] = [...jobs.keys()].map(job);
   for (let d = 0; d < datasetCount; d++) nodes.push(ds(d));
   return new RecordingPort(nodes, ioEdges(jobs));
 }
@@ -180,9 +180,9 @@ describe('lineageGraph (Marquez /lineage)', () => {
 
         const graph = await lineageGraph(port, { nodeId, depth });
 
-        const returned = new Set(graph?.nodes.map((n) => n.id));
+        const returned = new Set<string>(graph?.nodes.map((n) => n.id));
         expect(new Set(port.requested).size).toBe(port.requested.length);
-        expect(port.requested.every((id) => returned.has(id as DatasetNodeId | JobNodeId))).toBe(true);
+        expect(port.requested.every((id) => returned.has(id))).toBe(true);
         expect(port.calls.length).toBeLessThanOrEqual(2 * depth + 2);
       }),
       { numRuns: 200 },
