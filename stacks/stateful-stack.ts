@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -73,6 +73,9 @@ export class StatefulStack extends Stack {
       eventPattern: { account: [this.account] },
       ...(retentionDays === 0 ? {} : { retention: Duration.days(retentionDays) }),
     });
+
+    new CfnOutput(this, 'TableName', { value: table.tableName, description: 'The DataKit table' });
+    new CfnOutput(this, 'EventBusName', { value: eventBus.eventBusName, description: 'The DataKit event bus' });
 
     // aws-cdk-lib's classes implement optional interface members as `T | undefined`, which
     // `exactOptionalPropertyTypes` rejects; the assertions only restate what the classes implement.

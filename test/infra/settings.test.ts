@@ -1,0 +1,67 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { parseSettings, SettingsError, settingsKeys } from '../../stacks/settings.js';
+import { cdkJson } from './control-plane-fixture.js';
+
+describe('CDK context settings', () => {
+  it('applies the documented defaults when the context is empty', () => {
+    const settings = parseSettings({});
+
+    expect(settings).toMatchObject({
+      stage: 'dev',
+      logRetention: RetentionDays.ONE_MONTH,
+      logLevel: 'INFO',
+      apiThrottleRateLimit: 50,
+      apiThrottleBurstLimit: 100,
+      apiMinCompressionBytes: 1024,
+      apiGatewayCloudWatchRole: true,
+      eventArchiveRetentionDays: 90,
+      tableEncryption: 'aws-managed',
+      tableContributorInsights: false,
+      functionMemoryMb: 512,
+      functionTimeoutSeconds: 10,
+      functionReservedConcurrency: undefined,
+    });
+    expect(settings.serviceVersion).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('accepts the string values `cdk -c key=value` passes', () => {
+    const settings = parseSettings({
+      'datakit:apiThrottleRateLimit': '7',
+      'datakit:logRetentionDays': '14',
+      'datakit:tableContributorInsights': 'true',
+    });
+
+    expect(settings.apiThrottleRateLimit).toBe(7);
+    expect(settings.logRetention).toBe(RetentionDays.TWO_WEEKS);
+    expect(settings.tableContributorInsights).toBe(true);
+  });
+
+  it('names the key of a bad value', () => {
+    expect(() => parseSettings({ 'datakit:logRetentionDays': 8 })).toThrow(SettingsError);
+    expect(() => parseSettings({ 'datakit:logRetentionDays': 8 })).toThrow(/datakit:logRetentionDays/);
+    expect(() => parseSettings({ 'datakit:stage': 'Prod_1' })).toThrow(/datakit:stage/);
+    expect(() => parseSettings({ 'datakit:functionTimeoutSeconds': 60 })).toThrow(
+      /datakit:functionTimeoutSeconds/,
+    );
+  });
+
+  it('rejects an unknown datakit: key instead of deploying the default', () => {
+    expect(() => parseSettings({ 'datakit:logRetention': 30 })).toThrow(/datakit:logRetention: unknown setting/);
+  });
+
+  it('ignores context keys of other tools', () => {
+    expect(() => parseSettings({ '@aws-cdk/core:checkSecretUsage': true, 'acknowledged-issue-numbers': [] })).not.toThrow();
+  });
+
+  it('cdk.json sets only known settings, each to a valid value', () => {
+    const datakitKeys = Object.keys(cdkJson.context).filter((key) => key.startsWith('datakit:'));
+
+    expect(() => parseSettings(cdkJson.context)).not.toThrow();
+    expect(datakitKeys.every((key) => settingsKeys.some((known) => known === key))).toBe(true);
+  });
+
+  it('cdk.json runs the app with tsx', () => {
+    expect(cdkJson.app).toBe('npx tsx bin/app.ts');
+  });
+});
