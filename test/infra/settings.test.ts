@@ -47,11 +47,15 @@ describe('CDK context settings', () => {
   });
 
   it('rejects an unknown datakit: key instead of deploying the default', () => {
-    expect(() => parseSettings({ 'datakit:logRetention': 30 })).toThrow(/datakit:logRetention: unknown setting/);
+    expect(() => parseSettings({ 'datakit:logRetention': 30 })).toThrow(
+      /datakit:logRetention: unknown setting/,
+    );
   });
 
   it('ignores context keys of other tools', () => {
-    expect(() => parseSettings({ '@aws-cdk/core:checkSecretUsage': true, 'acknowledged-issue-numbers': [] })).not.toThrow();
+    expect(() =>
+      parseSettings({ '@aws-cdk/core:checkSecretUsage': true, 'acknowledged-issue-numbers': [] }),
+    ).not.toThrow();
   });
 
   it('cdk.json sets only known settings, each to a valid value', () => {
