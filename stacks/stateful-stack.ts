@@ -75,7 +75,10 @@ export class StatefulStack extends Stack {
     });
 
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'The DataKit table' });
-    new CfnOutput(this, 'EventBusName', { value: eventBus.eventBusName, description: 'The DataKit event bus' });
+    new CfnOutput(this, 'EventBusName', {
+      value: eventBus.eventBusName,
+      description: 'The DataKit event bus',
+    });
 
     // aws-cdk-lib's classes implement optional interface members as `T | undefined`, which
     // `exactOptionalPropertyTypes` rejects; the assertions only restate what the classes implement.
