@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { parseSettings, SettingsError, settingsKeys } from '../../stacks/settings.js';
@@ -67,5 +68,15 @@ describe('CDK context settings', () => {
 
   it('cdk.json runs the app with tsx', () => {
     expect(cdkJson.app).toBe('npx tsx bin/app.ts');
+  });
+
+  it('README documents every setting in its deployment section', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('<!-- deploy:start -->'),
+      readme.indexOf('<!-- deploy:end -->'),
+    );
+
+    for (const key of settingsKeys) expect(section, key).toContain(`| \`${key}\` |`);
   });
 });
