@@ -13,7 +13,8 @@ import { type Metric, median, percentile, registerBenchmark } from './benchmark.
 const run = promisify(execFile);
 
 /** Fresh processes per bundle and mode; `BENCH_RUNS` overrides (at least 15). */
-const runs = Math.max(15, Number(process.env.BENCH_RUNS ?? 20));
+const requestedRuns = Number.parseInt(process.env.BENCH_RUNS ?? '', 10);
+const runs = Number.isInteger(requestedRuns) ? Math.max(15, requestedRuns) : 20;
 
 /** The smallest possible handler, bundled the same way: what every function pays regardless of code. */
 const baselineSource = "export const handler = async () => ({ statusCode: 204, body: '' });\n";

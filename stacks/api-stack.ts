@@ -61,7 +61,7 @@ export interface ApiStackProps extends StackProps {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** `LOG_LEVEL` of every function. @default 'INFO' */
-  readonly logLevel?: string;
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** `SERVICE_VERSION` of every function. @default '0.1.0' */
   readonly serviceVersion?: string;
   /** Steady-state requests per second of the stage. @default 50 */
