@@ -47,6 +47,11 @@ export function readBody(
   const encoding = (headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'gzip' && raw.length > maxBytes) throw tooLarge(maxBytes);
   if (encoding === 'identity' || encoding === '') return raw;
+  // API Gateway (REST) decompresses gzip/deflate request bodies itself but keeps the header.
+  if ((encoding === 'gzip' || encoding === 'deflate') && !hasGzipMagic(raw)) {
+    if (raw.length > maxBytes) throw tooLarge(maxBytes);
+    return raw;
+  }
   if (encoding !== 'gzip') {
     throw new UnsupportedMediaTypeError(
       'UNSUPPORTED_CONTENT_ENCODING',
@@ -133,6 +138,10 @@ function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Reco
 
 function isJsonMediaType(mediaType: string): boolean {
   return mediaType === 'application/json' || mediaType.endsWith('+json') || mediaType === 'text/json';
+}
+
+function hasGzipMagic(bytes: Buffer): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeError {
