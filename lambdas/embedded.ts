@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
 import { ensureTable } from '../lib/adapters/dynamodb/create-table.js';
 import { startEmbeddedDynamoDb } from '../lib/adapters/local/dynamodb-server.js';
+import { LocalEventBus } from '../lib/adapters/local/event-bus.js';
 import { type LocalApi, type LocalRoute, startLocalApi } from '../lib/adapters/local/http-server.js';
 import { createFallbackHandler } from '../lib/api/http-handler.js';
 import { defaultTableName } from '../lib/contracts/table.js';
@@ -23,6 +24,8 @@ export interface EmbeddedOptions {
 export interface EmbeddedControlPlane {
   readonly url: string;
   readonly deps: Dependencies;
+  /** The in-process `datakit` bus: rules, targets and the most recent events. */
+  readonly bus: LocalEventBus;
   close(): Promise<void>;
 }
 
@@ -46,7 +49,8 @@ export async function startEmbeddedControlPlane(
       LOG_LEVEL: options.logLevel ?? 'INFO',
     });
     const logger = new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL });
-    const deps = createDependencies(config, logger);
+    const bus = new LocalEventBus(logger);
+    const deps = createDependencies(config, { logger, events: bus });
     const localRoutes: LocalRoute[] = [];
     api = await startLocalApi({
       host: options.host ?? '127.0.0.1',
@@ -60,8 +64,10 @@ export async function startEmbeddedControlPlane(
     return {
       url: started.url,
       deps,
+      bus,
       close: async () => {
         await started.close();
+        await bus.drain();
         await dynamo.close();
       },
     };

@@ -42,7 +42,7 @@ beforeAll(async () => {
     DYNAMODB_ENDPOINT: harness.endpoint,
     LOG_LEVEL: 'SILENT',
   });
-  handler = createPackagesApi(createDependencies(config, new Logger({ logLevel: 'SILENT' })));
+  handler = createPackagesApi(createDependencies(config, { logger: new Logger({ logLevel: 'SILENT' }) }));
 });
 afterAll(async () => harness.close());
 

@@ -1,0 +1,26 @@
+import { healthSchema } from '../../contracts/api/system.js';
+import { problemResponse, type RouteDefinition } from '../route-definition.js';
+
+export const systemFunctionNames = ['system-api', 'fallback'] as const;
+
+export const systemRoutes = {
+  getHealth: {
+    method: 'GET',
+    path: '/healthz',
+    function: 'system-api',
+    summary: 'Liveness of the API and its storage',
+    tag: 'system',
+    responses: {
+      200: { description: 'Healthy', schema: healthSchema },
+      503: problemResponse('Storage unreachable'),
+    },
+  },
+  getOpenApi: {
+    method: 'GET',
+    path: '/openapi.json',
+    function: 'system-api',
+    summary: 'This API as an OpenAPI 3.1 document',
+    tag: 'system',
+    responses: { 200: { description: 'The OpenAPI document' } },
+  },
+} as const satisfies Record<string, RouteDefinition<(typeof systemFunctionNames)[number]>>;
