@@ -13,9 +13,7 @@ import type { DomainEvent } from '../../../lib/ports/event-publisher.js';
 
 /** EventBridge has no local stand-in: this records PutEvents calls and answers with scripted failures. */
 class RecordingEventBridge {
-  readonly calls: {
-    Entries: { DetailType?: string; Detail?: string; EventBusName?: string; Source?: string }[];
-  }[] = [];
+  readonly calls: { Entries: PutEventsRequestEntry[] }[] = [];
   constructor(private readonly failFirst: (call: number, index: number) => boolean = () => false) {}
 
   readonly send: PutEventsClient['send'] = async (command: unknown) => {
