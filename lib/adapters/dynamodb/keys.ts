@@ -3,6 +3,7 @@
  * Entity partitions are `<TYPE>#<id parts>`; singleton items inside a partition start with `#` so they
  * sort before the collections that share the partition.
  */
+import { createHash } from 'node:crypto';
 
 export interface ItemKey {
   readonly PK: string;
@@ -11,6 +12,20 @@ export interface ItemKey {
 
 const sep = '#';
 const join = (...parts: readonly string[]): string => parts.join(sep);
+
+/** Longest escaped key part kept readable; longer parts are hashed so keys stay far below 1 KB. */
+const maxReadablePartBytes = 400;
+
+/**
+ * A free-form key part (OpenLineage namespaces and names may hold `#` and be of any length): `%`, `#`
+ * and `~` are percent-escaped, and a part whose escaped form is over 400 bytes becomes `~` + its
+ * SHA-256, which no escaped part can start with. Injective, so distinct parts never share a key.
+ */
+export function keyPart(value: string): string {
+  const escaped = value.replace(/[%#~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  if (Buffer.byteLength(escaped, 'utf8') <= maxReadablePartBytes) return escaped;
+  return `~${createHash('sha256').update(value, 'utf8').digest('hex')}`;
+}
 
 /**
  * Encodes a semantic version so that lexical order is precedence order: numeric parts are zero-padded,
@@ -45,33 +60,78 @@ export const keys = {
   packageVersionPrefix: 'VER#',
   packagesIndex: { pk: 'PACKAGES', sk: (namespace: string, name: string) => join(namespace, name) },
   packagesByKindIndex: { pk: (kind: string) => join('PACKAGES', 'KIND', kind) },
-  packageLabel: (key: string, value: string, namespace: string, name: string): ItemKey => ({
-    PK: join('LABEL', `${key}=${value}`),
-    SK: join('PKG', namespace, name),
-  }),
-  labelPartition: (key: string, value: string): string => join('LABEL', `${key}=${value}`),
   registration: (id: string): ItemKey => ({ PK: join('REG', id), SK: '#REG' }),
-  registrationsIndex: { pk: 'REGS', byStatus: (status: string) => join('REGS', status) },
-  dataset: (namespace: string, name: string): ItemKey => ({
-    PK: join('DS', namespace, name),
-    SK: '#DATASET',
-  }),
+  registrationsIndex: {
+    pk: 'REGS',
+    byStatus: (status: string) => join('REGS', status),
+    sk: (createdAt: string, id: string) => join(createdAt, id),
+  },
   datasetPartition: (namespace: string, name: string): string => join('DS', namespace, name),
-  datasetsIndex: { pk: 'DATASETS', sk: (namespace: string, name: string) => join(namespace, name) },
-  pipelineEdge: (
-    datasetNamespace: string,
-    dataset: string,
-    role: 'producer' | 'consumer',
-    packageNamespace: string,
-    packageName: string,
+  /** A DataSet contract as one package version declares it (staged with the version). */
+  datasetDeclaration: (
+    dataset: { readonly namespace: string; readonly name: string },
+    pkg: { readonly namespace: string; readonly name: string; readonly version: string },
   ): ItemKey => ({
-    PK: join('DS', datasetNamespace, dataset),
-    SK: join('EDGE', role, packageNamespace, packageName),
+    PK: join('DS', dataset.namespace, dataset.name),
+    SK: join('DECL', pkg.namespace, pkg.name, sortableVersion(pkg.version)),
   }),
-  pipelineEdgesIndex: { pk: 'EDGES' },
+  /** A Transform version's input (`consumer`) or output (`producer`) (staged with the version). */
+  pipelineEdge: (
+    dataset: { readonly namespace: string; readonly name: string },
+    role: 'producer' | 'consumer',
+    pkg: { readonly namespace: string; readonly name: string; readonly version: string },
+  ): ItemKey => ({
+    PK: join('DS', dataset.namespace, dataset.name),
+    SK: join('EDGE', role, pkg.namespace, pkg.name, sortableVersion(pkg.version)),
+  }),
+  /** Declarations and edges of every DataSet, grouped by DataSet: `{ns}#{name}#<SK>`. */
+  datasetsIndex: {
+    pk: 'DATASETS',
+    sk: (namespace: string, name: string, sk: string) => join(namespace, name, sk),
+    prefix: (namespace: string) => join(namespace, ''),
+  },
+  pipelineEdgesIndex: {
+    pk: 'EDGES',
+    sk: (namespace: string, name: string, sk: string) => join(namespace, name, sk),
+  },
+
+  // Lineage (docs/data-model.md, Lineage): graph nodes are keyed by their Marquez node id, so a
+  // BFS level of the lineage graph is one BatchGet whatever the id's namespace holds.
+  lineageNode: (nodeId: string): ItemKey => ({ PK: join('LNODE', keyPart(nodeId)), SK: '#NODE' }),
+  lineageRun: (runId: string): ItemKey => ({ PK: join('LRUN', keyPart(runId)), SK: '#RUN' }),
+  lineageRunsOfJobIndex: {
+    pk: (jobNodeId: string): string => join('LJOBRUNS', keyPart(jobNodeId)),
+    sk: (createdAt: string, runId: string): string => join(createdAt, keyPart(runId)),
+  },
+  lineageChildRunsIndex: { pk: (parentRunId: string): string => join('LCHILDRUNS', keyPart(parentRunId)) },
+  lineageRawEvent: (eventId: string): ItemKey => ({ PK: join('LEVENT', eventId), SK: '#EVENT' }),
+  lineageRawEventsIndex: {
+    pk: 'LEVENTS',
+    sk: (eventTime: string, eventId: string): string => join(eventTime, eventId),
+  },
+  lineageNamespace: (namespace: string): ItemKey => ({ PK: 'LNAMESPACES', SK: keyPart(namespace) }),
+  lineageNamespacesPartition: 'LNAMESPACES',
+  lineageNamespaceMember: (kind: 'job' | 'dataset', namespace: string, name: string): ItemKey => ({
+    PK: join(kind === 'job' ? 'LNSJOBS' : 'LNSDATASETS', keyPart(namespace)),
+    SK: keyPart(name),
+  }),
+  lineageNamespaceMembersPartition: (kind: 'job' | 'dataset', namespace: string): string =>
+    join(kind === 'job' ? 'LNSJOBS' : 'LNSDATASETS', keyPart(namespace)),
+  lineageDatasetVersion: (datasetNodeId: string, version: string): ItemKey => ({
+    PK: join('LDSVER', keyPart(datasetNodeId)),
+    SK: keyPart(version),
+  }),
+  /** Search terms are partitioned by their first character; the sort key starts with the term. */
+  lineageSearchTerm: (term: string, nodeId: string): ItemKey => ({
+    PK: join('LSEARCH', keyPart(term.slice(0, 1))),
+    SK: join(keyPart(term), keyPart(nodeId)),
+  }),
+  lineageSearchPartition: (term: string): string => join('LSEARCH', keyPart(term.slice(0, 1))),
+  lineageSearchPrefix: (term: string): string => keyPart(term),
 
   // Governance
   auditDay: (day: string): string => join('AUDIT', day),
+  auditEntry: (at: string, id: string): ItemKey => ({ PK: join('AUDIT', at.slice(0, 10)), SK: join(at, id) }),
   auditSubjectIndex: { pk: (subject: string) => join('AUDIT', subject) },
 
   // Deployments and promotion (issues to come build on these)

@@ -9,6 +9,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { IndexName } from '../../contracts/table.js';
 import { ConcurrentModificationError } from '../../domain/errors.js';
@@ -43,6 +44,25 @@ export interface QueryOptions {
   /** @default true (ascending sort key) */
   readonly ascending?: boolean;
   readonly consistent?: boolean;
+}
+
+/** The condition of an `update`; it changes nothing when the condition does not hold. */
+export type UpdateCondition =
+  /** Optimistic locking: `revision` must still be `expected` (0: the item has no revision yet); sets expected + 1. */
+  | { readonly kind: 'revision'; readonly expected: number }
+  /** The item must exist (never creates a key-only item). */
+  | { readonly kind: 'exists' }
+  /** Last writer by time wins: `attribute` must be absent or not later than `value`. */
+  | { readonly kind: 'not-after'; readonly attribute: string; readonly value: string };
+
+/** One UpdateItem: top-level attributes to set, numbers and string sets to add to, string sets to delete from. */
+export interface UpdateOptions {
+  readonly set?: Readonly<Record<string, unknown>>;
+  /** Set only when the attribute is absent (`if_not_exists`). */
+  readonly setIfAbsent?: Readonly<Record<string, unknown>>;
+  readonly add?: Readonly<Record<string, number | ReadonlySet<string>>>;
+  readonly delete?: Readonly<Record<string, ReadonlySet<string>>>;
+  readonly condition?: UpdateCondition;
 }
 
 export interface Page<T> {
@@ -218,6 +238,34 @@ export class SingleTable {
   }
 
   /**
+   * Puts the item unless another item holds its key with a different `attribute` value: the claim of
+   * a staged write (the first writer owns the key; the same writer may write again). Returns false,
+   * and changes nothing, when someone else holds the claim.
+   */
+  async putIfAbsentOrSame(item: Item, attribute: string): Promise<boolean> {
+    try {
+      const output = await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(PK) OR #claim = :claim',
+          ExpressionAttributeNames: { '#claim': attribute },
+          ExpressionAttributeValues: { ':claim': item[attribute] },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        this.stats.requests++;
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /**
    * Optimistic locking: writes the item with `revision` = expected + 1 only if the stored revision is
    * still `expectedRevision` (0 means the item must not exist yet).
    */
@@ -247,6 +295,77 @@ export class SingleTable {
           'The resource was changed by someone else; read it again and retry.',
           { cause: error },
         );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Updates attributes of one item in place (creating it unless a condition forbids), so writers of
+   * different attributes — a record and the string sets next to it — never overwrite each other.
+   * Returns false, changing nothing, when the condition does not hold.
+   */
+  async update(key: ItemKey, options: UpdateOptions): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const name = (attribute: string): string => {
+      const placeholder = `#a${Object.keys(names).length}`;
+      names[placeholder] = attribute;
+      return placeholder;
+    };
+    const value = (v: unknown): string => {
+      const placeholder = `:v${Object.keys(values).length}`;
+      values[placeholder] = v;
+      return placeholder;
+    };
+    const sets = Object.entries(options.set ?? {}).map(([a, v]) => `${name(a)} = ${value(v)}`);
+    for (const [a, v] of Object.entries(options.setIfAbsent ?? {})) {
+      const n = name(a);
+      sets.push(`${n} = if_not_exists(${n}, ${value(v)})`);
+    }
+    let condition: string | undefined;
+    const when = options.condition;
+    if (when?.kind === 'revision') {
+      const revision = name('revision');
+      sets.push(`${revision} = ${value(when.expected + 1)}`);
+      condition =
+        when.expected === 0 ? `attribute_not_exists(${revision})` : `${revision} = ${value(when.expected)}`;
+    } else if (when?.kind === 'exists') {
+      condition = `attribute_exists(${name('PK')})`;
+    } else if (when?.kind === 'not-after') {
+      const attribute = name(when.attribute);
+      condition = `attribute_not_exists(${attribute}) OR ${attribute} <= ${value(when.value)}`;
+    }
+    const adds = Object.entries(options.add ?? {})
+      .filter(([, v]) => typeof v === 'number' || v.size > 0)
+      .map(([a, v]) => `${name(a)} ${value(typeof v === 'number' ? v : new Set(v))}`);
+    const deletes = Object.entries(options.delete ?? {})
+      .filter(([, v]) => v.size > 0)
+      .map(([a, v]) => `${name(a)} ${value(new Set(v))}`);
+    const clauses = [
+      sets.length === 0 ? '' : `SET ${sets.join(', ')}`,
+      adds.length === 0 ? '' : `ADD ${adds.join(', ')}`,
+      deletes.length === 0 ? '' : `DELETE ${deletes.join(', ')}`,
+    ].filter((clause) => clause !== '');
+    if (clauses.length === 0) return true;
+    try {
+      const output = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: key.PK, SK: key.SK },
+          UpdateExpression: clauses.join(' '),
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
+          ...(condition === undefined ? {} : { ConditionExpression: condition }),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        this.stats.requests++;
+        return false;
       }
       throw error;
     }

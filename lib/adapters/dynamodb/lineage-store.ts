@@ -1,0 +1,550 @@
+import { z } from 'zod';
+import type {
+  ColumnLineageRecord,
+  DatasetVersionRecord,
+  JobRecord,
+  NamespaceRecord,
+  RunRecord,
+} from '../../domain/lineage/model.js';
+import {
+  type DatasetFieldNodeId,
+  type DatasetNodeId,
+  datasetFieldNodeId,
+  datasetNodeId,
+  isDatasetFieldNodeId,
+  isDatasetNodeId,
+  isJobNodeId,
+  type JobNodeId,
+  jobNodeId,
+  type NodeId,
+} from '../../domain/lineage/node-id.js';
+import { searchTerms } from '../../domain/lineage/search.js';
+import type { BlobStore } from '../../ports/blob-store.js';
+import type { NodeAdjacency } from '../../ports/lineage-graph.js';
+import type {
+  CountedPage,
+  DatasetWrite,
+  LineageGraphSession,
+  LineageSnapshot,
+  LineageStore,
+  OffsetPaging,
+  RawEventQuery,
+  RawLineageEvent,
+  SearchCandidate,
+  SnapshotRequest,
+  StoredDataset,
+  StoredField,
+  StoredJob,
+  StoredRun,
+} from '../../ports/lineage-store.js';
+import { type ItemKey, keys } from './keys.js';
+import {
+  columnLineageRecordSchema,
+  datasetRecordSchema,
+  jobRecordSchema,
+  readDoc,
+  runRecordSchema,
+} from './lineage-records.js';
+import type { Item, SingleTable } from './single-table.js';
+
+/** Raw events larger than this (UTF-8 bytes) go to the blob store; the item keeps a pointer. */
+export const maxInlineRawEventBytes = 350 * 1024;
+/** A record document larger than this loses its facets (items must stay below 400 KB). */
+const maxDocBytes = 300 * 1024;
+
+const stringSet = z
+  .set(z.string())
+  .optional()
+  .transform((set) => set ?? new Set<string>());
+
+const nodeItemSchema = z.object({
+  kind: z.enum(['job', 'dataset', 'field']),
+  doc: z.string().optional(),
+  latestRun: z.string().optional(),
+  revision: z.number().int().optional(),
+  writers: stringSet,
+  readers: stringSet,
+  lineageFields: stringSet,
+  consumers: stringSet,
+  inputs: z.array(z.string()).optional(),
+});
+
+const runItemSchema = z.object({ doc: z.string(), revision: z.number().int() });
+const namespaceItemSchema = z.object({
+  name: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  ownerName: z.string(),
+  jobCount: z.number().int().optional(),
+  datasetCount: z.number().int().optional(),
+});
+const memberItemSchema = z.object({ nodeId: z.string() });
+const searchItemSchema = z.object({
+  nodeId: z.string(),
+  kind: z.enum(['job', 'dataset']),
+  namespace: z.string(),
+  name: z.string(),
+});
+const rawItemSchema = z.object({ json: z.string().optional(), blobKey: z.string().optional() });
+
+/** A parsed node item: whatever kind it is, with the adjacency the graph walks. */
+type ParsedNode =
+  | { kind: 'job'; stored: StoredJob; adjacency: NodeAdjacency }
+  | { kind: 'dataset'; stored: StoredDataset; adjacency: NodeAdjacency }
+  | { kind: 'field'; stored: StoredField; adjacency: NodeAdjacency };
+
+function serialise<T extends { facets: Record<string, unknown> }>(record: T): string {
+  const json = JSON.stringify(record);
+  if (Buffer.byteLength(json, 'utf8') <= maxDocBytes) return json;
+  // Facets are the only unbounded part; the raw event (in S3 when large) still holds all of them.
+  return JSON.stringify({ ...record, facets: { _truncated: true } });
+}
+
+function nodeKey(id: NodeId): ItemKey {
+  return keys.lineageNode(id);
+}
+
+function parseNode(item: Item): ParsedNode | undefined {
+  const node = nodeItemSchema.parse(item);
+  if (node.kind === 'job') {
+    if (node.doc === undefined) return undefined;
+    const job = readDoc(jobRecordSchema, node.doc);
+    const stored: StoredJob = { job, revision: node.revision ?? 0 };
+    if (node.latestRun !== undefined) stored.latestRun = readDoc(runRecordSchema, node.latestRun);
+    return {
+      kind: 'job',
+      stored,
+      adjacency: {
+        in: job.io.current.inputs.map((ref) => datasetNodeId(ref.namespace, ref.name)),
+        out: job.io.current.outputs.map((ref) => datasetNodeId(ref.namespace, ref.name)),
+      },
+    };
+  }
+  if (node.kind === 'dataset') {
+    if (node.doc === undefined) return undefined;
+    const writers = new Set([...node.writers].filter(isJobNodeId));
+    const readers = new Set([...node.readers].filter(isJobNodeId));
+    return {
+      kind: 'dataset',
+      stored: {
+        dataset: readDoc(datasetRecordSchema, node.doc),
+        writers,
+        readers,
+        lineageFields: node.lineageFields,
+        revision: node.revision ?? 0,
+      },
+      adjacency: { in: [...writers], out: [...readers] },
+    };
+  }
+  const inputs = (node.inputs ?? []).filter(isDatasetFieldNodeId);
+  const consumers = new Set([...node.consumers].filter(isDatasetFieldNodeId));
+  const stored: StoredField = { inputs, consumers };
+  if (node.doc !== undefined) stored.record = readDoc(columnLineageRecordSchema, node.doc);
+  return { kind: 'field', stored, adjacency: { in: inputs, out: [...consumers] } };
+}
+
+/**
+ * The lineage store over the single table (docs/data-model.md, Lineage). One node item per job,
+ * dataset and dataset field, keyed by its Marquez node id and holding both its record and its edges,
+ * so a BFS level of any lineage query is one BatchGet and its cost depends only on the nodes returned.
+ */
+export class DynamoLineageStore implements LineageStore {
+  private readonly knownNamespaces = new Set<string>();
+
+  constructor(
+    private readonly table: SingleTable,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async putRawEvent(event: RawLineageEvent): Promise<boolean> {
+    const sizeBytes = Buffer.byteLength(event.json, 'utf8');
+    let body: { json: string } | { blobKey: string } = { json: event.json };
+    if (sizeBytes > maxInlineRawEventBytes) {
+      // The object first: an item never points at a blob that is not there.
+      const blobKey = `raw-events/${event.eventTime.slice(0, 10)}/${event.eventId}.json`;
+      await this.blobs.put(blobKey, event.json);
+      body = { blobKey };
+    }
+    return this.table.putIfAbsent({
+      ...keys.lineageRawEvent(event.eventId),
+      eventId: event.eventId,
+      eventTime: event.eventTime,
+      receivedAt: event.receivedAt,
+      sizeBytes,
+      ...body,
+      GSI1PK: keys.lineageRawEventsIndex.pk,
+      GSI1SK: keys.lineageRawEventsIndex.sk(event.eventTime, event.eventId),
+    });
+  }
+
+  async ensureNamespaces(namespaces: readonly NamespaceRecord[]): Promise<void> {
+    await Promise.all(
+      namespaces
+        .filter((namespace) => !this.knownNamespaces.has(namespace.name))
+        .map(async (namespace) => {
+          await this.table.update(keys.lineageNamespace(namespace.name), {
+            setIfAbsent: {
+              name: namespace.name,
+              createdAt: namespace.createdAt,
+              updatedAt: namespace.updatedAt,
+              ownerName: namespace.ownerName,
+            },
+          });
+          this.knownNamespaces.add(namespace.name);
+        }),
+    );
+  }
+
+  async snapshot(request: SnapshotRequest): Promise<LineageSnapshot> {
+    const nodeIds: NodeId[] = [
+      ...(request.jobId === undefined ? [] : [request.jobId]),
+      ...(request.datasetIds ?? []),
+      ...(request.fieldIds ?? []),
+    ];
+    const requested: ItemKey[] = [
+      ...(request.runId === undefined ? [] : [keys.lineageRun(request.runId)]),
+      ...nodeIds.map(nodeKey),
+    ];
+    const items = requested.length === 0 ? [] : await this.table.batchGet(requested);
+    const snapshot: {
+      run?: StoredRun;
+      job?: StoredJob;
+      datasets: Map<DatasetNodeId, StoredDataset>;
+      fields: Map<DatasetFieldNodeId, StoredField>;
+    } = { datasets: new Map(), fields: new Map() };
+    let index = 0;
+    if (request.runId !== undefined) {
+      const item = items[index++];
+      if (item !== undefined) snapshot.run = parseRun(item);
+    }
+    for (const id of nodeIds) {
+      const item = items[index++];
+      const node = item === undefined ? undefined : parseNode(item);
+      if (node?.kind === 'job' && isJobNodeId(id)) snapshot.job = node.stored;
+      else if (node?.kind === 'dataset' && isDatasetNodeId(id)) snapshot.datasets.set(id, node.stored);
+      else if (node?.kind === 'field' && isDatasetFieldNodeId(id)) snapshot.fields.set(id, node.stored);
+    }
+    return snapshot;
+  }
+
+  async writeRun(run: RunRecord, expectedRevision: number, parentRunId?: string): Promise<boolean> {
+    const jobId = jobNodeId(run.namespace, run.jobName);
+    return this.table.update(keys.lineageRun(run.runId), {
+      set: {
+        doc: serialise(run),
+        GSI1PK: keys.lineageRunsOfJobIndex.pk(jobId),
+        GSI1SK: keys.lineageRunsOfJobIndex.sk(run.createdAt, run.runId),
+        ...(parentRunId === undefined
+          ? {}
+          : {
+              GSI2PK: keys.lineageChildRunsIndex.pk(parentRunId),
+              GSI2SK: keys.lineageRunsOfJobIndex.sk(run.createdAt, run.runId),
+            }),
+      },
+      condition: { kind: 'revision', expected: expectedRevision },
+    });
+  }
+
+  async writeJob(
+    job: JobRecord,
+    latestRun: RunRecord | undefined,
+    expectedRevision: number,
+  ): Promise<boolean> {
+    const id = jobNodeId(job.namespace, job.name);
+    if (expectedRevision === 0) await this.register('job', id, job.namespace, job.name);
+    return this.table.update(nodeKey(id), {
+      set: {
+        kind: 'job',
+        doc: serialise(job),
+        ...(latestRun === undefined ? {} : { latestRun: serialise(latestRun) }),
+      },
+      condition: { kind: 'revision', expected: expectedRevision },
+    });
+  }
+
+  async writeDataset(id: DatasetNodeId, write: DatasetWrite): Promise<boolean> {
+    const { dataset } = write;
+    if (dataset !== undefined && write.expectedRevision === 0) {
+      await this.register('dataset', id, dataset.namespace, dataset.name);
+    }
+    return this.table.update(nodeKey(id), {
+      set: dataset === undefined ? {} : { kind: 'dataset', doc: serialise(dataset) },
+      add: {
+        writers: new Set(write.addWriters ?? []),
+        readers: new Set(write.addReaders ?? []),
+        lineageFields: new Set(write.addLineageFields ?? []),
+      },
+      ...(dataset === undefined
+        ? { condition: { kind: 'exists' } }
+        : { condition: { kind: 'revision', expected: write.expectedRevision } }),
+    });
+  }
+
+  async removeDatasetEdges(
+    id: DatasetNodeId,
+    edges: { writers?: readonly JobNodeId[]; readers?: readonly JobNodeId[] },
+  ): Promise<void> {
+    await this.table.update(nodeKey(id), {
+      delete: { writers: new Set(edges.writers ?? []), readers: new Set(edges.readers ?? []) },
+      condition: { kind: 'exists' },
+    });
+  }
+
+  async putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<void> {
+    await this.table.batchPut(
+      versions.map((version) => ({
+        ...keys.lineageDatasetVersion(datasetNodeId(version.namespace, version.name), version.version),
+        doc: serialise(version),
+      })),
+    );
+  }
+
+  async writeColumnLineage(
+    record: ColumnLineageRecord,
+    inputs: readonly DatasetFieldNodeId[],
+  ): Promise<boolean> {
+    const id = datasetFieldNodeId(record.namespace, record.dataset, record.field);
+    return this.table.update(nodeKey(id), {
+      set: { kind: 'field', doc: JSON.stringify(record), inputs: [...inputs], recordTime: record.updatedAt },
+      condition: { kind: 'not-after', attribute: 'recordTime', value: record.updatedAt },
+    });
+  }
+
+  async updateFieldConsumers(
+    consumer: DatasetFieldNodeId,
+    change: { add: readonly DatasetFieldNodeId[]; remove: readonly DatasetFieldNodeId[] },
+  ): Promise<void> {
+    const only = new Set([consumer]);
+    await Promise.all([
+      ...change.add.map((input) =>
+        this.table.update(nodeKey(input), { setIfAbsent: { kind: 'field' }, add: { consumers: only } }),
+      ),
+      ...change.remove.map((input) =>
+        this.table.update(nodeKey(input), { delete: { consumers: only }, condition: { kind: 'exists' } }),
+      ),
+    ]);
+  }
+
+  /**
+   * Lists a new job or dataset in its namespace and the search index. Idempotent: the member item is
+   * put if absent, and only the write that created it counts it.
+   */
+  private async register(kind: 'job' | 'dataset', nodeId: NodeId, namespace: string, name: string) {
+    await this.table.batchPut(
+      searchTerms(name).map((term) => ({
+        ...keys.lineageSearchTerm(term, nodeId),
+        nodeId,
+        kind,
+        namespace,
+        name,
+      })),
+    );
+    const created = await this.table.putIfAbsent({
+      ...keys.lineageNamespaceMember(kind, namespace, name),
+      nodeId,
+    });
+    if (created) {
+      await this.table.update(keys.lineageNamespace(namespace), {
+        add: { [kind === 'job' ? 'jobCount' : 'datasetCount']: 1 },
+      });
+    }
+  }
+
+  graph(): LineageGraphSession {
+    const table = this.table;
+    const nodes = new Map<NodeId, ParsedNode | undefined>();
+    const fetch = async (ids: readonly NodeId[]) => {
+      const missing = [...new Set(ids)].filter((id) => !nodes.has(id));
+      if (missing.length === 0) return;
+      const items = await table.batchGet(missing.map(nodeKey));
+      missing.forEach((id, index) => {
+        const item = items[index];
+        nodes.set(id, item === undefined ? undefined : parseNode(item));
+      });
+    };
+    return {
+      get fetched() {
+        return nodes.size;
+      },
+      async neighbours(ids) {
+        await fetch(ids);
+        const answer = new Map<NodeId, NodeAdjacency>();
+        for (const id of ids) {
+          const node = nodes.get(id);
+          if (node !== undefined) answer.set(id, node.adjacency);
+        }
+        return answer;
+      },
+      async records(ids) {
+        await fetch(ids);
+        const jobs = new Map<JobNodeId, StoredJob>();
+        const datasets = new Map<DatasetNodeId, StoredDataset>();
+        const fields = new Map<DatasetFieldNodeId, StoredField>();
+        for (const [id, node] of nodes) {
+          if (node?.kind === 'job' && isJobNodeId(id)) jobs.set(id, node.stored);
+          else if (node?.kind === 'dataset' && isDatasetNodeId(id)) datasets.set(id, node.stored);
+          else if (node?.kind === 'field' && isDatasetFieldNodeId(id)) fields.set(id, node.stored);
+        }
+        return { jobs, datasets, fields };
+      },
+    };
+  }
+
+  async getNamespace(name: string) {
+    const item = await this.table.get(keys.lineageNamespace(name), { consistent: false });
+    if (item === undefined) return undefined;
+    const namespace = namespaceItemSchema.parse(item);
+    return {
+      name: namespace.name,
+      createdAt: namespace.createdAt,
+      updatedAt: namespace.updatedAt,
+      ownerName: namespace.ownerName,
+      jobCount: namespace.jobCount ?? 0,
+      datasetCount: namespace.datasetCount ?? 0,
+    };
+  }
+
+  async listNamespaces(paging: OffsetPaging): Promise<NamespaceRecord[]> {
+    const items = await this.firstItems(
+      { partition: keys.lineageNamespacesPartition },
+      paging.offset + paging.limit,
+    );
+    return items.slice(paging.offset).map((item) => {
+      const { name, createdAt, updatedAt, ownerName } = namespaceItemSchema.parse(item);
+      return { name, createdAt, updatedAt, ownerName };
+    });
+  }
+
+  async getJob(id: JobNodeId): Promise<StoredJob | undefined> {
+    return (await this.snapshot({ jobId: id })).job;
+  }
+
+  async listJobs(namespace: string, paging: OffsetPaging): Promise<CountedPage<StoredJob>> {
+    const [ids, counts] = await Promise.all([
+      this.members('job', namespace, paging),
+      this.getNamespace(namespace),
+    ]);
+    const jobIds = ids.filter(isJobNodeId);
+    const snapshot = await this.nodes(jobIds);
+    const items = jobIds.flatMap((id) => {
+      const node = snapshot.get(id);
+      return node?.kind === 'job' ? [node.stored] : [];
+    });
+    return { items, totalCount: counts?.jobCount ?? items.length };
+  }
+
+  async getDataset(id: DatasetNodeId): Promise<StoredDataset | undefined> {
+    return (await this.snapshot({ datasetIds: [id] })).datasets.get(id);
+  }
+
+  async listDatasets(namespace: string, paging: OffsetPaging): Promise<CountedPage<StoredDataset>> {
+    const [ids, counts] = await Promise.all([
+      this.members('dataset', namespace, paging),
+      this.getNamespace(namespace),
+    ]);
+    const datasetIds = ids.filter(isDatasetNodeId);
+    const snapshot = await this.nodes(datasetIds);
+    const items = datasetIds.flatMap((id) => {
+      const node = snapshot.get(id);
+      return node?.kind === 'dataset' ? [node.stored] : [];
+    });
+    return { items, totalCount: counts?.datasetCount ?? items.length };
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return (await this.snapshot({ runId })).run?.run;
+  }
+
+  async listRuns(jobId: JobNodeId, paging: OffsetPaging): Promise<RunRecord[]> {
+    const items = await this.firstItems(
+      { index: 'GSI1', partition: keys.lineageRunsOfJobIndex.pk(jobId), ascending: false },
+      paging.offset + paging.limit,
+    );
+    return items.slice(paging.offset).map((item) => parseRun(item).run);
+  }
+
+  async listChildRuns(parentRunId: string): Promise<RunRecord[]> {
+    const items = await this.table.queryAll({
+      index: 'GSI2',
+      partition: keys.lineageChildRunsIndex.pk(parentRunId),
+    });
+    return items.map((item) => parseRun(item).run);
+  }
+
+  async searchTerm(prefix: string, limit: number): Promise<SearchCandidate[]> {
+    const page = await this.table.query({
+      partition: keys.lineageSearchPartition(prefix),
+      beginsWith: keys.lineageSearchPrefix(prefix),
+      limit,
+    });
+    return page.items.flatMap((item): SearchCandidate[] => {
+      const entry = searchItemSchema.parse(item);
+      const nodeId = entry.nodeId;
+      if (entry.kind === 'job' && isJobNodeId(nodeId)) return [{ ...entry, kind: 'job' as const, nodeId }];
+      if (entry.kind === 'dataset' && isDatasetNodeId(nodeId)) {
+        return [{ ...entry, kind: 'dataset' as const, nodeId }];
+      }
+      return [];
+    });
+  }
+
+  async listRawEvents(query: RawEventQuery): Promise<{ events: unknown[]; nextCursor?: string }> {
+    const page = await this.table.query({
+      index: 'GSI1',
+      partition: keys.lineageRawEventsIndex.pk,
+      between: [query.after, `${query.before}#~`],
+      ascending: query.ascending,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    const events = await Promise.all(
+      page.items.map(async (item) => {
+        const raw = rawItemSchema.parse(item);
+        const json = raw.json ?? (raw.blobKey === undefined ? undefined : await this.blobs.get(raw.blobKey));
+        if (json === undefined) throw new Error('raw lineage event without body');
+        const value: unknown = JSON.parse(json);
+        return value;
+      }),
+    );
+    return page.nextCursor === undefined ? { events } : { events, nextCursor: page.nextCursor };
+  }
+
+  private async members(kind: 'job' | 'dataset', namespace: string, paging: OffsetPaging): Promise<string[]> {
+    const items = await this.firstItems(
+      { partition: keys.lineageNamespaceMembersPartition(kind, namespace) },
+      paging.offset + paging.limit,
+    );
+    return items.slice(paging.offset).map((item) => memberItemSchema.parse(item).nodeId);
+  }
+
+  private async nodes(ids: readonly NodeId[]): Promise<Map<NodeId, ParsedNode>> {
+    const items = ids.length === 0 ? [] : await this.table.batchGet(ids.map(nodeKey));
+    const out = new Map<NodeId, ParsedNode>();
+    ids.forEach((id, index) => {
+      const item = items[index];
+      const node = item === undefined ? undefined : parseNode(item);
+      if (node !== undefined) out.set(id, node);
+    });
+    return out;
+  }
+
+  /** The first `count` items of a partition in key order, following pages. */
+  private async firstItems(
+    options: { partition: string; index?: 'GSI1'; ascending?: boolean },
+    count: number,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.table.query({ ...options, limit: count - items.length, cursor });
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && items.length < count);
+    return items;
+  }
+}
+
+function parseRun(item: Item): StoredRun {
+  const run = runItemSchema.parse(item);
+  return { run: readDoc(runRecordSchema, run.doc), revision: run.revision };
+}
