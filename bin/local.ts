@@ -8,6 +8,7 @@ const env = z
     HOST: z.string().min(1).default('127.0.0.1'),
     DATAKIT_DATA_DIR: z.string().min(1).default('.datakit'),
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+    REGISTRY_ALLOWLIST: z.string().min(1).optional(),
   })
   .safeParse(process.env);
 
@@ -21,6 +22,7 @@ const plane = await startEmbeddedControlPlane({
   port: env.data.PORT,
   dataDir: resolve(env.data.DATAKIT_DATA_DIR),
   logLevel: env.data.LOG_LEVEL,
+  ...(env.data.REGISTRY_ALLOWLIST === undefined ? {} : { registryAllowlist: env.data.REGISTRY_ALLOWLIST }),
 });
 plane.deps.logger.info('control plane listening', {
   url: plane.url,

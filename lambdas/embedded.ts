@@ -1,14 +1,19 @@
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
 import { ensureTable } from '../lib/adapters/dynamodb/create-table.js';
 import { startEmbeddedDynamoDb } from '../lib/adapters/local/dynamodb-server.js';
 import { LocalEventBus } from '../lib/adapters/local/event-bus.js';
 import { type LocalApi, type LocalRoute, startLocalApi } from '../lib/adapters/local/http-server.js';
+import { registryWebhookRoute } from '../lib/adapters/local/registry-webhook.js';
 import { createFallbackHandler } from '../lib/api/http-handler.js';
 import { defaultTableName } from '../lib/contracts/table.js';
 import { loadConfig } from '../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../lib/runtime/dependencies.js';
+import { createLineageApi } from './lineage-api/handler.js';
+import { createLineageIngestApi } from './lineage-ingest/handler.js';
 import { createPackagesApi } from './packages-api/handler.js';
+import { createRegistrationsApi } from './registrations-api/handler.js';
 import { createSystemApi } from './system-api/handler.js';
 
 export interface EmbeddedOptions {
@@ -19,6 +24,8 @@ export interface EmbeddedOptions {
   /** Where the embedded DynamoDB keeps its data. @default in memory */
   readonly dataDir?: string;
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** `REGISTRY_ALLOWLIST`: registries packages may be registered from. @default loopback hosts, any port */
+  readonly registryAllowlist?: string;
 }
 
 export interface EmbeddedControlPlane {
@@ -47,15 +54,23 @@ export async function startEmbeddedControlPlane(
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       AWS_REGION: 'us-east-1',
       LOG_LEVEL: options.logLevel ?? 'INFO',
+      ...(options.dataDir === undefined ? {} : { RAW_EVENTS_DIR: join(options.dataDir, 'raw-events') }),
+      ...(options.registryAllowlist === undefined ? {} : { REGISTRY_ALLOWLIST: options.registryAllowlist }),
     });
     const logger = new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL });
     const bus = new LocalEventBus(logger);
     const deps = createDependencies(config, { logger, events: bus });
-    const localRoutes: LocalRoute[] = [];
+    const localRoutes: LocalRoute[] = [registryWebhookRoute(deps.registerPackage, logger)];
     api = await startLocalApi({
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8080,
-      functions: { 'system-api': createSystemApi(deps), 'packages-api': createPackagesApi(deps) },
+      functions: {
+        'system-api': createSystemApi(deps),
+        'packages-api': createPackagesApi(deps),
+        'lineage-ingest': createLineageIngestApi(deps),
+        'lineage-api': createLineageApi(deps),
+        'registrations-api': createRegistrationsApi(deps),
+      },
       fallback: createFallbackHandler(logger),
       localRoutes,
       logger,

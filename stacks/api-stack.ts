@@ -11,6 +11,7 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -20,6 +21,7 @@ import { ApiFunction } from './constructs/api-function.js';
 import { apiFunctionPermissions, grantApiPermissions } from './constructs/api-permissions.js';
 import { acknowledgeTableIndexWildcards } from './constructs/nag-acknowledgements.js';
 import { ProblemGatewayResponses } from './constructs/problem-gateway-responses.js';
+import { RegistrationWorker } from './constructs/registration-worker.js';
 
 /**
  * Content types API Gateway hands to the functions base64-encoded instead of as text. API Gateway
@@ -56,6 +58,12 @@ export interface ApiStackProps extends StackProps {
   readonly table: ITable;
   /** The `datakit` bus the functions publish to. */
   readonly eventBus: IEventBus;
+  /** The ECR repositories packages are pushed to (registration pulls from them). */
+  readonly packageRepositories: readonly IRepository[];
+  /** Pushes to repositories starting with this prefix are registered. @default 'dk/' */
+  readonly packageRepositoryPrefix?: string;
+  /** Registries `POST /v1/registrations` may read from besides this account's ECR. @default [] */
+  readonly registryAllowlist?: readonly string[];
   /** Prefix of physical names and the API Gateway stage name. */
   readonly stage: string;
   /** @default RetentionDays.ONE_MONTH */
@@ -89,11 +97,22 @@ export class ApiStack extends Stack {
   readonly api: RestApi;
   /** Every API function, by name. */
   readonly functions: ReadonlyMap<ApiFunctionName, IFunction>;
+  /** Functions behind event rules rather than routes, by name. */
+  readonly workers: ReadonlyMap<string, IFunction>;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
+    // Registration reads only from this account's ECR unless more registries are configured.
+    const ecrHost = `${this.account}.dkr.ecr.${this.region}.${this.urlSuffix}`;
+    const environment = {
+      TABLE_NAME: props.table.tableName,
+      EVENT_BUS_NAME: props.eventBus.eventBusName,
+      SERVICE_VERSION: props.serviceVersion ?? '0.1.0',
+      LOG_LEVEL: props.logLevel ?? 'INFO',
+      REGISTRY_ALLOWLIST: [ecrHost, ...(props.registryAllowlist ?? [])].join(','),
+    };
     const functions = new Map<ApiFunctionName, IFunction>();
     for (const name of apiFunctionNames) {
       const apiFunction = new ApiFunction(this, pascalCase(name), {
@@ -104,17 +123,22 @@ export class ApiStack extends Stack {
         ...(props.functionReservedConcurrency === undefined
           ? {}
           : { reservedConcurrentExecutions: props.functionReservedConcurrency }),
-        environment: {
-          TABLE_NAME: props.table.tableName,
-          EVENT_BUS_NAME: props.eventBus.eventBusName,
-          SERVICE_VERSION: props.serviceVersion ?? '0.1.0',
-          LOG_LEVEL: props.logLevel ?? 'INFO',
-        },
+        environment,
       });
       grantApiPermissions(apiFunction.function, apiFunctionPermissions[name], props);
       functions.set(name, apiFunction.function);
     }
     this.functions = functions;
+    const registrationWorker = new RegistrationWorker(this, 'RegistrationWorker', {
+      table: props.table,
+      eventBus: props.eventBus,
+      packageRepositories: props.packageRepositories,
+      repositoryPrefix: props.packageRepositoryPrefix ?? 'dk/',
+      environment,
+      logRetention,
+      memorySize: props.functionMemoryMb ?? 512,
+    });
+    this.workers = new Map([['registration-worker', registrationWorker.function]]);
     const functionFor = (name: ApiFunctionName): IFunction => {
       const fn = functions.get(name);
       if (fn === undefined) throw new Error(`no function ${name}`);

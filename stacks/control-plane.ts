@@ -22,11 +22,17 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
     eventArchiveRetentionDays: settings.eventArchiveRetentionDays,
     tableEncryption: settings.tableEncryption,
     tableContributorInsights: settings.tableContributorInsights,
+    packageRepositories: settings.packageRepositories,
+    existingPackageRepositories: settings.existingPackageRepositories,
+    untaggedImageExpiryDays: settings.untaggedImageExpiryDays,
   });
   const api = new ApiStack(scope, `${prefix}-api`, {
     description: 'DataKit control plane: the IAM-authorized REST API and its functions',
     table: stateful.table,
     eventBus: stateful.eventBus,
+    packageRepositories: stateful.packageRepositories,
+    packageRepositoryPrefix: settings.packageRepositoryPrefix,
+    registryAllowlist: settings.registryAllowlist,
     stage: settings.stage,
     logRetention: settings.logRetention,
     logLevel: settings.logLevel,

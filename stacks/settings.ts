@@ -14,6 +14,21 @@ const integer = (min: number, max: number) =>
     (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
     z.number().int().min(min).max(max),
   );
+/** A list from cdk.json (a JSON array) or from `-c key=a,b` (a comma-separated string). */
+const stringList = (item: z.ZodString) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter((part) => part !== '')
+        : value,
+    z.array(item),
+  );
+const ecrRepositoryName = z
+  .string()
+  .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'an ECR repository name');
 const boolean = z.preprocess(
   (value) => (value === 'true' ? true : value === 'false' ? false : value),
   z.boolean(),
@@ -65,6 +80,21 @@ const settingsSchema = z.object({
   'datakit:functionReservedConcurrency': integer(1, 1000).optional(),
   /** `SERVICE_VERSION` reported by `/healthz` and the OpenAPI document. @default package.json version */
   'datakit:serviceVersion': z.string().min(1).optional(),
+  /** Every package repository name starts with it; the registration rule matches pushes by this prefix. */
+  'datakit:packageRepositoryPrefix': z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._/-]*$/, 'lowercase letters, digits, . _ - and /')
+    .default('dk/'),
+  /** ECR repositories the stateful stack creates for packages (tag immutability, scan on push, lifecycle). */
+  'datakit:packageRepositories': stringList(ecrRepositoryName).default([]),
+  /** Existing ECR repositories of this account and region that hold packages (imported, not managed). */
+  'datakit:existingPackageRepositories': stringList(ecrRepositoryName).default([]),
+  /** Days an untagged image stays in a created package repository before the lifecycle rule expires it. */
+  'datakit:untaggedImageExpiryDays': integer(1, 3650).default(14),
+  /** Registries `POST /v1/registrations` may read from besides this account's ECR (host[:port] or *.suffix). */
+  'datakit:registryAllowlist': stringList(
+    z.string().regex(/^[a-z0-9*.[\]:-]+$/, 'a host[:port] pattern'),
+  ).default([]),
 });
 
 export type SettingsKey = keyof z.input<typeof settingsSchema>;
@@ -86,6 +116,11 @@ export interface Settings {
   readonly functionTimeoutSeconds: number;
   readonly functionReservedConcurrency: number | undefined;
   readonly serviceVersion: string;
+  readonly packageRepositoryPrefix: string;
+  readonly packageRepositories: readonly string[];
+  readonly existingPackageRepositories: readonly string[];
+  readonly untaggedImageExpiryDays: number;
+  readonly registryAllowlist: readonly string[];
 }
 
 /** Thrown when the CDK context holds a bad value; the message names every offending key. */
@@ -108,6 +143,14 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
       ? []
       : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
   ];
+  if (result.success) {
+    const prefix = result.data['datakit:packageRepositoryPrefix'];
+    for (const key of ['datakit:packageRepositories', 'datakit:existingPackageRepositories'] as const) {
+      for (const name of result.data[key].filter((repository) => !repository.startsWith(prefix))) {
+        problems.push(`${key}: ${name} does not start with datakit:packageRepositoryPrefix ${prefix}`);
+      }
+    }
+  }
   if (!result.success || problems.length > 0) {
     throw new SettingsError(`invalid CDK context: ${problems.join('; ')}`);
   }
@@ -127,6 +170,11 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     functionTimeoutSeconds: s['datakit:functionTimeoutSeconds'],
     functionReservedConcurrency: s['datakit:functionReservedConcurrency'],
     serviceVersion: s['datakit:serviceVersion'] ?? packageVersion(),
+    packageRepositoryPrefix: s['datakit:packageRepositoryPrefix'],
+    packageRepositories: s['datakit:packageRepositories'],
+    existingPackageRepositories: s['datakit:existingPackageRepositories'],
+    untaggedImageExpiryDays: s['datakit:untaggedImageExpiryDays'],
+    registryAllowlist: s['datakit:registryAllowlist'],
   };
 }
 

@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../lib/contracts/table.js';
+import { PackageRepositories } from './constructs/package-repositories.js';
 
 export interface StatefulStackProps extends StackProps {
   /** Prefix of physical names (the event bus). */
@@ -14,6 +16,12 @@ export interface StatefulStackProps extends StackProps {
   readonly tableEncryption?: 'aws-managed' | 'customer-managed';
   /** @default false */
   readonly tableContributorInsights?: boolean;
+  /** ECR repositories to create for packages. @default [] */
+  readonly packageRepositories?: readonly string[];
+  /** Existing ECR repositories that hold packages. @default [] */
+  readonly existingPackageRepositories?: readonly string[];
+  /** @default 14 */
+  readonly untaggedImageExpiryDays?: number;
 }
 
 /**
@@ -24,6 +32,8 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   readonly table: ITable;
   readonly eventBus: IEventBus;
+  /** Where packages are pushed (created and imported ECR repositories). */
+  readonly packageRepositories: readonly IRepository[];
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -73,6 +83,12 @@ export class StatefulStack extends Stack {
       eventPattern: { account: [this.account] },
       ...(retentionDays === 0 ? {} : { retention: Duration.days(retentionDays) }),
     });
+
+    this.packageRepositories = new PackageRepositories(this, 'PackageRepositories', {
+      create: props.packageRepositories ?? [],
+      existing: props.existingPackageRepositories ?? [],
+      untaggedImageExpiryDays: props.untaggedImageExpiryDays ?? 14,
+    }).repositories;
 
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'The DataKit table' });
     new CfnOutput(this, 'EventBusName', {

@@ -1,19 +1,75 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
+import { NotFoundError } from '../../lib/domain/errors.js';
+import { buildPipelineGraph, renderDot, renderMermaid } from '../../lib/domain/registry/pipeline.js';
 import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
 
-/** Read access to the package registry. */
+/** Read access to the package registry: packages, versions, DataSets, the pipeline graph, registrations. */
 export function createPackagesApi(deps: Dependencies): ApiHandler {
+  const { packages } = deps;
   return createApiHandler(
     'packages-api',
     {
       listPackages: async ({ query }) => {
         const [key, ...rest] = query.label?.split('=') ?? [];
         const label = key === undefined ? undefined : { key, value: rest.join('=') };
-        return { status: 200, body: await deps.packages.list({ ...query, label }) };
+        return { status: 200, body: await packages.list({ ...query, label }) };
+      },
+      getPackage: async ({ path }) => ({
+        status: 200,
+        body: found(
+          await packages.get(path.namespace, path.name),
+          'PACKAGE_NOT_FOUND',
+          `package ${path.namespace}/${path.name}`,
+        ),
+      }),
+      getPackageVersion: async ({ path }) => ({
+        status: 200,
+        body: found(
+          await packages.getVersion(path.namespace, path.name, path.version),
+          'VERSION_NOT_FOUND',
+          `version ${path.version} of ${path.namespace}/${path.name}`,
+        ),
+      }),
+      listRegistrations: async ({ query }) => ({
+        status: 200,
+        body: await packages.listRegistrations(query),
+      }),
+      listDataSets: async ({ query }) => ({ status: 200, body: await packages.listDataSets(query) }),
+      getDataSet: async ({ path }) => ({
+        status: 200,
+        body: found(
+          await packages.getDataSet(path.namespace, path.name),
+          'DATASET_NOT_FOUND',
+          `DataSet ${path.namespace}/${path.name}`,
+        ),
+      }),
+      getPipeline: async ({ query }) => {
+        const [first, second] = query.destination?.split('/') ?? [];
+        const destination =
+          first === undefined
+            ? undefined
+            : second === undefined
+              ? { namespace: 'default', name: first }
+              : { namespace: first, name: second };
+        const graph = found(
+          buildPipelineGraph(await packages.pipelineEdges(), destination),
+          'DATASET_NOT_FOUND',
+          `DataSet ${query.destination ?? ''} in the pipeline graph`,
+        );
+        if (query.format === 'mermaid')
+          return { status: 200, text: renderMermaid(graph), contentType: 'text/vnd.mermaid' };
+        if (query.format === 'dot')
+          return { status: 200, text: renderDot(graph), contentType: 'text/vnd.graphviz' };
+        return { status: 200, body: graph };
       },
     },
     deps.logger,
   );
+}
+
+function found<T>(value: T | undefined, code: string, what: string): T {
+  if (value === undefined) throw new NotFoundError(code, `No ${what} is registered.`);
+  return value;
 }
 
 let instance: ApiHandler | undefined;

@@ -1,4 +1,5 @@
 import type { RouteDefinition } from './route-definition.js';
+import { lineageFunctionNames, lineageRoutes } from './routes/lineage.js';
 import { registryFunctionNames, registryRoutes } from './routes/registry.js';
 import { systemFunctionNames, systemRoutes } from './routes/system.js';
 
@@ -9,11 +10,15 @@ export type { HttpMethod, ResponseDefinition, RouteDefinition } from './route-de
  * per name and the embedded server runs the same handlers in process. Each capability declares its
  * own in `routes/<capability>.ts`.
  */
-export const apiFunctionNames = [...systemFunctionNames, ...registryFunctionNames] as const;
+export const apiFunctionNames = [
+  ...systemFunctionNames,
+  ...registryFunctionNames,
+  ...lineageFunctionNames,
+] as const;
 export type ApiFunctionName = (typeof apiFunctionNames)[number];
 
 /** Every operation of the API, keyed by operationId. */
-export const routes = { ...systemRoutes, ...registryRoutes } as const satisfies Record<
+export const routes = { ...systemRoutes, ...registryRoutes, ...lineageRoutes } as const satisfies Record<
   string,
   RouteDefinition<ApiFunctionName>
 >;

@@ -1,4 +1,7 @@
-import type { PackageSummary } from '../contracts/api/packages.js';
+import type { DataSetDetail, DataSetSummary } from '../contracts/api/datasets.js';
+import type { PackageDetail, PackageSummary, PackageVersion } from '../contracts/api/packages.js';
+import type { RegistrationRecord, RegistrationStatus } from '../contracts/api/registrations.js';
+import type { PipelineEdge } from '../domain/registry/model.js';
 
 export interface ListPackagesQuery {
   readonly namespace?: string | undefined;
@@ -8,12 +11,35 @@ export interface ListPackagesQuery {
   readonly cursor?: string | undefined;
 }
 
-export interface PackagePage {
-  readonly items: PackageSummary[];
+export interface ListDataSetsQuery {
+  readonly namespace?: string | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export interface ListRegistrationsQuery {
+  readonly status?: RegistrationStatus | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  readonly items: T[];
   readonly nextCursor?: string;
 }
 
-/** Read access to registered packages (only committed versions are ever visible). */
+export type PackagePage = Page<PackageSummary>;
+
+/** Read access to the registry: only committed versions (and what they staged) are ever visible. */
 export interface PackageReader {
   list(query: ListPackagesQuery): Promise<PackagePage>;
+  /** One package with its versions: one read. */
+  get(namespace: string, name: string): Promise<PackageDetail | undefined>;
+  /** One version: one round trip (head and detail together). */
+  getVersion(namespace: string, name: string, version: string): Promise<PackageVersion | undefined>;
+  listDataSets(query: ListDataSetsQuery): Promise<Page<DataSetSummary>>;
+  getDataSet(namespace: string, name: string): Promise<DataSetDetail | undefined>;
+  /** Every visible edge of each package's latest version. */
+  pipelineEdges(): Promise<PipelineEdge[]>;
+  listRegistrations(query: ListRegistrationsQuery): Promise<Page<RegistrationRecord>>;
 }

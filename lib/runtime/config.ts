@@ -8,6 +8,17 @@ const configSchema = z.object({
   EVENT_BUS_NAME: z.string().min(1).default('datakit'),
   SERVICE_VERSION: z.string().min(1).default('0.1.0'),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  /** S3 bucket of raw lineage events too large for a table item (AWS). */
+  RAW_EVENTS_BUCKET: z.string().min(1).optional(),
+  /** Directory of raw lineage events too large for a table item (embedded mode; without a bucket). */
+  RAW_EVENTS_DIR: z.string().min(1).optional(),
+  /**
+   * Registries packages may be registered from: comma-separated `host`, `host:port` or `*.suffix`
+   * patterns. Loopback registries by default (the embedded mode); the stacks set the account's ECR host.
+   */
+  REGISTRY_ALLOWLIST: z.string().default('localhost,127.0.0.1,[::1]'),
+  /** Registry hosts read over plain http besides loopback ones (comma-separated). */
+  REGISTRY_INSECURE_HOSTS: z.string().default(''),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,11 +1,27 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createDynamoDbClient } from '../adapters/dynamodb/client.js';
-import { DynamoPackageReader } from '../adapters/dynamodb/package-heads.js';
+import { DynamoRegistry } from '../adapters/dynamodb/registry-store.js';
+import { DynamoLineageStore } from '../adapters/dynamodb/lineage-store.js';
 import { SingleTable } from '../adapters/dynamodb/single-table.js';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.js';
+import { FileBlobStore } from '../adapters/local/file-blob-store.js';
+import { S3BlobStore } from '../adapters/s3/blob-store.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { LineageStore } from '../ports/lineage-store.js';
+import { DistributionClient } from '../adapters/oci/distribution-client.js';
+import { EcrCredentialProvider } from '../adapters/oci/ecr-credentials.js';
+import { makeRegisterPackage, type RegisterPackage } from '../domain/registry/register-package.js';
+import { parseRegistryAllowlist } from '../domain/registry/registry-allowlist.js';
+import type { ArtifactSource } from '../ports/artifact-source.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { PackageReader } from '../ports/package-repository.js';
+import type { RegistryStore } from '../ports/registry-store.js';
 import { type Config, loadConfig } from './config.js';
 
 /** Everything a handler needs, built once per process: the composition root. */
@@ -17,12 +33,22 @@ export interface Dependencies {
   readonly packages: PackageReader;
   /** The `datakit` bus: EventBridge in AWS, the in-process bus in embedded mode. */
   readonly events: EventPublisher;
+  /** OpenLineage runs, jobs, datasets and graph (issue 4). */
+  readonly lineage: LineageStore;
+  /** Registers the package at a reference (the registry's one write use case). */
+  readonly registerPackage: RegisterPackage;
 }
 
 /** Adapters the embedded mode (or a test) supplies instead of the AWS ones. */
 export interface DependencyOverrides {
   readonly logger?: Logger;
   readonly events?: EventPublisher;
+  /** Where raw lineage events too large for an item go (tests: a temporary directory). */
+  readonly blobs?: BlobStore;
+  /** Where registration reads artifacts (tests: a registry behind a fault-injecting gateway). */
+  readonly artifacts?: ArtifactSource;
+  /** Where registration writes (tests: the DynamoDB store behind a fault-injecting decorator). */
+  readonly registryStore?: (table: SingleTable) => RegistryStore;
 }
 
 /** Wires the adapters for a configuration; AWS and the embedded mode differ only in the config. */
@@ -33,19 +59,47 @@ export function createDependencies(config: Config, overrides: DependencyOverride
     ...(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
   });
   const table = new SingleTable(client, config.TABLE_NAME, clock);
+  const registry = new DynamoRegistry(table);
+  const events =
+    overrides.events ??
+    new EventBridgePublisher(
+      new EventBridgeClient(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
+      config.EVENT_BUS_NAME,
+    );
+  const artifacts =
+    overrides.artifacts ??
+    new DistributionClient({
+      credentials: new EcrCredentialProvider({ client: (region) => new ECRClient({ region }) }),
+      insecureHosts: parseRegistryAllowlist(config.REGISTRY_INSECURE_HOSTS),
+    });
   return {
     config,
     logger: overrides.logger ?? new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL }),
     clock,
     table,
-    packages: new DynamoPackageReader(table),
-    events:
-      overrides.events ??
-      new EventBridgePublisher(
-        new EventBridgeClient(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
-        config.EVENT_BUS_NAME,
-      ),
+    lineage: new DynamoLineageStore(table, overrides.blobs ?? rawEventBlobs(config)),
+    packages: registry,
+    events,
+    registerPackage: makeRegisterPackage({
+      artifacts,
+      store: overrides.registryStore?.(table) ?? registry,
+      events,
+      clock,
+      ids: randomUUID,
+      allowlist: parseRegistryAllowlist(config.REGISTRY_ALLOWLIST),
+    }),
   };
+}
+
+/** S3 when `RAW_EVENTS_BUCKET` is set (AWS), else files under `RAW_EVENTS_DIR` (or the temp dir). */
+function rawEventBlobs(config: Config): BlobStore {
+  if (config.RAW_EVENTS_BUCKET !== undefined) {
+    return new S3BlobStore(
+      new S3Client(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
+      config.RAW_EVENTS_BUCKET,
+    );
+  }
+  return new FileBlobStore(config.RAW_EVENTS_DIR ?? join(tmpdir(), 'datakit-raw-events'));
 }
 
 let processDependencies: Dependencies | undefined;

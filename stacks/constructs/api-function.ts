@@ -17,8 +17,10 @@ export function functionEntry(name: string): string {
 }
 
 export interface ApiFunctionProps {
-  /** The folder under `lambdas/` whose `handler.ts` exports `handler`. */
-  readonly name: ApiFunctionName;
+  /** The folder under `lambdas/` whose `handler.ts` exports `handler` (an API function or a worker). */
+  readonly name: ApiFunctionName | 'registration-worker';
+  /** @default `DataKit API: <name>` */
+  readonly description?: string;
   /** Environment of the function, on top of the variables every function gets. */
   readonly environment: Readonly<Record<string, string>>;
   /** Retention of the function's log group. */
@@ -54,7 +56,7 @@ export class ApiFunction extends Construct {
     logGroup.grantWrite(role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      description: `DataKit API: ${props.name}`,
+      description: props.description ?? `DataKit API: ${props.name}`,
       entry: functionEntry(props.name),
       handler: 'handler',
       projectRoot,
@@ -88,8 +90,9 @@ export class ApiFunction extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no ' +
-          'resource-level permissions; no other statement of this role uses a wildcard resource.',
+          'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, and ECR pull grants add ' +
+          'ecr:GetAuthorizationToken; none of these supports resource-level permissions. Every other ' +
+          'statement of this role names its resources.',
       },
     );
   }

@@ -1,10 +1,11 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { ApiFunctionName } from '../../lib/api/routes.js';
 
 /** What an API function may do, by intent; each maps to one CDK grant. */
-export type ApiPermission = 'table:read' | 'table:read-write' | 'events:put';
+export type ApiPermission = 'table:read' | 'table:read-write' | 'events:put' | 'packages:pull';
 
 /**
  * The permissions of every API function. Typed by `ApiFunctionName`, so a function added to
@@ -16,6 +17,8 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
   'system-api': ['table:read'],
   /** Package listings and details are queries. */
   'packages-api': ['table:read'],
+  /** Registration pulls artifacts from the package repositories, writes the registry and publishes. */
+  'registrations-api': ['table:read-write', 'events:put', 'packages:pull'],
   /** Answers 404/405 from the route table alone. */
   fallback: [],
 };
@@ -24,6 +27,8 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
 export interface ApiResources {
   readonly table: ITable;
   readonly eventBus: IEventBus;
+  /** The ECR repositories packages are pushed to. */
+  readonly packageRepositories: readonly IRepository[];
 }
 
 /** Grants `grantee` each permission through the resource's own grant method. */
@@ -42,6 +47,10 @@ export function grantApiPermissions(
         break;
       case 'events:put':
         resources.eventBus.grantPutEventsTo(grantee);
+        break;
+      case 'packages:pull':
+        // Pull on each package repository, plus ecr:GetAuthorizationToken (which has no resource-level form).
+        for (const repository of resources.packageRepositories) repository.grantPull(grantee);
         break;
     }
   }

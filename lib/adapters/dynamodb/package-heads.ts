@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { manifestKindSchema, type PackageSummary } from '../../contracts/api/packages.js';
-import type { ListPackagesQuery, PackagePage, PackageReader } from '../../ports/package-repository.js';
+import { manifestKindSchema, type PackageDetail, type PackageSummary } from '../../contracts/api/packages.js';
+import type { PackageHead } from '../../domain/registry/model.js';
+import { compareVersions } from '../../domain/registry/version-order.js';
 import { type ItemKey, keys } from './keys.js';
-import type { Item, SingleTable } from './single-table.js';
+import type { Item } from './single-table.js';
 
 /**
- * The package head: one item per package holding its identity, latest version and the map of its
- * committed versions. Updating it (with optimistic locking) is the commit that makes a version
- * visible; everything staged for a version is invisible until the head lists it.
+ * The package head as stored: one item per package holding its identity, latest version and the map
+ * of its committed versions. Writing it (with optimistic locking) is the commit that makes a version
+ * visible; everything staged for a version is invisible until the head lists it with the same digest.
  */
 export const packageHeadSchema = z.object({
   namespace: z.string(),
@@ -16,12 +17,13 @@ export const packageHeadSchema = z.object({
   latestVersion: z.string(),
   description: z.string().optional(),
   labels: z.record(z.string(), z.string()),
-  versions: z.record(z.string(), z.object({ digest: z.string(), registeredAt: z.string() })),
+  versions: z.record(
+    z.string(),
+    z.object({ digest: z.string(), registeredAt: z.string(), registrationId: z.string() }),
+  ),
   updatedAt: z.string(),
   revision: z.number().int().nonnegative(),
 });
-
-export type PackageHead = z.infer<typeof packageHeadSchema>;
 
 /** The stored item of a head, with the index keys that list it. */
 export function packageHeadItem(head: PackageHead): Item {
@@ -37,7 +39,8 @@ export function packageHeadItem(head: PackageHead): Item {
 
 /** Reads a stored head item back, dropping the key attributes. */
 export function readPackageHead(item: Item): PackageHead {
-  return packageHeadSchema.parse(item);
+  const { description, ...head } = packageHeadSchema.parse(item);
+  return description === undefined ? head : { ...head, description };
 }
 
 /** The summary a list shows of a head. */
@@ -47,32 +50,20 @@ export function summarize(head: PackageHead): PackageSummary {
     name: head.name,
     kind: head.kind,
     latestVersion: head.latestVersion,
-    labels: head.labels,
+    labels: { ...head.labels },
     updatedAt: head.updatedAt,
     ...(head.description === undefined ? {} : { description: head.description }),
   };
 }
 
-export function packageHeadKey(namespace: string, name: string): ItemKey {
-  return keys.package(namespace, name);
+/** A head with its versions, highest precedence first. */
+export function detailOf(head: PackageHead): PackageDetail {
+  const versions = Object.entries(head.versions)
+    .map(([version, entry]) => ({ version, digest: entry.digest, registeredAt: entry.registeredAt }))
+    .sort((a, b) => compareVersions(b.version, a.version));
+  return { ...summarize(head), versions };
 }
 
-/** Lists package heads through the PACKAGES index (by namespace prefix) or the per-kind index. */
-export class DynamoPackageReader implements PackageReader {
-  constructor(private readonly table: SingleTable) {}
-
-  async list(query: ListPackagesQuery): Promise<PackagePage> {
-    const namespacePrefix =
-      query.namespace === undefined ? undefined : keys.packagesIndex.sk(query.namespace, '');
-    const page = await this.table.query({
-      index: query.kind === undefined ? 'GSI1' : 'GSI2',
-      partition: query.kind === undefined ? keys.packagesIndex.pk : keys.packagesByKindIndex.pk(query.kind),
-      ...(namespacePrefix === undefined ? {} : { beginsWith: namespacePrefix }),
-      ...(query.label === undefined ? {} : { filter: { [`labels.${query.label.key}`]: query.label.value } }),
-      limit: query.limit,
-      cursor: query.cursor,
-    });
-    const items = page.items.map((item) => summarize(readPackageHead(item)));
-    return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
-  }
+export function packageHeadKey(namespace: string, name: string): ItemKey {
+  return keys.package(namespace, name);
 }

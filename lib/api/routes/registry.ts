@@ -1,7 +1,28 @@
-import { listPackagesQuerySchema, packagePageSchema } from '../../contracts/api/packages.js';
+import {
+  dataSetDetailSchema,
+  dataSetPageSchema,
+  dataSetPathSchema,
+  listDataSetsQuerySchema,
+} from '../../contracts/api/datasets.js';
+import {
+  listPackagesQuerySchema,
+  packageDetailSchema,
+  packagePageSchema,
+  packagePathSchema,
+  packageVersionPathSchema,
+  packageVersionSchema,
+} from '../../contracts/api/packages.js';
+import { pipelineGraphSchema, pipelineQuerySchema } from '../../contracts/api/pipeline.js';
+import {
+  createRegistrationBodySchema,
+  listRegistrationsQuerySchema,
+  registrationPageSchema,
+  registrationRecordSchema,
+} from '../../contracts/api/registrations.js';
 import { problemResponse, type RouteDefinition } from '../route-definition.js';
 
-export const registryFunctionNames = ['packages-api'] as const;
+/** `packages-api` serves every registry read; `registrations-api` registers (it pulls from registries and writes). */
+export const registryFunctionNames = ['packages-api', 'registrations-api'] as const;
 
 export const registryRoutes = {
   listPackages: {
@@ -14,6 +35,105 @@ export const registryRoutes = {
     responses: {
       200: { description: 'A page of packages', schema: packagePageSchema },
       400: problemResponse('Bad query'),
+    },
+  },
+  getPackage: {
+    method: 'GET',
+    path: '/v1/packages/{namespace}/{name}',
+    function: 'packages-api',
+    summary: 'A package with every registered version',
+    tag: 'packages',
+    pathParameters: packagePathSchema,
+    responses: {
+      200: { description: 'The package', schema: packageDetailSchema },
+      404: problemResponse('PACKAGE_NOT_FOUND'),
+    },
+  },
+  getPackageVersion: {
+    method: 'GET',
+    path: '/v1/packages/{namespace}/{name}/versions/{version}',
+    function: 'packages-api',
+    summary: 'One version: manifests, DataSets, connectors, lint results, build info',
+    tag: 'packages',
+    pathParameters: packageVersionPathSchema,
+    responses: {
+      200: { description: 'The version', schema: packageVersionSchema },
+      404: problemResponse('VERSION_NOT_FOUND'),
+    },
+  },
+  createRegistration: {
+    method: 'POST',
+    path: '/v1/registrations',
+    function: 'registrations-api',
+    summary: 'Registers the package at a reference (synchronously)',
+    tag: 'registrations',
+    body: createRegistrationBodySchema,
+    maxBodyBytes: 16 * 1024,
+    responses: {
+      201: {
+        description: 'Registered: this request committed the version',
+        schema: registrationRecordSchema,
+      },
+      200: {
+        description: 'Duplicate: the same digest was already registered',
+        schema: registrationRecordSchema,
+      },
+      400: problemResponse('Malformed body or reference (DK_REF_INVALID)'),
+      403: problemResponse('REGISTRY_NOT_ALLOWED'),
+      409: {
+        description: 'Rejected with E021: the version exists with another digest',
+        schema: registrationRecordSchema,
+      },
+      422: { description: 'Rejected: the record lists every problem', schema: registrationRecordSchema },
+      503: problemResponse('The registry or storage is unavailable; retry'),
+    },
+  },
+  listRegistrations: {
+    method: 'GET',
+    path: '/v1/registrations',
+    function: 'packages-api',
+    summary: 'Registration records, newest first',
+    tag: 'registrations',
+    query: listRegistrationsQuerySchema,
+    responses: {
+      200: { description: 'A page of registrations', schema: registrationPageSchema },
+      400: problemResponse('Bad query'),
+    },
+  },
+  listDataSets: {
+    method: 'GET',
+    path: '/v1/datasets',
+    function: 'packages-api',
+    summary: 'DataSets declared or referenced by registered packages',
+    tag: 'datasets',
+    query: listDataSetsQuerySchema,
+    responses: {
+      200: { description: 'A page of DataSets', schema: dataSetPageSchema },
+      400: problemResponse('Bad query'),
+    },
+  },
+  getDataSet: {
+    method: 'GET',
+    path: '/v1/datasets/{namespace}/{name}',
+    function: 'packages-api',
+    summary: 'One DataSet: contract, schema, producers and consumers',
+    tag: 'datasets',
+    pathParameters: dataSetPathSchema,
+    responses: {
+      200: { description: 'The DataSet', schema: dataSetDetailSchema },
+      404: problemResponse('DATASET_NOT_FOUND'),
+    },
+  },
+  getPipeline: {
+    method: 'GET',
+    path: '/v1/pipeline',
+    function: 'packages-api',
+    summary: 'The dependency graph across registered packages (json, mermaid or dot)',
+    tag: 'datasets',
+    query: pipelineQuerySchema,
+    responses: {
+      200: { description: 'The graph', schema: pipelineGraphSchema },
+      404: problemResponse('DATASET_NOT_FOUND: the destination is not in the graph'),
     },
   },
 } as const satisfies Record<string, RouteDefinition<(typeof registryFunctionNames)[number]>>;

@@ -56,6 +56,21 @@ export const registryCodes = {
   DK_ARCHIVE_DUPLICATE_PATH: 'The archive contains the same path twice.',
   /** The bytes are not a valid gzip-compressed tar. */
   DK_ARCHIVE_CORRUPT: 'The archive is not a valid gzip-compressed tar.',
+
+  /** Identity fields disagree: dk.yaml vs the annotations, the config blob or the tag (`path` names the field). */
+  DK_IDENTITY_MISMATCH: 'The package identity is inconsistent.',
+  /** The namespace is not DNS-safe (it appears in URLs and storage keys). */
+  DK_NAMESPACE_INVALID: 'The package namespace is not a DNS-safe name.',
+  /** dk.yaml is a Store: Stores are configured per Cell, never taken from an artifact. */
+  DK_PACKAGE_KIND_UNSUPPORTED: 'This kind cannot be registered as a package.',
+  /** The package is already registered with another kind. */
+  DK_PACKAGE_KIND_CONFLICT: 'The package is registered with another kind.',
+  /** A manifest under connector/, dataset/ or dataset-group/ is not of that folder's kind. */
+  DK_MANIFEST_KIND_MISPLACED: 'A manifest is in the folder of another kind.',
+  /** Two manifests of the package declare the same DataSet or Connector. */
+  DK_MANIFEST_DUPLICATE: 'Two manifests declare the same thing.',
+  /** The recorded version would exceed the storage item limit. */
+  DK_PACKAGE_TOO_LARGE: 'The package manifests are too large to record.',
 } as const;
 
 /** Any code of the registry capability. */

@@ -19,7 +19,11 @@ describe('the embedded control plane', () => {
         latestVersion: '0.1.0',
         labels: {},
         versions: {
-          '0.1.0': { digest: `sha256:${'b'.repeat(64)}`, registeredAt: '2026-11-01T00:00:00.000Z' },
+          '0.1.0': {
+            digest: `sha256:${'b'.repeat(64)}`,
+            registeredAt: '2026-11-01T00:00:00.000Z',
+            registrationId: 'r-1',
+          },
         },
         updatedAt: '2026-11-01T00:00:00.000Z',
         revision: 1,

@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPackagesApi } from '../../../lambdas/packages-api/handler.js';
-import { type PackageHead, packageHeadItem } from '../../../lib/adapters/dynamodb/package-heads.js';
+import { packageHeadItem } from '../../../lib/adapters/dynamodb/package-heads.js';
 import type { ApiHandler } from '../../../lib/api/http-handler.js';
+import type { PackageHead } from '../../../lib/domain/registry/model.js';
 import { loadConfig } from '../../../lib/runtime/config.js';
 import { createDependencies } from '../../../lib/runtime/dependencies.js';
 import { apiEvent, lambdaContext } from '../../support/api-event.js';
@@ -22,7 +23,13 @@ const head = (
   kind,
   latestVersion: '1.0.0',
   labels,
-  versions: { '1.0.0': { digest: `sha256:${'a'.repeat(64)}`, registeredAt: '2026-11-01T00:00:00.000Z' } },
+  versions: {
+    '1.0.0': {
+      digest: `sha256:${'a'.repeat(64)}`,
+      registeredAt: '2026-11-01T00:00:00.000Z',
+      registrationId: 'r-1',
+    },
+  },
   updatedAt: '2026-11-01T00:00:00.000Z',
   revision: 1,
 });

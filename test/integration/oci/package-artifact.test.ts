@@ -73,7 +73,7 @@ describe('readPackageArtifact accepts artifacts in the dk layout', () => {
     expect(result).toMatchObject({
       ok: true,
       digest: ref.digest,
-      annotations: { 'io.infoblox.dk.kind': 'Transform', 'org.opencontainers.image.version': '1.0.0' },
+      annotations: { 'io.infoblox.dk.kind': 'Transform', 'org.opencontainers.image.version': '1.2.0' },
       config: {
         kind: 'Transform',
         manifest: { metadata: { name: 'orders-daily' } },

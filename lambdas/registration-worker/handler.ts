@@ -1,0 +1,45 @@
+import type { Context } from 'aws-lambda';
+import { ecrImageActionEventSchema, ecrRegistryHost } from '../../lib/contracts/events/ecr.js';
+import { ForbiddenError } from '../../lib/domain/errors.js';
+import type { RegisterPackageResult } from '../../lib/domain/registry/register-package.js';
+import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+
+export type RegistrationWorker = (
+  event: unknown,
+  context?: Context,
+) => Promise<RegisterPackageResult | undefined>;
+
+/**
+ * The target of the `ECR Image Action` rule: registers the pushed image by digest, with the tag of the
+ * push. Rejections are recorded by the use case and end here; failures worth retrying are thrown, so
+ * Lambda's asynchronous retries and then the DLQ take over.
+ */
+export function createRegistrationWorker(deps: Dependencies): RegistrationWorker {
+  return async (event) => {
+    const parsed = ecrImageActionEventSchema.safeParse(event);
+    if (!parsed.success) {
+      deps.logger.error('event is not an ECR image push', { issues: parsed.error.issues });
+      return undefined;
+    }
+    const { account, region, detail } = parsed.data;
+    const reference = `${ecrRegistryHost(account, region)}/${detail['repository-name']}@${detail['image-digest']}`;
+    try {
+      const result = await deps.registerPackage({ reference, tag: detail['image-tag'], source: 'ecr' });
+      deps.logger.info('registration', { status: result.status, id: result.record.id, reference });
+      return result;
+    } catch (error) {
+      // A registry outside the allowlist will never be allowed by retrying.
+      if (error instanceof ForbiddenError) {
+        deps.logger.error('registry not allowed', { reference, code: error.code });
+        return undefined;
+      }
+      throw error;
+    }
+  };
+}
+
+let instance: RegistrationWorker | undefined;
+export const handler: RegistrationWorker = (event, context) => {
+  instance ??= createRegistrationWorker(lambdaDependencies());
+  return instance(event, context);
+};

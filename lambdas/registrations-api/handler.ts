@@ -1,0 +1,35 @@
+import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
+import type { RegisterPackageResult } from '../../lib/domain/registry/register-package.js';
+import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+
+/** `POST /v1/registrations`: registers synchronously and answers with the record. */
+export function createRegistrationsApi(deps: Dependencies): ApiHandler {
+  return createApiHandler(
+    'registrations-api',
+    {
+      createRegistration: async ({ body }) => {
+        const result = await deps.registerPackage({ reference: body.reference, source: 'api' });
+        deps.logger.info('registration', {
+          status: result.status,
+          id: result.record.id,
+          reference: body.reference,
+        });
+        return { status: statusOf(result), body: result.record };
+      },
+    },
+    deps.logger,
+  );
+}
+
+/** 201 registered, 200 duplicate, 409 rejected as E021 (the version exists), 422 any other rejection. */
+export function statusOf(result: RegisterPackageResult): number {
+  if (result.status === 'registered') return 201;
+  if (result.status === 'duplicate') return 200;
+  return result.conflict ? 409 : 422;
+}
+
+let instance: ApiHandler | undefined;
+export const handler: ApiHandler = (event, context) => {
+  instance ??= createRegistrationsApi(lambdaDependencies());
+  return instance(event, context);
+};

@@ -1,0 +1,363 @@
+import { z } from 'zod';
+import type { DataSetDetail, DataSetSummary, PackageVersionRef } from '../../contracts/api/datasets.js';
+import {
+  type PackageDetail,
+  type PackageVersion,
+  packageVersionSchema,
+} from '../../contracts/api/packages.js';
+import { type RegistrationRecord, registrationRecordSchema } from '../../contracts/api/registrations.js';
+import { dataSetManifestSchema } from '../../contracts/manifests/dataset.js';
+import type {
+  AuditEntry,
+  DataSetDeclaration,
+  PackageHead,
+  PipelineEdge,
+  StagedVersion,
+} from '../../domain/registry/model.js';
+import type {
+  ListDataSetsQuery,
+  ListPackagesQuery,
+  ListRegistrationsQuery,
+  PackagePage,
+  PackageReader,
+  Page,
+} from '../../ports/package-repository.js';
+import type { RegistryStore, StageResult } from '../../ports/registry-store.js';
+import { encodeCursor } from './cursor.js';
+import { keys } from './keys.js';
+import { detailOf, packageHeadItem, readPackageHead, summarize } from './package-heads.js';
+import type { Item, SingleTable } from './single-table.js';
+
+const dataSetRef = z.object({ namespace: z.string(), name: z.string() });
+
+/** A staged declaration or edge as stored: the version it belongs to and the DataSet it is about. */
+const stagedGraphItemSchema = z.object({
+  type: z.enum(['declaration', 'edge']),
+  namespace: z.string(),
+  name: z.string(),
+  version: z.string(),
+  digest: z.string(),
+  dataset: dataSetRef,
+  role: z.enum(['producer', 'consumer']).optional(),
+  manifest: z.record(z.string(), z.unknown()).optional(),
+});
+
+type StagedGraphItem = z.infer<typeof stagedGraphItemSchema>;
+
+/**
+ * The registry on the single table (docs/data-model.md, Registry). Writes stage a version's items and
+ * commit it through the package head; reads join every staged item against the heads, so a version is
+ * visible completely or not at all.
+ */
+export class DynamoRegistry implements RegistryStore, PackageReader {
+  constructor(private readonly table: SingleTable) {}
+
+  // --- RegistryStore --------------------------------------------------------------------------
+
+  async getHead(namespace: string, name: string): Promise<PackageHead | undefined> {
+    const item = await this.table.get(keys.package(namespace, name));
+    return item === undefined ? undefined : readPackageHead(item);
+  }
+
+  async stageVersion(staged: StagedVersion): Promise<StageResult> {
+    const { detail } = staged;
+    const key = keys.packageVersion(detail.namespace, detail.name, detail.version);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.table.putIfAbsentOrSame({ ...key, ...detail }, 'digest')) return { claimed: true };
+      const holder = await this.table.get(key);
+      const digest = holder?.digest;
+      if (typeof digest === 'string') return { claimed: false, digest };
+    }
+    throw new Error(`version ${detail.namespace}/${detail.name} ${detail.version} could not be staged`);
+  }
+
+  async stageGraph(staged: StagedVersion): Promise<void> {
+    await this.table.batchPut([
+      ...staged.declarations.map((declaration) => declarationItem(declaration)),
+      ...staged.edges.map((edge) => edgeItem(edge)),
+    ]);
+  }
+
+  async commitHead(head: PackageHead): Promise<void> {
+    await this.table.putWithRevision(packageHeadItem(head), head.revision);
+  }
+
+  async claimRegistration(record: RegistrationRecord): Promise<boolean> {
+    const sk = keys.registrationsIndex.sk(record.createdAt, record.id);
+    return this.table.putIfAbsent({
+      ...keys.registration(record.id),
+      ...record,
+      GSI1PK: keys.registrationsIndex.pk,
+      GSI1SK: sk,
+      GSI2PK: keys.registrationsIndex.byStatus(record.status),
+      GSI2SK: sk,
+    });
+  }
+
+  async releaseRegistration(id: string): Promise<void> {
+    await this.table.delete(keys.registration(id));
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    const key = keys.auditEntry(entry.at, entry.id);
+    await this.table.putIfAbsent({
+      ...key,
+      ...entry,
+      GSI1PK: keys.auditSubjectIndex.pk(entry.subject),
+      GSI1SK: key.SK,
+    });
+  }
+
+  // --- PackageReader --------------------------------------------------------------------------
+
+  async list(query: ListPackagesQuery): Promise<PackagePage> {
+    const namespacePrefix =
+      query.namespace === undefined ? undefined : keys.packagesIndex.sk(query.namespace, '');
+    const page = await this.table.query({
+      index: query.kind === undefined ? 'GSI1' : 'GSI2',
+      partition: query.kind === undefined ? keys.packagesIndex.pk : keys.packagesByKindIndex.pk(query.kind),
+      ...(namespacePrefix === undefined ? {} : { beginsWith: namespacePrefix }),
+      ...(query.label === undefined ? {} : { filter: { [`labels.${query.label.key}`]: query.label.value } }),
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    const items = page.items.map((item) => summarize(readPackageHead(item)));
+    return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
+  }
+
+  async get(namespace: string, name: string): Promise<PackageDetail | undefined> {
+    const head = await this.getHead(namespace, name);
+    return head === undefined ? undefined : detailOf(head);
+  }
+
+  async getVersion(namespace: string, name: string, version: string): Promise<PackageVersion | undefined> {
+    const [headItem, detailItem] = await this.table.batchGet([
+      keys.package(namespace, name),
+      keys.packageVersion(namespace, name, version),
+    ]);
+    if (headItem === undefined || detailItem === undefined) return undefined;
+    const entry = readPackageHead(headItem).versions[version];
+    const detail = packageVersionSchema.parse(detailItem);
+    if (entry === undefined || entry.digest !== detail.digest || detail.version !== version) return undefined;
+    return { ...detail, registeredAt: entry.registeredAt };
+  }
+
+  async listDataSets(query: ListDataSetsQuery): Promise<Page<DataSetSummary>> {
+    const groups: Item[][] = [];
+    let cursor = query.cursor;
+    let nextCursor: string | undefined;
+    let current: { id: string; items: Item[] } | undefined;
+    // Read whole DataSets: a page ends between two DataSets, never inside one.
+    scan: for (;;) {
+      const page = await this.table.query({
+        index: 'GSI1',
+        partition: keys.datasetsIndex.pk,
+        ...(query.namespace === undefined ? {} : { beginsWith: keys.datasetsIndex.prefix(query.namespace) }),
+        limit: Math.max(25, query.limit * 4),
+        cursor,
+      });
+      for (const item of page.items) {
+        const parsed = stagedGraphItemSchema.safeParse(item);
+        if (!parsed.success) continue;
+        const id = `${parsed.data.dataset.namespace}/${parsed.data.dataset.name}`;
+        if (current?.id !== id) {
+          if (current !== undefined) groups.push(current.items);
+          if (groups.length === query.limit) {
+            const last = current?.items.at(-1);
+            nextCursor = last === undefined ? undefined : indexCursor(last);
+            current = undefined;
+            break scan;
+          }
+          current = { id, items: [] };
+        }
+        current.items.push(item);
+      }
+      if (page.nextCursor === undefined) break;
+      cursor = page.nextCursor;
+    }
+    if (current !== undefined) groups.push(current.items);
+
+    const parsedGroups = groups.map((items) => items.map((item) => stagedGraphItemSchema.parse(item)));
+    const heads = await this.headsOf(parsedGroups.flat());
+    const items = parsedGroups.flatMap((group) => {
+      const summary = summarizeDataSet(group, heads);
+      return summary === undefined ? [] : [summary.summary];
+    });
+    return nextCursor === undefined ? { items } : { items, nextCursor };
+  }
+
+  async getDataSet(namespace: string, name: string): Promise<DataSetDetail | undefined> {
+    const items = await this.table.queryAll({ partition: keys.datasetPartition(namespace, name) });
+    const staged = items.flatMap((item) => {
+      const parsed = stagedGraphItemSchema.safeParse(item);
+      return parsed.success ? [parsed.data] : [];
+    });
+    const summary = summarizeDataSet(staged, await this.headsOf(staged));
+    if (summary === undefined) return undefined;
+    const spec = summary.contract?.spec;
+    return {
+      ...summary.summary,
+      ...(spec?.schema === undefined ? {} : { schema: spec.schema }),
+      ...(spec?.schemaRef === undefined ? {} : { schemaRef: spec.schemaRef }),
+    };
+  }
+
+  async pipelineEdges(): Promise<PipelineEdge[]> {
+    const items = await this.table.queryAll({ index: 'GSI2', partition: keys.pipelineEdgesIndex.pk });
+    const staged = items.flatMap((item) => {
+      const parsed = stagedGraphItemSchema.safeParse(item);
+      return parsed.success && parsed.data.role !== undefined ? [parsed.data] : [];
+    });
+    const heads = await this.headsOf(staged);
+    return staged.flatMap((item) =>
+      item.role !== undefined && isCurrent(item, heads)
+        ? [
+            {
+              namespace: item.namespace,
+              name: item.name,
+              version: item.version,
+              digest: item.digest,
+              dataset: item.dataset,
+              role: item.role,
+            },
+          ]
+        : [],
+    );
+  }
+
+  async listRegistrations(query: ListRegistrationsQuery): Promise<Page<RegistrationRecord>> {
+    const page = await this.table.query({
+      index: query.status === undefined ? 'GSI1' : 'GSI2',
+      partition:
+        query.status === undefined
+          ? keys.registrationsIndex.pk
+          : keys.registrationsIndex.byStatus(query.status),
+      ascending: false,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    const items = page.items.map((item) => registrationRecordSchema.parse(item));
+    return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
+  }
+
+  /** The heads of every package the items belong to, in one BatchGet (per 100 packages). */
+  private async headsOf(items: readonly StagedGraphItem[]): Promise<Map<string, PackageHead>> {
+    const ids = [...new Set(items.map((item) => packageId(item)))];
+    const found = await this.table.batchGet(
+      ids.map((id) => {
+        const [namespace = '', name = ''] = id.split('/');
+        return keys.package(namespace, name);
+      }),
+    );
+    const heads = new Map<string, PackageHead>();
+    for (const item of found) {
+      if (item === undefined) continue;
+      const head = readPackageHead(item);
+      heads.set(`${head.namespace}/${head.name}`, head);
+    }
+    return heads;
+  }
+}
+
+function declarationItem(declaration: DataSetDeclaration): Item {
+  const key = keys.datasetDeclaration(declaration.dataset, declaration);
+  return {
+    ...key,
+    type: 'declaration',
+    ...versionFields(declaration),
+    dataset: { ...declaration.dataset },
+    manifest: { ...declaration.manifest },
+    GSI1PK: keys.datasetsIndex.pk,
+    GSI1SK: keys.datasetsIndex.sk(declaration.dataset.namespace, declaration.dataset.name, key.SK),
+  };
+}
+
+function edgeItem(edge: PipelineEdge): Item {
+  const key = keys.pipelineEdge(edge.dataset, edge.role, edge);
+  return {
+    ...key,
+    type: 'edge',
+    ...versionFields(edge),
+    dataset: { ...edge.dataset },
+    role: edge.role,
+    GSI1PK: keys.datasetsIndex.pk,
+    GSI1SK: keys.datasetsIndex.sk(edge.dataset.namespace, edge.dataset.name, key.SK),
+    GSI2PK: keys.pipelineEdgesIndex.pk,
+    GSI2SK: keys.pipelineEdgesIndex.sk(edge.dataset.namespace, edge.dataset.name, key.SK),
+  };
+}
+
+function versionFields(key: { namespace: string; name: string; version: string; digest: string }) {
+  return { namespace: key.namespace, name: key.name, version: key.version, digest: key.digest };
+}
+
+/** The GSI1 cursor that continues right after `item`. */
+function indexCursor(item: Item): string | undefined {
+  return encodeCursor({ PK: item.PK, SK: item.SK, GSI1PK: item.GSI1PK, GSI1SK: item.GSI1SK });
+}
+
+function packageId(item: { namespace: string; name: string }): string {
+  return `${item.namespace}/${item.name}`;
+}
+
+/** Visible (its head lists the version with the same digest) and of the package's latest version. */
+function isCurrent(item: StagedGraphItem, heads: ReadonlyMap<string, PackageHead>): boolean {
+  const head = heads.get(packageId(item));
+  return (
+    head !== undefined &&
+    head.latestVersion === item.version &&
+    head.versions[item.version]?.digest === item.digest
+  );
+}
+
+/**
+ * A DataSet from the current items about it: the contract from the package that owns it (a DataSet
+ * package of the same name) or else the most recently registered declaration; producers and consumers
+ * from the Transforms' latest versions. Undefined when nothing about it is visible.
+ */
+function summarizeDataSet(
+  items: readonly StagedGraphItem[],
+  heads: ReadonlyMap<string, PackageHead>,
+): { summary: DataSetSummary; contract: z.infer<typeof dataSetManifestSchema> | undefined } | undefined {
+  const current = items.filter((item) => isCurrent(item, heads));
+  const first = current[0];
+  if (first === undefined) return undefined;
+  const ref = (item: StagedGraphItem): PackageVersionRef => ({
+    namespace: item.namespace,
+    name: item.name,
+    version: item.version,
+  });
+  const registeredAt = (item: StagedGraphItem) =>
+    heads.get(packageId(item))?.versions[item.version]?.registeredAt ?? '';
+  const declarations = current
+    .filter((item) => item.type === 'declaration')
+    .sort((a, b) => {
+      const own = (item: StagedGraphItem) =>
+        heads.get(packageId(item))?.kind === 'DataSet' && item.name === item.dataset.name ? 1 : 0;
+      return own(b) - own(a) || registeredAt(b).localeCompare(registeredAt(a));
+    });
+  const declaration = declarations[0];
+  const parsed =
+    declaration === undefined ? undefined : dataSetManifestSchema.safeParse(declaration.manifest);
+  const contract = parsed?.success === true ? parsed.data : undefined;
+  const spec = contract?.spec;
+  const location = {
+    ...(spec?.table === undefined ? {} : { table: spec.table }),
+    ...(spec?.prefix === undefined ? {} : { prefix: spec.prefix }),
+    ...(spec?.topic === undefined ? {} : { topic: spec.topic }),
+  };
+  const summary: DataSetSummary = {
+    namespace: first.dataset.namespace,
+    name: first.dataset.name,
+    declared: declaration !== undefined,
+    ...(declaration === undefined ? {} : { declaredBy: ref(declaration) }),
+    ...(contract?.metadata.version === undefined ? {} : { version: contract.metadata.version }),
+    ...(spec === undefined ? {} : { store: spec.store, location }),
+    ...(spec?.format === undefined ? {} : { format: spec.format }),
+    ...(spec?.classification === undefined ? {} : { classification: spec.classification }),
+    labels: { ...(contract?.metadata.labels ?? {}) },
+    producers: current.filter((item) => item.role === 'producer').map(ref),
+    consumers: current.filter((item) => item.role === 'consumer').map(ref),
+  };
+  return { summary, contract };
+}

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+
+// DTOs of the lineage API. The Marquez-compatible reads answer Marquez's JSON shapes
+// (../shared/marquez/openapi.yml); these schemas document them in /openapi.json and type the queries.
+// Nested Marquez objects (facets, run data) are open: producers put arbitrary JSON there.
+
+/** Largest `depth` of the lineage endpoints. */
+export const maxLineageDepth = 100;
+/** Events per `POST /api/v1/lineage/batch`. */
+export const maxLineageBatchEvents = 100;
+/** Largest body of the ingestion endpoints (after decompression). */
+export const maxLineageBodyBytes = 5 * 1024 * 1024;
+
+const name = z.string().min(1).max(4096);
+const depth = z.coerce.number().int().min(0).max(maxLineageDepth).default(20);
+const booleanText = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((value) => value === 'true');
+
+/** Marquez pages with `limit` and `offset`. */
+export const marquezPagingSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).max(10_000).default(0),
+});
+
+export const namespacePathSchema = z.object({ namespace: name });
+export const jobPathSchema = z.object({ namespace: name, job: name });
+export const datasetPathSchema = z.object({ namespace: name, dataset: name });
+export const runPathSchema = z.object({ id: z.string().min(1).max(64) });
+
+export const lineageQuerySchema = z.object({ nodeId: z.string().min(1).max(8192), depth });
+export const columnLineageQuerySchema = lineageQuerySchema.extend({ withDownstream: booleanText });
+
+export const searchQuerySchema = z.object({
+  q: z.string().min(1).max(1024),
+  filter: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(['dataset', 'job']))
+    .optional(),
+  sort: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(['name', 'updated_at']))
+    .default('name'),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  namespace: z.string().min(1).max(4096).optional(),
+});
+
+const instant = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO-8601 date-time');
+
+export const lineageEventsQuerySchema = z.object({
+  before: instant.optional(),
+  after: instant.optional(),
+  sortDirection: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(['asc', 'desc']))
+    .default('desc'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** The opaque `nextCursor` of the previous page (keyset pagination). */
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export const jobLineagePathSchema = z.object({ namespace: name, name });
+export const jobLineageQuerySchema = z.object({
+  depth,
+  direction: z.enum(['upstream', 'downstream', 'both']).default('both'),
+});
+
+const edge = z.object({ origin: z.string(), destination: z.string() });
+const open = z.record(z.string(), z.unknown());
+
+export const marquezNamespaceSchema = z
+  .object({
+    name: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    ownerName: z.string(),
+    description: z.string().nullable(),
+    isHidden: z.boolean(),
+  })
+  .meta({ id: 'MarquezNamespace' });
+
+export const marquezRunSchema = z
+  .looseObject({
+    id: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    state: z.enum(['NEW', 'RUNNING', 'COMPLETED', 'FAILED', 'ABORTED']),
+    startedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    facets: open,
+  })
+  .meta({ id: 'MarquezRun' });
+
+export const marquezJobSchema = z
+  .looseObject({
+    id: z.object({ namespace: z.string(), name: z.string() }),
+    type: z.enum(['BATCH', 'STREAM', 'SERVICE']),
+    name: z.string(),
+    namespace: z.string(),
+    inputs: z.array(z.object({ namespace: z.string(), name: z.string() })),
+    outputs: z.array(z.object({ namespace: z.string(), name: z.string() })),
+    latestRun: marquezRunSchema.nullable(),
+    facets: open,
+  })
+  .meta({ id: 'MarquezJob' });
+
+export const marquezDatasetSchema = z
+  .looseObject({
+    id: z.object({ namespace: z.string(), name: z.string() }),
+    type: z.enum(['DB_TABLE', 'STREAM']),
+    name: z.string(),
+    namespace: z.string(),
+    fields: z.array(open),
+    facets: open,
+  })
+  .meta({ id: 'MarquezDataset' });
+
+export const marquezNamespaceListSchema = z
+  .object({ namespaces: z.array(marquezNamespaceSchema) })
+  .meta({ id: 'MarquezNamespaceList' });
+export const marquezJobListSchema = z
+  .object({ jobs: z.array(marquezJobSchema), totalCount: z.number() })
+  .meta({ id: 'MarquezJobList' });
+export const marquezDatasetListSchema = z
+  .object({ datasets: z.array(marquezDatasetSchema), totalCount: z.number() })
+  .meta({ id: 'MarquezDatasetList' });
+export const marquezRunListSchema = z
+  .object({ runs: z.array(marquezRunSchema) })
+  .meta({ id: 'MarquezRunList' });
+
+export const marquezLineageGraphSchema = z
+  .object({
+    graph: z.array(
+      z.object({
+        id: z.string(),
+        type: z.enum(['JOB', 'DATASET', 'DATASET_FIELD']),
+        data: open,
+        inEdges: z.array(edge),
+        outEdges: z.array(edge),
+      }),
+    ),
+  })
+  .meta({ id: 'MarquezLineageGraph' });
+
+export const marquezSearchResultsSchema = z
+  .object({
+    totalCount: z.number().int(),
+    results: z.array(
+      z.object({
+        type: z.enum(['DATASET', 'JOB']),
+        name: z.string(),
+        updatedAt: z.string(),
+        namespace: z.string(),
+        nodeId: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'MarquezSearchResults' });
+
+export const lineageEventListSchema = z
+  .object({ events: z.array(open), totalCount: z.number().int(), nextCursor: z.string().optional() })
+  .meta({ id: 'LineageEventList' });
+
+const viewNode = z.object({ namespace: z.string(), name: z.string(), distance: z.number().int() });
+const viewSide = z.object({ datasets: z.array(viewNode), jobs: z.array(viewNode) });
+
+export const jobLineageViewSchema = z
+  .object({
+    job: z.object({ namespace: z.string(), name: z.string() }),
+    depth: z.number().int(),
+    direction: z.enum(['upstream', 'downstream', 'both']),
+    upstream: viewSide,
+    downstream: viewSide,
+    edges: z.array(edge),
+    lastRun: z
+      .object({
+        runId: z.string(),
+        status: z.enum(['NEW', 'RUNNING', 'COMPLETED', 'FAILED', 'ABORTED']),
+        startedAt: z.string().nullable(),
+        finishedAt: z.string().nullable(),
+        durationMs: z.number().nullable(),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'JobLineageView' });

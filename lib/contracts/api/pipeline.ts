@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** `GET /v1/pipeline` query: the whole graph, or one destination DataSet and everything upstream of it. */
+export const pipelineQuerySchema = z.object({
+  /** `<namespace>/<name>`, or a bare name in namespace `default`. */
+  destination: z
+    .string()
+    .regex(/^(?:[a-z][a-z0-9-]{0,62}\/)?[a-z][a-z0-9-]{0,62}$/, 'must be <namespace>/<name> or <name>')
+    .optional(),
+  format: z.enum(['json', 'mermaid', 'dot']).default('json'),
+});
+
+export const pipelineNodeSchema = z.object({
+  /** `dataset:<ns>/<name>` or `transform:<ns>/<name>`. */
+  id: z.string(),
+  type: z.enum(['dataset', 'transform']),
+  namespace: z.string(),
+  name: z.string(),
+  /** The Transform's latest registered version. */
+  version: z.string().optional(),
+});
+
+/** The dependency graph across registered packages: DataSet → Transform (input) → DataSet (output). */
+export const pipelineGraphSchema = z
+  .object({
+    nodes: z.array(pipelineNodeSchema),
+    edges: z.array(z.object({ from: z.string(), to: z.string() })),
+  })
+  .meta({ id: 'PipelineGraph' });
+
+export type PipelineGraph = z.infer<typeof pipelineGraphSchema>;
+export type PipelineNode = z.infer<typeof pipelineNodeSchema>;

@@ -1,0 +1,144 @@
+import type { ConnectorManifest } from '../../contracts/manifests/connector.js';
+import type { DataSetManifest } from '../../contracts/manifests/dataset.js';
+import type { DataSetGroupManifest } from '../../contracts/manifests/dataset-group.js';
+import { loadManifest } from '../../contracts/manifests/loader.js';
+import type { Manifest, ManifestKind } from '../../contracts/manifests/manifest.js';
+import type { Problem } from '../../contracts/problem.js';
+import { lintManifest } from '../governance/lint.js';
+
+/** The manifests of a package, each loaded against its kind's contract and linted. */
+export interface PackageContents {
+  /** dk.yaml. */
+  readonly manifest: Manifest;
+  readonly datasets: readonly Located<DataSetManifest>[];
+  readonly connectors: readonly Located<ConnectorManifest>[];
+  readonly datasetGroups: readonly Located<DataSetGroupManifest>[];
+  /** Loader and lint warnings of every file, paths prefixed with the file. */
+  readonly warnings: readonly Problem[];
+}
+
+/** A manifest and the package file it came from. */
+export interface Located<T> {
+  readonly file: string;
+  readonly manifest: T;
+}
+
+export type PackageContentsResult =
+  | { readonly ok: true; readonly contents: PackageContents }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+/** Folders whose YAML files are manifests of the package, and the kind each must hold. */
+const manifestFolders: ReadonlyArray<readonly [string, ManifestKind]> = [
+  ['connector/', 'Connector'],
+  ['dataset/', 'DataSet'],
+  ['dataset-group/', 'DataSetGroup'],
+];
+
+/**
+ * Loads dk.yaml and every YAML file under `connector/`, `dataset/` and `dataset-group/` (never
+ * `store/`: Stores belong to Cells) through the manifest contracts and the governance lint. Every
+ * problem of every file is reported; its path is `<file>:<field path>`.
+ */
+export function readPackageContents(files: Readonly<Record<string, Buffer>>): PackageContentsResult {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const load = (file: string, bytes: Buffer): Manifest | undefined => {
+    const loaded = loadManifest(bytes.toString('utf8'), { file });
+    if (!loaded.ok) {
+      problems.push(...loaded.problems.map((problem) => inFile(file, problem)));
+      return undefined;
+    }
+    warnings.push(...loaded.warnings.map((problem) => inFile(file, problem)));
+    const lint = lintManifest(loaded.manifest);
+    problems.push(...lint.errors.map((problem) => inFile(file, problem)));
+    warnings.push(...lint.warnings.map((problem) => inFile(file, problem)));
+    return loaded.manifest;
+  };
+
+  const dkYaml = Object.hasOwn(files, 'dk.yaml') ? files['dk.yaml'] : undefined;
+  if (dkYaml === undefined) {
+    return {
+      ok: false,
+      problems: [
+        { code: 'DK_ARTIFACT_DK_YAML_MISSING', path: 'dk.yaml', message: 'the package has no dk.yaml' },
+      ],
+    };
+  }
+  const manifest = load('dk.yaml', dkYaml);
+  if (manifest?.kind === 'Store') {
+    problems.push({
+      code: 'DK_PACKAGE_KIND_UNSUPPORTED',
+      path: 'dk.yaml:kind',
+      message:
+        'a Store is configured per Cell (PUT /v1/cells/{cell}/stores/{store}), not registered as a package',
+    });
+  }
+
+  const datasets: Located<DataSetManifest>[] =
+    manifest?.kind === 'DataSet' ? [{ file: 'dk.yaml', manifest }] : [];
+  const connectors: Located<ConnectorManifest>[] = [];
+  const datasetGroups: Located<DataSetGroupManifest>[] = [];
+  for (const file of Object.keys(files).sort()) {
+    const folder = manifestFolders.find(([prefix]) => file.startsWith(prefix));
+    const bytes = files[file];
+    if (folder === undefined || bytes === undefined || !/\.ya?ml$/.test(file)) continue;
+    const loaded = load(file, bytes);
+    if (loaded === undefined) continue;
+    const [prefix, expected] = folder;
+    if (loaded.kind === 'DataSet' && expected === 'DataSet') datasets.push({ file, manifest: loaded });
+    else if (loaded.kind === 'Connector' && expected === 'Connector')
+      connectors.push({ file, manifest: loaded });
+    else if (loaded.kind === 'DataSetGroup' && expected === 'DataSetGroup')
+      datasetGroups.push({ file, manifest: loaded });
+    else {
+      problems.push({
+        code: 'DK_MANIFEST_KIND_MISPLACED',
+        path: `${file}:kind`,
+        message: `${file} is a ${loaded.kind}; ${prefix} holds ${expected} manifests only`,
+      });
+    }
+  }
+  problems.push(
+    ...duplicates(
+      datasets,
+      (d) => `${d.manifest.metadata.namespace ?? ''}/${d.manifest.metadata.name}`,
+      'DataSet',
+    ),
+    ...duplicates(connectors, (c) => c.manifest.metadata.name, 'Connector'),
+    ...duplicates(
+      datasetGroups,
+      (g) => `${g.manifest.metadata.namespace ?? ''}/${g.manifest.metadata.name}`,
+      'DataSetGroup',
+    ),
+  );
+
+  if (manifest === undefined || problems.length > 0) return { ok: false, problems };
+  return { ok: true, contents: { manifest, datasets, connectors, datasetGroups, warnings } };
+}
+
+function duplicates<T extends { readonly file: string }>(
+  items: readonly T[],
+  identity: (item: T) => string,
+  what: string,
+): Problem[] {
+  const seen = new Map<string, string>();
+  const problems: Problem[] = [];
+  for (const item of items) {
+    const key = identity(item);
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, item.file);
+    else {
+      problems.push({
+        code: 'DK_MANIFEST_DUPLICATE',
+        path: `${item.file}:metadata.name`,
+        message: `${item.file} declares ${what} ${key.replace(/^\//, '')} again (first in ${first})`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Prefixes a problem's path with the file it is in. */
+export function inFile(file: string, problem: Problem): Problem {
+  return { ...problem, path: problem.path === undefined ? file : `${file}:${problem.path}` };
+}
