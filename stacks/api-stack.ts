@@ -15,12 +15,15 @@ import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type ApiFunctionName, apiFunctionNames, routeList } from '../lib/api/routes.js';
 import { ApiFunction } from './constructs/api-function.js';
 import { apiFunctionPermissions, grantApiPermissions } from './constructs/api-permissions.js';
+import { LineageAlarms } from './constructs/lineage-alarms.js';
 import { acknowledgeTableIndexWildcards } from './constructs/nag-acknowledgements.js';
 import { ProblemGatewayResponses } from './constructs/problem-gateway-responses.js';
+import { acknowledgeRawEventObjectWildcards } from './constructs/raw-events-bucket.js';
 import { RegistrationWorker } from './constructs/registration-worker.js';
 
 /**
@@ -58,6 +61,8 @@ export interface ApiStackProps extends StackProps {
   readonly table: ITable;
   /** The `datakit` bus the functions publish to. */
   readonly eventBus: IEventBus;
+  /** Raw lineage events too large for a table item (`RAW_EVENTS_BUCKET`). */
+  readonly rawEventsBucket: IBucket;
   /** The ECR repositories packages are pushed to (registration pulls from them). */
   readonly packageRepositories: readonly IRepository[];
   /** Pushes to repositories starting with this prefix are registered. @default 'dk/' */
@@ -109,6 +114,7 @@ export class ApiStack extends Stack {
     const environment = {
       TABLE_NAME: props.table.tableName,
       EVENT_BUS_NAME: props.eventBus.eventBusName,
+      RAW_EVENTS_BUCKET: props.rawEventsBucket.bucketName,
       SERVICE_VERSION: props.serviceVersion ?? '0.1.0',
       LOG_LEVEL: props.logLevel ?? 'INFO',
       REGISTRY_ALLOWLIST: [ecrHost, ...(props.registryAllowlist ?? [])].join(','),
@@ -127,6 +133,12 @@ export class ApiStack extends Stack {
       });
       grantApiPermissions(apiFunction.function, apiFunctionPermissions[name], props);
       functions.set(name, apiFunction.function);
+      if (name === 'lineage-ingest') {
+        new LineageAlarms(this, 'LineageIngestAlarms', {
+          function: apiFunction.function,
+          logGroup: apiFunction.logGroup,
+        });
+      }
     }
     this.functions = functions;
     const registrationWorker = new RegistrationWorker(this, 'RegistrationWorker', {
@@ -233,6 +245,7 @@ export class ApiStack extends Stack {
         "The account-level role API Gateway writes execution and access logs with: AWS's managed policy is " +
         'the documented one for this role and only apigateway.amazonaws.com can assume it.',
     });
+    acknowledgeRawEventObjectWildcards(this);
     acknowledgeTableIndexWildcards(
       this,
       'table.grantReadData/grantReadWriteData grant the same actions on every index of the table ' +

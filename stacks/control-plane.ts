@@ -30,6 +30,7 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
     description: 'DataKit control plane: the IAM-authorized REST API and its functions',
     table: stateful.table,
     eventBus: stateful.eventBus,
+    rawEventsBucket: stateful.rawEventsBucket,
     packageRepositories: stateful.packageRepositories,
     packageRepositoryPrefix: settings.packageRepositoryPrefix,
     registryAllowlist: settings.registryAllowlist,

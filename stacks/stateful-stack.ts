@@ -3,8 +3,10 @@ import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 
 import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../lib/contracts/table.js';
+import { RawEventsBucket } from './constructs/raw-events-bucket.js';
 import { PackageRepositories } from './constructs/package-repositories.js';
 
 export interface StatefulStackProps extends StackProps {
@@ -32,6 +34,8 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   readonly table: ITable;
   readonly eventBus: IEventBus;
+  /** Raw lineage events too large for a table item (retained, private, TLS-only). */
+  readonly rawEventsBucket: IBucket;
   /** Where packages are pushed (created and imported ECR repositories). */
   readonly packageRepositories: readonly IRepository[];
 
@@ -89,6 +93,8 @@ export class StatefulStack extends Stack {
       existing: props.existingPackageRepositories ?? [],
       untaggedImageExpiryDays: props.untaggedImageExpiryDays ?? 14,
     }).repositories;
+
+    this.rawEventsBucket = new RawEventsBucket(this, 'RawEvents').bucket;
 
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'The DataKit table' });
     new CfnOutput(this, 'EventBusName', {

@@ -2,10 +2,15 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ApiFunctionName } from '../../lib/api/routes.js';
+import { grantRawEventsRead, grantRawEventsWrite } from './raw-events-bucket.js';
 
 /** What an API function may do, by intent; each maps to one CDK grant. */
-export type ApiPermission = 'table:read' | 'table:read-write' | 'events:put' | 'packages:pull';
+export type ApiPermission =
+  | 'raw-events:read'
+  | 'raw-events:write'
+  | 'table:read' | 'table:read-write' | 'events:put' | 'packages:pull';
 
 /**
  * The permissions of every API function. Typed by `ApiFunctionName`, so a function added to
@@ -19,6 +24,10 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
   'packages-api': ['table:read'],
   /** Registration pulls artifacts from the package repositories, writes the registry and publishes. */
   'registrations-api': ['table:read-write', 'events:put', 'packages:pull'],
+  /** OpenLineage ingestion writes runs, jobs, datasets and raw events (large ones to S3), publishes DataSet Updated. */
+  'lineage-ingest': ['table:read-write', 'events:put', 'raw-events:write'],
+  /** The Marquez reads are queries and BatchGets; the events listing reads large raw events from S3. */
+  'lineage-api': ['table:read', 'raw-events:read'],
   /** Answers 404/405 from the route table alone. */
   fallback: [],
 };
@@ -27,8 +36,15 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
 export interface ApiResources {
   readonly table: ITable;
   readonly eventBus: IEventBus;
+  /** Raw lineage events too large for a table item (needed by the `raw-events:*` permissions). */
+  readonly rawEventsBucket?: IBucket;
   /** The ECR repositories packages are pushed to. */
   readonly packageRepositories: readonly IRepository[];
+}
+
+function rawEventsBucketOf(resources: ApiResources): IBucket {
+  if (resources.rawEventsBucket === undefined) throw new Error('raw-events permissions need rawEventsBucket');
+  return resources.rawEventsBucket;
 }
 
 /** Grants `grantee` each permission through the resource's own grant method. */
@@ -47,6 +63,12 @@ export function grantApiPermissions(
         break;
       case 'events:put':
         resources.eventBus.grantPutEventsTo(grantee);
+        break;
+      case 'raw-events:read':
+        grantRawEventsRead(rawEventsBucketOf(resources), grantee);
+        break;
+      case 'raw-events:write':
+        grantRawEventsWrite(rawEventsBucketOf(resources), grantee);
         break;
       case 'packages:pull':
         // Pull on each package repository, plus ecr:GetAuthorizationToken (which has no resource-level form).
