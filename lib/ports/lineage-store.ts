@@ -139,12 +139,9 @@ export interface LineageGraphSession extends LineageGraphPort {
 }
 
 /** A search index entry. */
-export interface SearchCandidate {
-  nodeId: DatasetNodeId | JobNodeId;
-  kind: 'job' | 'dataset';
-  namespace: string;
-  name: string;
-}
+export type SearchCandidate =
+  | { kind: 'job'; nodeId: JobNodeId; namespace: string; name: string }
+  | { kind: 'dataset'; nodeId: DatasetNodeId; namespace: string; name: string };
 
 /** Raw events between two instants, in eventTime order. */
 export interface RawEventQuery {

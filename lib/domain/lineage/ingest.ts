@@ -393,7 +393,8 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
       ),
     });
 
-    const run = event.run === undefined ? undefined : await foldAndWriteRun(event, snapshot);
+    const folded = event.run === undefined ? undefined : await foldAndWriteRun(event, snapshot);
+    const run = folded?.run;
     const jobChange = await foldAndWriteJob(event, jobId, run, snapshot);
     const { inputs, outputs } = jobChange.job.io.current;
     const currentReads = new Set(inputs.map((ref) => datasetNodeId(ref.namespace, ref.name)));
@@ -428,7 +429,8 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
         return Promise.resolve();
       }),
       writeColumnLineage(lineage, snapshot.fields),
-      complete && event.run !== undefined
+      // A replay whose run fold changed nothing has written its versions already.
+      complete && event.run !== undefined && (stored || folded?.changed === true)
         ? writeVersions(event, event.run.runId, versions)
         : Promise.resolve(),
     ]);
@@ -458,7 +460,7 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
   async function foldAndWriteRun(
     event: NormalizedLineageEvent,
     snapshot: LineageSnapshot,
-  ): Promise<RunRecord> {
+  ): Promise<{ run: RunRecord; changed: boolean }> {
     const runId = event.run?.runId ?? '';
     const parent = event.run?.known.parent?.run.runId.toLowerCase();
     const inputVersion = (id: DatasetNodeId) =>
@@ -467,8 +469,9 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
       const current: StoredRun | undefined = fresh ? (await store.snapshot({ runId })).run : snapshot.run;
       const next = foldRun(current?.run, event, inputVersion);
       if (next === undefined) throw new Error('run event without run');
-      if (current !== undefined && equal(current.run, next)) return next;
-      return (await store.writeRun(next, current?.revision ?? 0, parent)) ? next : CONFLICT;
+      if (current !== undefined && equal(current.run, next)) return { run: next, changed: false };
+      const written = await store.writeRun(next, current?.revision ?? 0, parent);
+      return written ? { run: next, changed: true } : CONFLICT;
     });
   }
 

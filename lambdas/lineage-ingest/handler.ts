@@ -1,0 +1,56 @@
+import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
+import { readLineageBatch, readLineageEvent } from '../../lib/api/lineage-body.js';
+import { maxLineageBodyBytes } from '../../lib/contracts/api/lineage.js';
+import type { NormalizedLineageEvent } from '../../lib/contracts/openlineage/parse.js';
+import { DataKitError, DependencyUnavailableError } from '../../lib/domain/errors.js';
+import { makeIngestLineageEvent } from '../../lib/domain/lineage/ingest.js';
+import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+
+/** Events of one batch ingested at once. */
+const batchConcurrency = 4;
+
+/** OpenLineage ingestion: `POST /api/v1/lineage` and `/api/v1/lineage/batch`. */
+export function createLineageIngestApi(deps: Dependencies): ApiHandler {
+  const ingest = makeIngestLineageEvent({ store: deps.lineage, events: deps.events, clock: deps.clock });
+
+  // Past the parser, every failure is storage or the bus: a 503 tells producers to retry, and a retry is
+  // safe because ingestion is idempotent.
+  const accept = async (events: readonly NormalizedLineageEvent[]): Promise<void> => {
+    try {
+      for (let start = 0; start < events.length; start += batchConcurrency) {
+        const outcomes = await Promise.all(events.slice(start, start + batchConcurrency).map(ingest));
+        for (const outcome of outcomes) deps.logger.debug('lineage event ingested', { ...outcome });
+      }
+    } catch (cause) {
+      if (cause instanceof DataKitError) throw cause;
+      throw new DependencyUnavailableError(
+        'LINEAGE_STORAGE_UNAVAILABLE',
+        'Lineage storage is unavailable; retry.',
+        {
+          cause,
+        },
+      );
+    }
+  };
+
+  return createApiHandler(
+    'lineage-ingest',
+    {
+      postLineageEvent: async (request) => {
+        await accept([readLineageEvent(request, maxLineageBodyBytes)]);
+        return { status: 201 };
+      },
+      postLineageBatch: async (request) => {
+        await accept(readLineageBatch(request, maxLineageBodyBytes));
+        return { status: 201 };
+      },
+    },
+    deps.logger,
+  );
+}
+
+let instance: ApiHandler | undefined;
+export const handler: ApiHandler = (event, context) => {
+  instance ??= createLineageIngestApi(lambdaDependencies());
+  return instance(event, context);
+};

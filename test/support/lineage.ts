@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { createLineageApi } from '../../lambdas/lineage-api/handler.js';
+import { createLineageIngestApi } from '../../lambdas/lineage-ingest/handler.js';
+import { LocalEventBus } from '../../lib/adapters/local/event-bus.js';
+import { FileBlobStore } from '../../lib/adapters/local/file-blob-store.js';
+import { defaultTableName } from '../../lib/contracts/table.js';
+import { loadConfig } from '../../lib/runtime/config.js';
+import { createDependencies, type Dependencies } from '../../lib/runtime/dependencies.js';
+import { apiEvent, lambdaContext } from './api-event.js';
+import { startTestTable, type TestTable } from './dynamo.js';
+
+/** The lineage functions over a real (dynalite) table, called as API Gateway calls them. */
+export interface LineageHarness {
+  readonly deps: Dependencies;
+  readonly bus: LocalEventBus;
+  readonly table: TestTable;
+  readonly blobDir: string;
+  /** `POST /api/v1/lineage` with a JSON value (or raw text/bytes and headers). */
+  post(
+    body: unknown,
+    options?: { raw?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<APIGatewayProxyResult>;
+  postBatch(body: unknown): Promise<APIGatewayProxyResult>;
+  /** A GET on a lineage read route; path parameters already decoded, as API Gateway passes them. */
+  get(
+    resource: string,
+    options?: { pathParameters?: Record<string, string>; query?: Record<string, string> },
+  ): Promise<APIGatewayProxyResult>;
+  /** Every item of the table (tests only: counting what an ingestion wrote). */
+  itemCount(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startLineageHarness(): Promise<LineageHarness> {
+  const table = await startTestTable();
+  const blobDir = mkdtempSync(join(tmpdir(), 'datakit-lineage-blobs-'));
+  const logger = new Logger({ serviceName: 'datakit-test', logLevel: 'SILENT' });
+  const bus = new LocalEventBus(logger, 10_000);
+  const config = loadConfig({
+    TABLE_NAME: defaultTableName,
+    DYNAMODB_ENDPOINT: table.endpoint,
+    AWS_REGION: 'us-east-1',
+    LOG_LEVEL: 'SILENT',
+  });
+  const deps = createDependencies(config, { logger, events: bus, blobs: new FileBlobStore(blobDir) });
+  const ingest = createLineageIngestApi(deps);
+  const read = createLineageApi(deps);
+  return {
+    deps,
+    bus,
+    table,
+    blobDir,
+    post: (body, options = {}) =>
+      ingest(
+        apiEvent({
+          method: 'POST',
+          resource: '/api/v1/lineage',
+          headers: { 'content-type': 'application/json', ...options.headers },
+          body: options.raw ?? JSON.stringify(body),
+        }),
+        lambdaContext(),
+      ),
+    postBatch: (body) =>
+      ingest(
+        apiEvent({
+          method: 'POST',
+          resource: '/api/v1/lineage/batch',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }),
+        lambdaContext(),
+      ),
+    get: (resource, options = {}) =>
+      read(
+        apiEvent({
+          resource,
+          ...(options.pathParameters === undefined ? {} : { pathParameters: options.pathParameters }),
+          ...(options.query === undefined ? {} : { query: options.query }),
+        }),
+        lambdaContext(),
+      ),
+    itemCount: async () => {
+      let count = 0;
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await table.client.send(
+          new ScanCommand({ TableName: defaultTableName, Select: 'COUNT', ExclusiveStartKey: start }),
+        );
+        count += page.Count ?? 0;
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return count;
+    },
+    close: async () => {
+      await bus.drain();
+      await table.close();
+      rmSync(blobDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** gzip of a JSON value, as OpenLineage clients with compression send it. */
+export function gzipJson(value: unknown): Buffer {
+  return gzipSync(Buffer.from(JSON.stringify(value)));
+}
+
+let sequence = 0;
+
+/** A fresh UUID-shaped run id (deterministic per test process). */
+export function runId(): string {
+  sequence++;
+  return `00000000-0000-4000-8000-${sequence.toString(16).padStart(12, '0')}`;
+}
+
+export interface RunEventOptions {
+  readonly eventType?: 'START' | 'RUNNING' | 'COMPLETE' | 'FAIL' | 'ABORT' | 'OTHER';
+  readonly eventTime: string;
+  readonly runId: string;
+  readonly job: { namespace: string; name: string; facets?: Record<string, unknown> };
+  readonly inputs?: readonly ({ namespace: string; name: string } & Record<string, unknown>)[];
+  readonly outputs?: readonly ({ namespace: string; name: string } & Record<string, unknown>)[];
+  readonly runFacets?: Record<string, unknown>;
+}
+
+/** An OpenLineage RunEvent as the Python client sends it. */
+export function runEvent(options: RunEventOptions): Record<string, unknown> {
+  return {
+    eventType: options.eventType ?? 'COMPLETE',
+    eventTime: options.eventTime,
+    producer: 'https://github.com/OpenLineage/OpenLineage/tree/1.0.0/client/python',
+    schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent',
+    run: { runId: options.runId, facets: options.runFacets ?? {} },
+    job: { facets: {}, ...options.job },
+    inputs: options.inputs ?? [],
+    outputs: options.outputs ?? [],
+  };
+}
+
+/** The JSON body of a response. */
+export function json(response: APIGatewayProxyResult): unknown {
+  return JSON.parse(response.body);
+}
