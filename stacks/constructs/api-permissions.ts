@@ -10,7 +10,10 @@ import { grantRawEventsRead, grantRawEventsWrite } from './raw-events-bucket.js'
 export type ApiPermission =
   | 'raw-events:read'
   | 'raw-events:write'
-  | 'table:read' | 'table:read-write' | 'events:put' | 'packages:pull';
+  | 'table:read'
+  | 'table:read-write'
+  | 'events:put'
+  | 'packages:pull';
 
 /**
  * The permissions of every API function. Typed by `ApiFunctionName`, so a function added to
