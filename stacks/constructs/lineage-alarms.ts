@@ -28,7 +28,7 @@ export class LineageAlarms extends Construct {
   constructor(scope: Construct, id: string, props: LineageAlarmsProps) {
     super(scope, id);
     const period = Duration.minutes(5);
-    const failed = new MetricFilter(this, 'FailedEvents', {
+    const failed = new MetricFilter(this, 'FailedEventsFilter', {
       logGroup: props.logGroup,
       filterPattern: FilterPattern.stringValue('$.message', '=', 'request failed'),
       metricNamespace: lineageMetricsNamespace,
@@ -36,7 +36,7 @@ export class LineageAlarms extends Construct {
       metricValue: '1',
       defaultValue: 0,
     }).metric({ statistic: 'Sum', period });
-    const refused = new MetricFilter(this, 'RefusedEvents', {
+    const refused = new MetricFilter(this, 'RefusedEventsFilter', {
       logGroup: props.logGroup,
       filterPattern: FilterPattern.stringValue('$.message', '=', 'request refused'),
       metricNamespace: lineageMetricsNamespace,
@@ -46,7 +46,7 @@ export class LineageAlarms extends Construct {
     }).metric({ statistic: 'Sum', period });
 
     this.alarms = [
-      new Alarm(this, 'FunctionErrors', {
+      new Alarm(this, 'FunctionErrorsAlarm', {
         alarmDescription: 'lineage-ingest crashed or timed out (Lambda Errors); producers get 5xx and retry',
         metric: props.function.metricErrors({ statistic: 'Sum', period }),
         threshold: 1,
@@ -54,7 +54,7 @@ export class LineageAlarms extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
-      new Alarm(this, 'IngestionFailures', {
+      new Alarm(this, 'IngestionFailuresAlarm', {
         alarmDescription: 'OpenLineage events answered 5xx (storage, bus or contention) in 5 minutes',
         metric: failed,
         threshold: 1,
@@ -62,7 +62,7 @@ export class LineageAlarms extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
-      new Alarm(this, 'RefusedEvents', {
+      new Alarm(this, 'RefusedEventsAlarm', {
         alarmDescription: 'Many OpenLineage events refused (4xx): a producer sends malformed events',
         metric: refused,
         threshold: props.refusedThreshold ?? 50,
