@@ -265,7 +265,8 @@ describe('ApiStack functions', () => {
   it('gives every function log group the configured retention', () => {
     const logGroups = template.findResources('AWS::Logs::LogGroup');
 
-    expect(Object.keys(logGroups)).toHaveLength(apiFunctionNames.length + 1);
+    // One per API function and per worker, plus the access logs.
+    expect(Object.keys(logGroups)).toHaveLength(apiFunctionNames.length + controlPlane.api.workers.size + 1);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
   });
 
@@ -286,7 +287,7 @@ describe('ApiStack functions', () => {
       .filter((entry) => entry.startsWith('asset.'))
       .map((entry) => readFileSync(join(controlPlane.outdir, entry, 'index.mjs'), 'utf8'));
 
-    expect(bundles).toHaveLength(apiFunctionNames.length);
+    expect(bundles).toHaveLength(apiFunctionNames.length + controlPlane.api.workers.size);
     for (const bundle of bundles) {
       expect(bundle.startsWith("import { createRequire } from 'module';")).toBe(true);
       // The SDK's own classes would be in the bundle if it were bundled (names are kept).

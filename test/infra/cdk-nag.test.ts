@@ -87,6 +87,8 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'AwsSolutions-IAM5[Resource::*]',
         'AwsSolutions-L1',
+        // The registration worker's dead-letter queue needs no dead-letter queue of its own.
+        'AwsSolutions-SQS3',
         ...[...ids].filter((id) => /^AwsSolutions-IAM5\[Resource::.+\/index\/\*\]$/.test(id)),
       ].sort(),
     );
@@ -99,6 +101,8 @@ describe('cdk-nag (AwsSolutions)', () => {
 
     expect(indexAcknowledgements.map((acknowledgement) => acknowledgement.path).sort()).toEqual([
       'dev-datakit-api/PackagesApi/Role/DefaultPolicy/Resource',
+      'dev-datakit-api/RegistrationWorker/Worker/Role/DefaultPolicy/Resource',
+      'dev-datakit-api/RegistrationsApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/SystemApi/Role/DefaultPolicy/Resource',
     ]);
   });
