@@ -1,6 +1,7 @@
 import { type Metric, registeredBenchmarks } from './benchmark.js';
 // One line per benchmark module; each registers itself with registerBenchmark().
 import './lambda-bundles.js';
+import './registration.js';
 import './lineage.js';
 
 /**

@@ -390,7 +390,26 @@ export class DistributionClient implements ArtifactSource {
     throw new RegistryProtocolError(`${url.host} redirected more than ${maxRedirects} times`);
   }
 
+  /**
+   * One HTTP exchange. Idempotent reads are retried on connection failures: a registry closing an idle
+   * keep-alive connection just as it is reused answers ECONNRESET, which says nothing about the registry.
+   */
   private async fetchOnce(
+    url: URL,
+    init: { method: string; headers: Record<string, string>; body: Buffer | undefined },
+  ): Promise<Response> {
+    const idempotent = init.method === 'GET' || init.method === 'HEAD';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.fetchAttempt(url, init);
+      } catch (error) {
+        const timedOut = error instanceof RegistryUnavailableError && isTimeout(error.cause);
+        if (!idempotent || timedOut || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  private async fetchAttempt(
     url: URL,
     init: { method: string; headers: Record<string, string>; body: Buffer | undefined },
   ): Promise<Response> {
@@ -503,6 +522,10 @@ function parseUrl(value: string): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
 function describe(error: unknown): string {

@@ -126,20 +126,21 @@ export async function readPackageArtifact(
   const layers = findLayers(manifest.layers);
   if (!layers.ok) return rejected(digest, layers.problems);
 
-  const config = await readConfig(source, ref, manifest.config, bounds.maxConfigBytes);
+  // The three blobs are independent: fetch them concurrently (one registry round trip, not three).
+  const [config, manifestsFiles, contentFiles] = await Promise.all([
+    readConfig(source, ref, manifest.config, bounds.maxConfigBytes),
+    readLayer(source, ref, layers.manifests, bounds),
+    layers.content === undefined
+      ? { ok: true as const, files: new Map<string, Buffer>() }
+      : readLayer(source, ref, layers.content, bounds),
+  ]);
   if (!config.ok) return rejected(digest, config.problems);
-
-  const manifestsFiles = await readLayer(source, ref, layers.manifests, bounds);
   if (!manifestsFiles.ok) return rejected(digest, manifestsFiles.problems);
   if (!manifestsFiles.files.has('dk.yaml')) {
     return rejected(digest, [
       problem('DK_ARTIFACT_DK_YAML_MISSING', 'the manifests layer holds no dk.yaml', layers.manifests.path),
     ]);
   }
-  const contentFiles =
-    layers.content === undefined
-      ? { ok: true as const, files: new Map<string, Buffer>() }
-      : await readLayer(source, ref, layers.content, bounds);
   if (!contentFiles.ok) return rejected(digest, contentFiles.problems);
 
   const merged = mergeLayers(manifestsFiles.files, contentFiles.files, layers.content?.path ?? 'layers');

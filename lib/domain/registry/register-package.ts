@@ -53,7 +53,7 @@ export interface RegisterPackageLimits {
   readonly artifact?: Partial<PackageArtifactLimits>;
   /** Largest serialised version detail; DynamoDB items stop at 400 KB. @default 300 KiB */
   readonly maxVersionBytes?: number;
-  /** Commit attempts under contention before giving up. @default 20 */
+  /** Commit attempts under contention before giving up. @default 50 */
   readonly maxCommitAttempts?: number;
 }
 
@@ -81,7 +81,7 @@ export type RegisterPackage = (input: RegisterPackageInput) => Promise<RegisterP
 export function makeRegisterPackage(deps: RegisterPackageDeps): RegisterPackage {
   const { store, events, clock, ids } = deps;
   const maxVersionBytes = deps.limits?.maxVersionBytes ?? 300 * 1024;
-  const maxCommitAttempts = deps.limits?.maxCommitAttempts ?? 20;
+  const maxCommitAttempts = deps.limits?.maxCommitAttempts ?? 50;
 
   return async (input) => {
     const reference = parseInput(input.reference);
@@ -173,6 +173,8 @@ export function makeRegisterPackage(deps: RegisterPackageDeps): RegisterPackage 
         return settleCommitted(context, identity, staged);
       } catch (error) {
         if (!(error instanceof ConcurrentModificationError) || attempt >= maxCommitAttempts) throw error;
+        // Jittered backoff, so writers of one package do not collide again in lockstep.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
         head = await store.getHead(namespace, name);
       }
     }
