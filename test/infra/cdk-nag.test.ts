@@ -87,6 +87,9 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'AwsSolutions-IAM5[Resource::*]',
         'AwsSolutions-L1',
+        // The raw lineage events bucket: only the lineage functions reach it, audited by the API access log.
+        'AwsSolutions-S1',
+        ...[...ids].filter((id) => /^AwsSolutions-IAM5\[Resource::.+\/raw-events\/\*\]$/.test(id)),
         // The registration worker's dead-letter queue needs no dead-letter queue of its own.
         'AwsSolutions-SQS3',
         ...[...ids].filter((id) => /^AwsSolutions-IAM5\[Resource::.+\/index\/\*\]$/.test(id)),
@@ -100,6 +103,8 @@ describe('cdk-nag (AwsSolutions)', () => {
     );
 
     expect(indexAcknowledgements.map((acknowledgement) => acknowledgement.path).sort()).toEqual([
+      'dev-datakit-api/LineageApi/Role/DefaultPolicy/Resource',
+      'dev-datakit-api/LineageIngest/Role/DefaultPolicy/Resource',
       'dev-datakit-api/PackagesApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/RegistrationWorker/Worker/Role/DefaultPolicy/Resource',
       'dev-datakit-api/RegistrationsApi/Role/DefaultPolicy/Resource',
