@@ -1,3 +1,4 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, type LineageHarness, runEvent, runId, startLineageHarness } from '../../support/lineage.js';
 
@@ -15,7 +16,7 @@ interface GraphNode {
   outEdges: { origin: string; destination: string }[];
 }
 
-function graphOf(response: { body: string }): GraphNode[] {
+function graphOf(response: APIGatewayProxyResult): GraphNode[] {
   const body = json(response);
   if (typeof body !== 'object' || body === null || !('graph' in body) || !Array.isArray(body.graph)) {
     throw new Error(`not a lineage graph: ${response.body}`);
