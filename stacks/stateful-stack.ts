@@ -6,8 +6,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../lib/contracts/table.js';
-import { RawEventsBucket } from './constructs/raw-events-bucket.js';
 import { PackageRepositories } from './constructs/package-repositories.js';
+import { RawEventsBucket } from './constructs/raw-events-bucket.js';
 
 export interface StatefulStackProps extends StackProps {
   /** Prefix of physical names (the event bus). */
