@@ -262,7 +262,7 @@ describe('parent runs, column lineage, search, events, the dk lineage view', () 
 
   it('answers column lineage upstream, and downstream on request', async () => {
     const ns = 'reads-columns';
-    const lineage = (field: string, inputs: [string, string][]) => ({
+    const lineage = (inputs: [string, string][]) => ({
       inputFields: inputs.map(([name, f]) => ({
         namespace: ns,
         name,
@@ -289,8 +289,8 @@ describe('parent runs, column lineage, search, events, the dk lineage view', () 
               },
               columnLineage: {
                 fields: {
-                  id: lineage('id', [['raw', 'id']]),
-                  full_name: lineage('full_name', [
+                  id: lineage([['raw', 'id']]),
+                  full_name: lineage([
                     ['raw', 'first'],
                     ['raw', 'last'],
                   ]),
