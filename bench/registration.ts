@@ -96,28 +96,16 @@ async function run(): Promise<Metric[]> {
     }
     const perRegistration = delta(before, stats, samples);
 
-    // 3. Throughput: 8 pushers (8 CI pipelines, one package each) registering concurrently; artifacts pushed beforehand.
-    const references: string[][] = [];
-    for (let pusher = 0; pusher < concurrentPushers; pusher++) {
-      const mine: string[] = [];
-      for (let index = 0; index < perPusher; index++) {
-        const version = `3.${pusher}.${index}`;
-        mine.push(
-          await pushQuiet(client, quiet.host, version, await buildPackageArtifact(typicalPackage(version))),
-        );
-      }
-      references.push(mine);
-    }
-    const throughputStarted = performance.now();
-    await Promise.all(
-      references.map(async (mine) => {
-        for (const reference of mine) {
-          const status = await register(plane.url, reference);
-          if (status !== 201) throw new Error(`registration answered ${status}`);
-        }
-      }),
+    // 3. Throughput: 8 pushers registering concurrently, artifacts pushed beforehand. As 8 CI pipelines
+    // (one package each), and as 8 pipelines publishing versions of one package (contention on its head).
+    const throughput = await measureThroughput(
+      plane.url,
+      client,
+      quiet.host,
+      (pusher) => `orders-daily-${pusher}`,
+      '3',
     );
-    const throughput = (concurrentPushers * perPusher) / ((performance.now() - throughputStarted) / 1000);
+    const sameThroughput = await measureThroughput(plane.url, client, quiet.host, () => 'orders-daily', '4');
 
     // 4. Reads: DynamoDB requests for one package and one version.
     const readsOf = async (path: string) => {
@@ -136,6 +124,11 @@ async function run(): Promise<Metric[]> {
       { name: 'registration.api.p50', value: percentile(apiLatencies, 50), unit: 'ms' },
       { name: 'registration.api.p99', value: percentile(apiLatencies, 99), unit: 'ms' },
       { name: 'registration.throughput.8-pushers', value: throughput, unit: 'registrations/s' },
+      {
+        name: 'registration.throughput.8-pushers.same-package',
+        value: sameThroughput,
+        unit: 'registrations/s',
+      },
       {
         name: 'registration.dynamodb.items-written',
         value: perRegistration.itemsWritten,
@@ -166,13 +159,52 @@ async function run(): Promise<Metric[]> {
   }
 }
 
+/** Registrations/s of `concurrentPushers` pushers each registering `perPusher` pre-pushed versions. */
+async function measureThroughput(
+  url: string,
+  client: DistributionClient,
+  host: string,
+  packageOf: (pusher: number) => string,
+  major: string,
+): Promise<number> {
+  const references: string[][] = [];
+  for (let pusher = 0; pusher < concurrentPushers; pusher++) {
+    const mine: string[] = [];
+    for (let index = 0; index < perPusher; index++) {
+      const version = `${major}.${pusher}.${index}`;
+      const name = packageOf(pusher);
+      mine.push(
+        await pushQuiet(
+          client,
+          host,
+          version,
+          await buildPackageArtifact(typicalPackage(version, name)),
+          name,
+        ),
+      );
+    }
+    references.push(mine);
+  }
+  const started = performance.now();
+  await Promise.all(
+    references.map(async (mine) => {
+      for (const reference of mine) {
+        const status = await register(url, reference);
+        if (status !== 201) throw new Error(`registration answered ${status}`);
+      }
+    }),
+  );
+  return (concurrentPushers * perPusher) / ((performance.now() - started) / 1000);
+}
+
 async function pushQuiet(
   client: DistributionClient,
   host: string,
   version: string,
   artifact: BuiltArtifact,
+  name = 'orders-daily',
 ): Promise<string> {
-  const repository = { registry: host, repository: 'sales/orders-daily' };
+  const repository = { registry: host, repository: `sales/${name}` };
   for (const blob of artifact.blobs) await client.putBlob(repository, blob);
   await client.putManifest({ ...repository, tag: version }, artifact.manifest, ociManifestMediaType);
   return `${host}/${repository.repository}:${version}`;
