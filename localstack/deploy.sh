@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploys the control plane's stacks into a running LocalStack (docker compose -f localstack/docker-compose.yml up -d).
-# Without a paid tier (LOCALSTACK_AUTH_TOKEN unset) the ECR-backed registry pieces are left out: packages
-# are registered through POST /v1/registrations from any allow-listed registry instead.
+# Without a paid tier (LOCALSTACK_AUTH_TOKEN unset) no ECR repositories are created (the default of
+# datakit:packageRepositories is none): packages are registered through POST /v1/registrations from an
+# allow-listed registry instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,9 +10,8 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION="${A
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 stage="${DATAKIT_STAGE:-local}"
 context=(-c "datakit:stage=${stage}")
-if [ -z "${LOCALSTACK_AUTH_TOKEN:-}" ]; then
-  echo "LocalStack community edition: deploying without ECR resources"
-  context+=(-c "datakit:localstackCommunity=true")
+if [ -n "${LOCALSTACK_AUTH_TOKEN:-}" ] && [ -n "${DATAKIT_PACKAGE_REPOSITORIES:-}" ]; then
+  context+=(-c "datakit:packageRepositories=${DATAKIT_PACKAGE_REPOSITORIES}")
 fi
 
 npx --yes aws-cdk-local@3 bootstrap "${context[@]}"
