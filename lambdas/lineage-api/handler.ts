@@ -136,7 +136,7 @@ export function createLineageApi(deps: Dependencies): ApiHandler {
         body: await queries.jobLineageView(path.namespace, path.name, query.depth, query.direction),
       }),
     },
-    deps.logger,
+    deps,
   );
 }
 

@@ -45,7 +45,7 @@ export function createLineageIngestApi(deps: Dependencies): ApiHandler {
         return { status: 201 };
       },
     },
-    deps.logger,
+    deps,
   );
 }
 

@@ -63,7 +63,7 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
         return { status: 200, body: graph };
       },
     },
-    deps.logger,
+    deps,
   );
 }
 

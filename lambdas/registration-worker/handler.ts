@@ -1,3 +1,8 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ecrImageActionEventSchema, ecrRegistryHost } from '../../lib/contracts/events/ecr.js';
 import { ForbiddenError } from '../../lib/domain/errors.js';
@@ -26,6 +31,8 @@ export function createRegistrationWorker(deps: Dependencies): RegistrationWorker
     try {
       const result = await deps.registerPackage({ reference, tag: detail['image-tag'], source: 'ecr' });
       deps.logger.info('registration', { status: result.status, id: result.record.id, reference });
+      deps.metrics?.addDimension('status', result.status);
+      deps.metrics?.addMetric('Registrations', MetricUnit.Count, 1);
       return result;
     } catch (error) {
       // A registry outside the allowlist will never be allowed by retrying.
@@ -38,8 +45,19 @@ export function createRegistrationWorker(deps: Dependencies): RegistrationWorker
   };
 }
 
-let instance: RegistrationWorker | undefined;
-export const handler: RegistrationWorker = (event, context) => {
-  instance ??= createRegistrationWorker(lambdaDependencies());
+/** The worker with logging context, X-Ray and metrics around it (logger → tracer → metrics). */
+export function instrumentedRegistrationWorker(
+  deps: Dependencies,
+): (event: unknown, context: Context) => Promise<RegisterPackageResult | undefined> {
+  const chain = middy(createRegistrationWorker(deps), { timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(captureLambdaHandler(deps.tracer, { captureResponse: false }));
+  if (deps.metrics !== undefined) chain.use(logMetrics(deps.metrics));
+  return (event, context) => chain(event, context);
+}
+
+let instance: ReturnType<typeof instrumentedRegistrationWorker> | undefined;
+export const handler = (event: unknown, context: Context): Promise<RegisterPackageResult | undefined> => {
+  instance ??= instrumentedRegistrationWorker(lambdaDependencies());
   return instance(event, context);
 };

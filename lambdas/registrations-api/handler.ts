@@ -17,7 +17,7 @@ export function createRegistrationsApi(deps: Dependencies): ApiHandler {
         return { status: statusOf(result), body: result.record };
       },
     },
-    deps.logger,
+    deps,
   );
 }
 

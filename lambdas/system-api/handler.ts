@@ -23,7 +23,7 @@ export function createSystemApi(deps: Dependencies): ApiHandler {
       },
       getOpenApi: async () => ({ status: 200, body: openApiDocument(deps.config.SERVICE_VERSION) }),
     },
-    deps.logger,
+    deps,
   );
 }
 

@@ -1,5 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { DataKitError, DependencyUnavailableError } from '../domain/errors.js';
@@ -36,15 +40,28 @@ type ApiContext = Context & { api?: { readonly operationId: OperationId; readonl
 type Middleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ApiContext>;
 
 /**
- * The Lambda handler of one API function: logger → parser → error handler around the operations.
- * API Gateway has already chosen the route (`event.resource` + method); the parser validates the
- * request against that route's schemas, and every error leaves as problem+json.
+ * Where a handler reports: structured logs always; X-Ray traces (the Tracer turns itself off outside
+ * Lambda) and CloudWatch metrics (EMF) when given — the embedded mode passes no metrics, so its console
+ * carries only the request log.
+ */
+export interface Telemetry {
+  readonly logger: Logger;
+  readonly tracer?: Tracer | undefined;
+  readonly metrics?: Metrics | undefined;
+}
+
+/**
+ * The Lambda handler of one API function: logger → (tracer, metrics) → parser → error handler around
+ * the operations. API Gateway has already chosen the route (`event.resource` + method); the parser
+ * validates the request against that route's schemas, and every error leaves as problem+json. Each
+ * request counts once as `Requests`, and as `Refused` (4xx) or `Failed` (5xx), by operation.
  */
 export function createApiHandler<F extends ApiFunctionName>(
   functionName: F,
   operations: Operations<F>,
-  logger: Logger,
+  telemetry: Telemetry,
 ): ApiHandler {
+  const { logger, tracer, metrics } = telemetry;
   const served = new Map(
     routeList
       .filter((route) => route.function === functionName)
@@ -57,20 +74,27 @@ export function createApiHandler<F extends ApiFunctionName>(
       const { httpMethod, resource, path } = request.event;
       const route = served.get(`${httpMethod} ${resource}`);
       if (route === undefined) throw new RouteNotFoundError(path);
+      metrics?.addDimension('operation', route.operationId);
       request.context.api = { operationId: route.operationId, request: parseRequest(route, request.event) };
     },
   };
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ApiContext>({ timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, ApiContext>({
+    timeoutEarlyInMillis: 0,
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  if (tracer !== undefined) chain.use(captureLambdaHandler(tracer, { captureResponse: false }));
+  if (metrics !== undefined) chain.use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return chain
     .use(parser)
-    .use(problemResponses(logger))
+    .use(problemResponses(logger, metrics))
     .handler(async (_event, context) => {
       const api = context.api;
       const operation = api === undefined ? undefined : byOperation[api.operationId];
       if (api === undefined || operation === undefined)
         throw new Error('request reached the handler unparsed');
-      return toProxyResult(await operation(api.request));
+      const result = toProxyResult(await operation(api.request));
+      metrics?.addMetric('Requests', MetricUnit.Count, 1);
+      return result;
     });
 }
 
@@ -93,15 +117,18 @@ export function toProxyResult(result: HttpResult): APIGatewayProxyResult {
 }
 
 /** Turns every error into problem+json: refusals are logged as info, failures with their cause. */
-function problemResponses(logger: Logger): Middleware {
+function problemResponses(logger: Logger, metrics?: Metrics): Middleware {
   return {
     onError: (request) => {
       const error = request.error;
-      if (error instanceof DataKitError && !(error instanceof DependencyUnavailableError)) {
+      const refused = error instanceof DataKitError && !(error instanceof DependencyUnavailableError);
+      if (refused) {
         logger.info('request refused', { code: error.code, problems: error.problems });
       } else {
         logger.error('request failed', { error });
       }
+      metrics?.addMetric('Requests', MetricUnit.Count, 1);
+      metrics?.addMetric(refused ? 'Refused' : 'Failed', MetricUnit.Count, 1);
       request.response = problemResponse(error, {
         instance: request.event.path,
         requestId: request.event.requestContext.requestId,

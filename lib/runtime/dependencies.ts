@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -28,6 +30,10 @@ import { type Config, loadConfig } from './config.js';
 export interface Dependencies {
   readonly config: Config;
   readonly logger: Logger;
+  /** X-Ray: traces every AWS SDK call; inactive outside Lambda. */
+  readonly tracer: Tracer;
+  /** CloudWatch metrics (EMF) in Lambda; absent in embedded mode. */
+  readonly metrics?: Metrics | undefined;
   readonly clock: () => Date;
   readonly table: SingleTable;
   readonly packages: PackageReader;
@@ -42,6 +48,7 @@ export interface Dependencies {
 /** Adapters the embedded mode (or a test) supplies instead of the AWS ones. */
 export interface DependencyOverrides {
   readonly logger?: Logger;
+  readonly metrics?: Metrics;
   readonly events?: EventPublisher;
   /** Where raw lineage events too large for an item go (tests: a temporary directory). */
   readonly blobs?: BlobStore;
@@ -54,30 +61,35 @@ export interface DependencyOverrides {
 /** Wires the adapters for a configuration; AWS and the embedded mode differ only in the config. */
 export function createDependencies(config: Config, overrides: DependencyOverrides = {}): Dependencies {
   const clock = () => new Date();
-  const client = createDynamoDbClient({
-    ...(config.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: config.DYNAMODB_ENDPOINT }),
-    ...(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
-  });
+  const tracer = new Tracer({ serviceName: 'datakit' });
+  const region = config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION };
+  const client = tracer.captureAWSv3Client(
+    createDynamoDbClient({
+      ...(config.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: config.DYNAMODB_ENDPOINT }),
+      ...region,
+    }),
+  );
   const table = new SingleTable(client, config.TABLE_NAME, clock);
   const registry = new DynamoRegistry(table);
   const events =
     overrides.events ??
-    new EventBridgePublisher(
-      new EventBridgeClient(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
-      config.EVENT_BUS_NAME,
-    );
+    new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient(region)), config.EVENT_BUS_NAME);
   const artifacts =
     overrides.artifacts ??
     new DistributionClient({
-      credentials: new EcrCredentialProvider({ client: (region) => new ECRClient({ region }) }),
+      credentials: new EcrCredentialProvider({
+        client: (ecrRegion) => tracer.captureAWSv3Client(new ECRClient({ region: ecrRegion })),
+      }),
       insecureHosts: parseRegistryAllowlist(config.REGISTRY_INSECURE_HOSTS),
     });
   return {
     config,
     logger: overrides.logger ?? new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL }),
+    tracer,
+    metrics: overrides.metrics,
     clock,
     table,
-    lineage: new DynamoLineageStore(table, overrides.blobs ?? rawEventBlobs(config)),
+    lineage: new DynamoLineageStore(table, overrides.blobs ?? rawEventBlobs(config, tracer)),
     packages: registry,
     events,
     registerPackage: makeRegisterPackage({
@@ -92,10 +104,12 @@ export function createDependencies(config: Config, overrides: DependencyOverride
 }
 
 /** S3 when `RAW_EVENTS_BUCKET` is set (AWS), else files under `RAW_EVENTS_DIR` (or the temp dir). */
-function rawEventBlobs(config: Config): BlobStore {
+function rawEventBlobs(config: Config, tracer: Tracer): BlobStore {
   if (config.RAW_EVENTS_BUCKET !== undefined) {
     return new S3BlobStore(
-      new S3Client(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
+      tracer.captureAWSv3Client(
+        new S3Client(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
+      ),
       config.RAW_EVENTS_BUCKET,
     );
   }
@@ -106,6 +120,8 @@ let processDependencies: Dependencies | undefined;
 
 /** The dependencies of this Lambda process, from its environment, created on first use. */
 export function lambdaDependencies(): Dependencies {
-  processDependencies ??= createDependencies(loadConfig(process.env));
+  processDependencies ??= createDependencies(loadConfig(process.env), {
+    metrics: new Metrics({ namespace: 'DataKit', serviceName: 'datakit' }),
+  });
   return processDependencies;
 }
