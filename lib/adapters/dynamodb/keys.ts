@@ -4,6 +4,7 @@
  * sort before the collections that share the partition.
  */
 import { createHash } from 'node:crypto';
+import { sortableVersion } from '../../domain/registry/version-order.js';
 
 export interface ItemKey {
   readonly PK: string;
@@ -25,25 +26,6 @@ export function keyPart(value: string): string {
   const escaped = value.replace(/[%#~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
   if (Buffer.byteLength(escaped, 'utf8') <= maxReadablePartBytes) return escaped;
   return `~${createHash('sha256').update(value, 'utf8').digest('hex')}`;
-}
-
-/**
- * Encodes a semantic version so that lexical order is precedence order: numeric parts are zero-padded,
- * and a release sorts after its pre-releases (`~` sorts after every pre-release character).
- */
-export function sortableVersion(version: string): string {
-  const match = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(version);
-  if (match === null) return `~${version}`;
-  const [, major = '0', minor = '0', patch = '0', pre] = match;
-  const pad = (n: string) => n.padStart(10, '0');
-  const preKey =
-    pre === undefined
-      ? '~'
-      : `-${pre
-          .split('.')
-          .map((part) => (/^\d+$/.test(part) ? pad(part) : part))
-          .join('.')}`;
-  return `${pad(major)}.${pad(minor)}.${pad(patch)}${preKey}`;
 }
 
 export const keys = {

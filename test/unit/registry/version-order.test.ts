@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sortableVersion } from '../../../lib/adapters/dynamodb/keys.js';
+import { sortableVersion } from '../../../lib/domain/registry/version-order.js';
 
 /** Semantic Versioning 2.0 precedence, written independently of the encoding under test. */
 function comparePrecedence(a: string, b: string): number {
