@@ -15,7 +15,8 @@ import type {
 } from '../../ports/lineage-store.js';
 import { DependencyUnavailableError } from '../errors.js';
 import { canonicalJson, deterministicUuid, lineageEventId } from './event-id.js';
-import { applyJobIo } from './job-io.js';
+import type { Edge } from './graph.js';
+import { applyJobIo, jobIoEdges } from './job-io.js';
 import type {
   ColumnLineageRecord,
   DatasetFieldRecord,
@@ -327,6 +328,24 @@ export function columnLineageOf(
   });
 }
 
+/** Datasets a job's edges touch, by the role the job has on them. */
+interface RoleEdges {
+  /** Datasets the job reads (dataset → job). */
+  readers: ReadonlySet<DatasetNodeId>;
+  /** Datasets the job writes (job → dataset). */
+  writers: ReadonlySet<DatasetNodeId>;
+}
+
+function roleEdges(edges: readonly Edge[]): RoleEdges {
+  const readers = new Set<DatasetNodeId>();
+  const writers = new Set<DatasetNodeId>();
+  for (const edge of edges) {
+    if (isDatasetNodeId(edge.origin)) readers.add(edge.origin);
+    else if (isDatasetNodeId(edge.destination)) writers.add(edge.destination);
+  }
+  return { readers, writers };
+}
+
 function unique<T>(items: Iterable<T>): T[] {
   return [...new Set(items)];
 }
@@ -399,6 +418,9 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
     const { inputs, outputs } = jobChange.job.io.current;
     const currentReads = new Set(inputs.map((ref) => datasetNodeId(ref.namespace, ref.name)));
     const currentWrites = new Set(outputs.map((ref) => datasetNodeId(ref.namespace, ref.name)));
+    // Edges this fold added are written even when the snapshot shows them: a concurrent event of this job
+    // may be deleting them right now (its fold dropped them before ours restored them).
+    const addedEdges = roleEdges(jobChange.added);
 
     const complete = event.eventType === 'COMPLETE' && event.run !== undefined;
     const versions = new Map<DatasetNodeId, string>();
@@ -418,16 +440,10 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
       foldDatasets(
         event,
         [...datasets.values()],
-        { jobId, currentReads, currentWrites, versions, lineageFields },
+        { jobId, currentReads, currentWrites, addedEdges, versions, lineageFields },
         snapshot,
       ),
-      ...jobChange.removed.map((edge) => {
-        if (isDatasetNodeId(edge.origin)) return store.removeDatasetEdges(edge.origin, { readers: [jobId] });
-        if (isDatasetNodeId(edge.destination)) {
-          return store.removeDatasetEdges(edge.destination, { writers: [jobId] });
-        }
-        return Promise.resolve();
-      }),
+      removeEdges(jobId, jobChange.removed),
       writeColumnLineage(lineage, snapshot.fields),
       // A replay whose run fold changed nothing has written its versions already.
       complete && event.run !== undefined && (stored || folded?.changed === true)
@@ -500,6 +516,7 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
           jobId: JobNodeId;
           currentReads: ReadonlySet<DatasetNodeId>;
           currentWrites: ReadonlySet<DatasetNodeId>;
+          addedEdges: RoleEdges;
           versions: ReadonlyMap<DatasetNodeId, string>;
           lineageFields: ReadonlyMap<DatasetNodeId, string[]>;
         }
@@ -522,9 +539,15 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
           );
           const changed = current === undefined || next !== current.dataset;
           const addWriters =
-            edges?.currentWrites.has(id) && current?.writers.has(edges.jobId) !== true ? [edges.jobId] : [];
+            edges?.currentWrites.has(id) &&
+            (current?.writers.has(edges.jobId) !== true || edges.addedEdges.writers.has(id))
+              ? [edges.jobId]
+              : [];
           const addReaders =
-            edges?.currentReads.has(id) && current?.readers.has(edges.jobId) !== true ? [edges.jobId] : [];
+            edges?.currentReads.has(id) &&
+            (current?.readers.has(edges.jobId) !== true || edges.addedEdges.readers.has(id))
+              ? [edges.jobId]
+              : [];
           const addLineageFields = (edges?.lineageFields.get(id) ?? []).filter(
             (field) => current?.lineageFields.has(field) !== true,
           );
@@ -540,6 +563,32 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
         });
       }),
     );
+  }
+
+  /**
+   * Deletes the job from the edge sets of datasets it stopped reading or writing, then reads the job again:
+   * a concurrent event of the same job may have restored an edge after our fold and written it before our
+   * delete landed, so an edge the job holds again is added back. Only a fold's diff deletes (rare), so
+   * the extra read is too.
+   */
+  async function removeEdges(jobId: JobNodeId, removed: readonly Edge[]): Promise<void> {
+    const edges = roleEdges(removed);
+    if (edges.readers.size + edges.writers.size === 0) return;
+    await Promise.all([
+      ...[...edges.readers].map((id) => store.removeDatasetEdges(id, { readers: [jobId] })),
+      ...[...edges.writers].map((id) => store.removeDatasetEdges(id, { writers: [jobId] })),
+    ]);
+    const job = (await store.snapshot({ jobId })).job?.job;
+    if (job === undefined) return;
+    const held = roleEdges(jobIoEdges(job, job.io.current));
+    await Promise.all([
+      ...[...edges.readers]
+        .filter((id) => held.readers.has(id))
+        .map((id) => store.writeDataset(id, { expectedRevision: 0, addReaders: [jobId] })),
+      ...[...edges.writers]
+        .filter((id) => held.writers.has(id))
+        .map((id) => store.writeDataset(id, { expectedRevision: 0, addWriters: [jobId] })),
+    ]);
   }
 
   async function writeColumnLineage(
