@@ -1,8 +1,9 @@
+/** Reading a gzip-compressed tar is pure computation over bytes already fetched (no I/O), so it is domain code. */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { type Extract, extract } from 'tar-stream';
-import type { ArchiveCode } from '../../domain/registry/codes.js';
+import type { ArchiveCode } from './codes.js';
 
 /** Hard bounds on what an archive may cost to read; every one is enforced before or while inflating. */
 export interface ArchiveLimits {

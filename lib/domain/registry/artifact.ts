@@ -1,6 +1,4 @@
 import { z } from 'zod';
-// Gzip/tar decoding is pure computation over bytes already fetched (no I/O), so the domain may use it directly.
-import { ArchiveError, type ArchiveLimits, readTarGz } from '../../adapters/oci/archive.js';
 import type { Problem } from '../../contracts/problem.js';
 import {
   type ArtifactSource,
@@ -8,6 +6,7 @@ import {
   BlobIntegrityError,
   BlobTooLargeError,
 } from '../../ports/artifact-source.js';
+import { ArchiveError, type ArchiveLimits, readTarGz } from './archive.js';
 import type { RegistryCode } from './codes.js';
 import { type ArtifactReference, parseReference } from './reference.js';
 

@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArchiveError, readTarGz } from '../../../lib/adapters/oci/archive.js';
+import { ArchiveError, readTarGz } from '../../../lib/domain/registry/archive.js';
 import { gzipBomb, type TarEntry, tarGz } from '../../support/dk-artifact.js';
 
 /** Reads, turning the outcome into a value, and fails the test if reading takes longer than `ms`. */
