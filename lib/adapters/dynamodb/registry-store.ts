@@ -7,6 +7,8 @@ import {
 } from '../../contracts/api/packages.js';
 import { type RegistrationRecord, registrationRecordSchema } from '../../contracts/api/registrations.js';
 import { dataSetManifestSchema } from '../../contracts/manifests/dataset.js';
+import type { IndexName } from '../../contracts/table.js';
+import { ValidationError } from '../../domain/errors.js';
 import type {
   AuditEntry,
   DataSetDeclaration,
@@ -23,7 +25,7 @@ import type {
   Page,
 } from '../../ports/package-repository.js';
 import type { RegistryStore, StageResult } from '../../ports/registry-store.js';
-import { encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { keys } from './keys.js';
 import { detailOf, packageHeadItem, readPackageHead, summarize } from './package-heads.js';
 import type { Item, SingleTable } from './single-table.js';
@@ -111,17 +113,28 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
   // --- PackageReader --------------------------------------------------------------------------
 
   async list(query: ListPackagesQuery): Promise<PackagePage> {
-    const namespacePrefix =
-      query.namespace === undefined ? undefined : keys.packagesIndex.sk(query.namespace, '');
-    const page = await this.table.query({
+    const scope: CursorScope = {
       index: query.kind === undefined ? 'GSI1' : 'GSI2',
       partition: query.kind === undefined ? keys.packagesIndex.pk : keys.packagesByKindIndex.pk(query.kind),
-      ...(namespacePrefix === undefined ? {} : { beginsWith: namespacePrefix }),
-      ...(query.label === undefined ? {} : { filter: { [`labels.${query.label.key}`]: query.label.value } }),
+      ...(query.namespace === undefined ? {} : { beginsWith: keys.packagesIndex.sk(query.namespace, '') }),
+    };
+    const page = await this.table.query({
+      ...scope,
       limit: query.limit,
-      cursor: query.cursor,
+      cursor: cursorOf(query.cursor, scope),
     });
-    const items = page.items.map((item) => summarize(readPackageHead(item)));
+    // Filtered here, not with a FilterExpression: a label key may hold dots (`app.kubernetes.io/name`),
+    // which an expression would read as a path into nested maps. Either way a page may hold fewer than
+    // `limit` items and its cursor continues where the query stopped.
+    const { label } = query;
+    const items = page.items
+      .map((item) => readPackageHead(item))
+      .filter(
+        (head) =>
+          label === undefined ||
+          (Object.hasOwn(head.labels, label.key) && head.labels[label.key] === label.value),
+      )
+      .map((head) => summarize(head));
     return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
   }
 
@@ -144,18 +157,17 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
 
   async listDataSets(query: ListDataSetsQuery): Promise<Page<DataSetSummary>> {
     const groups: Item[][] = [];
-    let cursor = query.cursor;
+    const scope: CursorScope = {
+      index: 'GSI1',
+      partition: keys.datasetsIndex.pk,
+      ...(query.namespace === undefined ? {} : { beginsWith: keys.datasetsIndex.prefix(query.namespace) }),
+    };
+    let cursor = cursorOf(query.cursor, scope);
     let nextCursor: string | undefined;
     let current: { id: string; items: Item[] } | undefined;
     // Read whole DataSets: a page ends between two DataSets, never inside one.
     scan: for (;;) {
-      const page = await this.table.query({
-        index: 'GSI1',
-        partition: keys.datasetsIndex.pk,
-        ...(query.namespace === undefined ? {} : { beginsWith: keys.datasetsIndex.prefix(query.namespace) }),
-        limit: Math.max(25, query.limit * 4),
-        cursor,
-      });
+      const page = await this.table.query({ ...scope, limit: Math.max(25, query.limit * 4), cursor });
       for (const item of page.items) {
         const parsed = stagedGraphItemSchema.safeParse(item);
         if (!parsed.success) continue;
@@ -226,15 +238,18 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
   }
 
   async listRegistrations(query: ListRegistrationsQuery): Promise<Page<RegistrationRecord>> {
-    const page = await this.table.query({
+    const scope: CursorScope = {
       index: query.status === undefined ? 'GSI1' : 'GSI2',
       partition:
         query.status === undefined
           ? keys.registrationsIndex.pk
           : keys.registrationsIndex.byStatus(query.status),
+    };
+    const page = await this.table.query({
+      ...scope,
       ascending: false,
       limit: query.limit,
-      cursor: query.cursor,
+      cursor: cursorOf(query.cursor, scope),
     });
     const items = page.items.map((item) => registrationRecordSchema.parse(item));
     return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
@@ -257,6 +272,38 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     }
     return heads;
   }
+}
+
+/** The index range a list reads; a cursor must point into it. */
+interface CursorScope {
+  readonly index: IndexName;
+  readonly partition: string;
+  readonly beginsWith?: string;
+}
+
+/**
+ * The caller's cursor, if it continues this very list. Any well-formed key decodes, but DynamoDB
+ * refuses a start key of another index, partition or key range with an error of its own (a 500); a
+ * cursor of another list is the caller's mistake, so it is a 400 naming `cursor`.
+ */
+function cursorOf(cursor: string | undefined, scope: CursorScope): string | undefined {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return undefined;
+  const pk = `${scope.index}PK`;
+  const sk = `${scope.index}SK`;
+  const names = Object.keys(key).sort().join(',');
+  const sortKey = key[sk];
+  const inScope =
+    names === ['PK', 'SK', pk, sk].sort().join(',') &&
+    key[pk] === scope.partition &&
+    sortKey !== undefined &&
+    (scope.beginsWith === undefined || sortKey.startsWith(scope.beginsWith));
+  if (!inScope) {
+    throw new ValidationError('INVALID_CURSOR', 'The cursor is not one this list returned.', {
+      problems: [{ code: 'INVALID_CURSOR', path: 'cursor', message: 'not a cursor returned by this list' }],
+    });
+  }
+  return cursor;
 }
 
 function declarationItem(declaration: DataSetDeclaration): Item {

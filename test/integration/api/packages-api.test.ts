@@ -40,6 +40,7 @@ beforeAll(async () => {
     packageHeadItem(head('analytics', 'enrich', 'Transform', { team: 'data' })),
     packageHeadItem(head('analytics', 'raw-events', 'DataSet', { team: 'data' })),
     packageHeadItem(head('billing', 'invoices', 'Transform', { team: 'finance' })),
+    packageHeadItem(head('billing', 'ledger', 'DataSet', { 'app.kubernetes.io/part-of': 'finance' })),
     ...Array.from({ length: 7 }, (_, index) =>
       packageHeadItem(head('bulk', `pkg-${index}`, 'Connector', {})),
     ),
@@ -73,6 +74,7 @@ describe('GET /v1/packages', () => {
       'analytics/enrich',
       'analytics/raw-events',
       'billing/invoices',
+      'billing/ledger',
       ...Array.from({ length: 7 }, (_, index) => `bulk/pkg-${index}`),
     ]);
   });
@@ -89,6 +91,13 @@ describe('GET /v1/packages', () => {
     ).toEqual(['analytics/enrich']);
   });
 
+  it('filters by a label whose key holds dots and slashes', async () => {
+    const { status, body } = await list({ label: 'app.kubernetes.io/part-of=finance' });
+
+    expect(status).toBe(200);
+    expect(names(body)).toEqual(['billing/ledger']);
+  });
+
   it('paginates with nextCursor until the last page', async () => {
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -99,8 +108,8 @@ describe('GET /v1/packages', () => {
       cursor = typeof body.nextCursor === 'string' ? body.nextCursor : undefined;
       pages++;
     } while (cursor !== undefined);
-    expect(seen).toHaveLength(10);
-    expect(new Set(seen).size).toBe(10);
+    expect(seen).toHaveLength(11);
+    expect(new Set(seen).size).toBe(11);
     expect(pages).toBeGreaterThanOrEqual(4);
   });
 
@@ -110,6 +119,24 @@ describe('GET /v1/packages', () => {
       [{ limit: '1000' }, 'query.limit'],
       [{ label: 'no-equals-sign' }, 'query.label'],
       [{ cursor: 'garbage' }, 'cursor'],
+      // A cursor of another list (here: the registrations index) is not one this list returned.
+      [
+        {
+          cursor: Buffer.from(
+            JSON.stringify({ PK: 'REG#r-1', SK: '#REG', GSI1PK: 'REGS', GSI1SK: 'x' }),
+          ).toString('base64url'),
+        },
+        'cursor',
+      ],
+      [
+        {
+          kind: 'Transform',
+          cursor: Buffer.from(
+            JSON.stringify({ PK: 'PKG#a#b', SK: '#PACKAGE', GSI1PK: 'PACKAGES', GSI1SK: 'a#b' }),
+          ).toString('base64url'),
+        },
+        'cursor',
+      ],
     ] as const) {
       const { status, body, headers } = await list(query);
       expect(status).toBe(400);
