@@ -3,6 +3,7 @@ import { readLineageBatch, readLineageEvent } from '../../lib/api/lineage-body.j
 import { maxLineageBodyBytes } from '../../lib/contracts/api/lineage.js';
 import type { NormalizedLineageEvent } from '../../lib/contracts/openlineage/parse.js';
 import { DataKitError, DependencyUnavailableError } from '../../lib/domain/errors.js';
+import { LineageNodeTooLargeError } from '../../lib/domain/lineage/errors.js';
 import { makeIngestLineageEvent } from '../../lib/domain/lineage/ingest.js';
 import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
 
@@ -22,7 +23,8 @@ export function createLineageIngestApi(deps: Dependencies): ApiHandler {
         for (const outcome of outcomes) deps.logger.debug('lineage event ingested', { ...outcome });
       }
     } catch (cause) {
-      if (cause instanceof DataKitError) throw cause;
+      // Refusals keep their status; a node at the item size limit is a 500, since a retry cannot help.
+      if (cause instanceof DataKitError || cause instanceof LineageNodeTooLargeError) throw cause;
       throw new DependencyUnavailableError(
         'LINEAGE_STORAGE_UNAVAILABLE',
         'Lineage storage is unavailable; retry.',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LineageNodeTooLargeError } from '../../domain/lineage/errors.js';
 import type {
   ColumnLineageRecord,
   DatasetRecord,
@@ -46,7 +47,7 @@ import {
   readDoc,
   runRecordSchema,
 } from './lineage-records.js';
-import type { Item, SingleTable } from './single-table.js';
+import type { Item, SingleTable, UpdateOptions } from './single-table.js';
 
 /** Raw events larger than this (UTF-8 bytes) go to the blob store; the item keeps a pointer. */
 export const maxInlineRawEventBytes = 350 * 1024;
@@ -253,7 +254,7 @@ export class DynamoLineageStore implements LineageStore {
   ): Promise<boolean> {
     const id = jobNodeId(job.namespace, job.name);
     if (expectedRevision === 0) await this.register('job', id, job.namespace, job.name);
-    return this.table.update(nodeKey(id), {
+    return this.updateNode(id, {
       set: {
         kind: 'job',
         doc: serialise(job),
@@ -268,7 +269,7 @@ export class DynamoLineageStore implements LineageStore {
     if (dataset !== undefined && write.expectedRevision === 0) {
       await this.register('dataset', id, dataset.namespace, dataset.name);
     }
-    return this.table.update(nodeKey(id), {
+    return this.updateNode(id, {
       set: dataset === undefined ? {} : { kind: 'dataset', doc: serialise(dataset) },
       add: {
         writers: new Set(write.addWriters ?? []),
@@ -285,7 +286,7 @@ export class DynamoLineageStore implements LineageStore {
     id: DatasetNodeId,
     edges: { writers?: readonly JobNodeId[]; readers?: readonly JobNodeId[] },
   ): Promise<void> {
-    await this.table.update(nodeKey(id), {
+    await this.updateNode(id, {
       delete: { writers: new Set(edges.writers ?? []), readers: new Set(edges.readers ?? []) },
       condition: { kind: 'exists' },
     });
@@ -305,7 +306,7 @@ export class DynamoLineageStore implements LineageStore {
     inputs: readonly DatasetFieldNodeId[],
   ): Promise<boolean> {
     const id = datasetFieldNodeId(record.namespace, record.dataset, record.field);
-    return this.table.update(nodeKey(id), {
+    return this.updateNode(id, {
       set: { kind: 'field', doc: JSON.stringify(record), inputs: [...inputs], recordTime: record.updatedAt },
       condition: { kind: 'not-after', attribute: 'recordTime', value: record.updatedAt },
     });
@@ -318,12 +319,22 @@ export class DynamoLineageStore implements LineageStore {
     const only = new Set([consumer]);
     await Promise.all([
       ...change.add.map((input) =>
-        this.table.update(nodeKey(input), { setIfAbsent: { kind: 'field' }, add: { consumers: only } }),
+        this.updateNode(input, { setIfAbsent: { kind: 'field' }, add: { consumers: only } }),
       ),
       ...change.remove.map((input) =>
-        this.table.update(nodeKey(input), { delete: { consumers: only }, condition: { kind: 'exists' } }),
+        this.updateNode(input, { delete: { consumers: only }, condition: { kind: 'exists' } }),
       ),
     ]);
+  }
+
+  /** Updates a node item; an update that would pass the 400 KB item limit is a `LineageNodeTooLargeError`. */
+  private async updateNode(id: NodeId, options: UpdateOptions): Promise<boolean> {
+    try {
+      return await this.table.update(nodeKey(id), options);
+    } catch (error) {
+      if (isItemTooLarge(error)) throw new LineageNodeTooLargeError(id, error);
+      throw error;
+    }
   }
 
   /**
@@ -575,6 +586,16 @@ export class DynamoLineageStore implements LineageStore {
     } while (cursor !== undefined && items.length < count);
     return items;
   }
+}
+
+// DynamoDB (and dynalite) refuse such a write with a ValidationException, whose message is all that tells
+// it apart from other validation failures.
+function isItemTooLarge(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'ValidationException' &&
+    /item size.*exceeded/i.test(error.message)
+  );
 }
 
 function parseRun(item: Item): StoredRun {

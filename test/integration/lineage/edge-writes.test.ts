@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLineageStore } from '../../../lib/adapters/dynamodb/lineage-store.js';
 import { type NormalizedLineageEvent, parseLineageEvent } from '../../../lib/contracts/openlineage/parse.js';
 import { makeIngestLineageEvent } from '../../../lib/domain/lineage/ingest.js';
 import { datasetNodeId, jobNodeId } from '../../../lib/domain/lineage/node-id.js';
@@ -128,5 +129,52 @@ describe('concurrent ingestion of one job', () => {
     await late;
 
     expect(await readersOfX(ns)).toEqual({ inputs: [x, y], readers: [jobNodeId(ns, 'daily')] });
+  });
+});
+
+describe('a dataset node at the item size limit', () => {
+  it('answers a non-retryable 500 (not 503) to an event adding one more edge, and keeps the edges it has', async () => {
+    const ns = 'hub';
+    const hub = { namespace: ns, name: 'events' };
+    const readers = Array.from({ length: 3400 }, (_, n) =>
+      jobNodeId(ns, `reader-${String(n).padStart(4, '0')}-${'x'.repeat(100)}`),
+    );
+    const store = h.deps.lineage;
+    if (!(store instanceof DynamoLineageStore)) throw new Error('the harness store bulk-loads nodes');
+    await store.importNodes({
+      jobs: [],
+      datasets: [
+        {
+          dataset: {
+            namespace: ns,
+            name: 'events',
+            type: 'DB_TABLE',
+            physicalName: 'events',
+            sourceName: ns,
+            createdAt: '2024-06-01T00:00:00.000Z',
+            updatedAt: '2024-06-01T00:00:00.000Z',
+            fields: [],
+            tags: [],
+            facets: {},
+          },
+          writers: [],
+          readers,
+        },
+      ],
+    });
+
+    const response = await h.post(
+      runEvent({
+        runId: '00000000-0000-4000-8000-00000000b001',
+        eventTime: '2024-06-02T00:00:00Z',
+        job: { namespace: ns, name: `one-more-${'y'.repeat(2000)}` },
+        inputs: [hub],
+      }),
+    );
+
+    expect(response.statusCode).toBe(500);
+    expect(response.headers?.['retry-after']).toBeUndefined();
+    const dataset = await store.getDataset(datasetNodeId(ns, 'events'));
+    expect(dataset?.readers.size).toBe(readers.length);
   });
 });
