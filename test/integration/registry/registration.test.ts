@@ -3,6 +3,7 @@ import { keys } from '../../../lib/adapters/dynamodb/keys.js';
 import { DynamoRegistry } from '../../../lib/adapters/dynamodb/registry-store.js';
 import type { SingleTable } from '../../../lib/adapters/dynamodb/single-table.js';
 import { DistributionClient } from '../../../lib/adapters/oci/distribution-client.js';
+import type { PackageHead } from '../../../lib/domain/registry/model.js';
 import type { DomainEvent, EventPublisher } from '../../../lib/ports/event-publisher.js';
 import type { RegistryStore } from '../../../lib/ports/registry-store.js';
 import { type ArtifactVariation, gzipBomb, pushDkArtifact, tarGz } from '../../support/dk-artifact.js';
@@ -285,17 +286,17 @@ describe('idempotency and immutability', () => {
   });
 });
 
-/** The real store, except that `commitHead` fails while `shouldFail()` says so: a crash at the commit step. */
-class FailingCommitStore implements RegistryStore {
+/** The real store, with `beforeCommit` run before each `commitHead`: a crash or a rival writer at the commit step. */
+class CommitHookStore implements RegistryStore {
   constructor(
     private readonly inner: RegistryStore,
-    private readonly shouldFail: () => boolean,
+    private readonly beforeCommit: (head: PackageHead, inner: RegistryStore) => Promise<void>,
   ) {}
   getHead: RegistryStore['getHead'] = (namespace, name) => this.inner.getHead(namespace, name);
   stageVersion: RegistryStore['stageVersion'] = (staged) => this.inner.stageVersion(staged);
   stageGraph: RegistryStore['stageGraph'] = (staged) => this.inner.stageGraph(staged);
   commitHead: RegistryStore['commitHead'] = async (head) => {
-    if (this.shouldFail()) throw new Error('storage failed at the commit');
+    await this.beforeCommit(head, this.inner);
     return this.inner.commitHead(head);
   };
   claimRegistration: RegistryStore['claimRegistration'] = (record) => this.inner.claimRegistration(record);
@@ -420,7 +421,9 @@ describe('failures and retries', () => {
   it('leaves nothing visible when the commit fails, and a retry registers the version', async () => {
     let failCommits = 1;
     const failing = (table: SingleTable): RegistryStore =>
-      new FailingCommitStore(new DynamoRegistry(table), () => failCommits-- > 0);
+      new CommitHookStore(new DynamoRegistry(table), async () => {
+        if (failCommits-- > 0) throw new Error('storage failed at the commit');
+      });
     const local = await startRegistryPlane({ registryStore: failing });
     try {
       const { reference } = await push(files());
