@@ -145,19 +145,8 @@ export function makeRegisterPackage(deps: RegisterPackageDeps): RegisterPackage 
     let head = await store.getHead(namespace, name);
     const existing = head?.versions[version];
     if (existing !== undefined) return settleExisting(context, identity, staged, existing.digest);
-    if (head !== undefined && head.kind !== identity.kind) {
-      return reject(
-        context,
-        [
-          {
-            code: 'DK_PACKAGE_KIND_CONFLICT',
-            path: 'dk.yaml:kind',
-            message: `${namespace}/${name} is registered as a ${head.kind}, not a ${identity.kind}`,
-          },
-        ],
-        { ...identity, digest },
-      );
-    }
+    if (head !== undefined && head.kind !== identity.kind)
+      return kindConflict(context, identity, digest, head);
 
     const claim = await store.stageVersion(staged);
     if (!claim.claimed) return settleExisting(context, identity, staged, claim.digest);
@@ -166,6 +155,9 @@ export function makeRegisterPackage(deps: RegisterPackageDeps): RegisterPackage 
     for (let attempt = 1; ; attempt++) {
       const committed = head?.versions[version];
       if (committed !== undefined) return settleExisting(context, identity, staged, committed.digest);
+      // A package of another kind may have committed the name since the first read.
+      if (head !== undefined && head.kind !== identity.kind)
+        return kindConflict(context, identity, digest, head);
       try {
         await store.commitHead(
           withVersion(head, identity, staged, registeredId(identity, digest), context.createdAt),
@@ -178,6 +170,25 @@ export function makeRegisterPackage(deps: RegisterPackageDeps): RegisterPackage 
         head = await store.getHead(namespace, name);
       }
     }
+  }
+
+  function kindConflict(
+    context: Context,
+    identity: PackageIdentity,
+    digest: string,
+    head: PackageHead,
+  ): Promise<RegisterPackageResult> {
+    return reject(
+      context,
+      [
+        {
+          code: 'DK_PACKAGE_KIND_CONFLICT',
+          path: 'dk.yaml:kind',
+          message: `${identity.namespace}/${identity.name} is registered as a ${head.kind}, not a ${identity.kind}`,
+        },
+      ],
+      { ...identity, digest },
+    );
   }
 
   /** The version is claimed or committed already: the same digest is a duplicate, another one E021. */

@@ -443,6 +443,43 @@ describe('failures and retries', () => {
     }
   });
 
+  it('refuses a version as DK_PACKAGE_KIND_CONFLICT when a package of another kind commits the name first', async () => {
+    const rival = async (head: PackageHead, inner: RegistryStore) => {
+      if (head.revision !== 0) return;
+      await inner.commitHead({
+        ...head,
+        kind: 'DataSet',
+        latestVersion: '0.1.0',
+        versions: {
+          '0.1.0': {
+            digest: `sha256:${'d'.repeat(64)}`,
+            registeredAt: head.updatedAt,
+            registrationId: 'r-rival',
+          },
+        },
+      });
+    };
+    const local = await startRegistryPlane({
+      registryStore: (table) => new CommitHookStore(new DynamoRegistry(table), rival),
+    });
+    try {
+      const { reference } = await push(files());
+
+      const result = await local.register(reference);
+
+      expect(result.status).toBe(422);
+      expect(result.body).toMatchObject({
+        status: 'rejected',
+        problems: [expect.objectContaining({ code: 'DK_PACKAGE_KIND_CONFLICT' })],
+      });
+      const detail = await local.get('/v1/packages/sales/orders-daily');
+      expect(detail.body).toMatchObject({ kind: 'DataSet', versions: [{ version: '0.1.0' }] });
+      expect((await local.get('/v1/packages/sales/orders-daily/versions/1.2.0')).status).toBe(404);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('completes a registration whose event could not be published when it is retried', async () => {
     let failures = 1;
     const published: DomainEvent[] = [];
