@@ -464,17 +464,9 @@ export class DynamoLineageStore implements LineageStore {
   }
 
   async listJobs(namespace: string, paging: OffsetPaging): Promise<CountedPage<StoredJob>> {
-    const [ids, counts] = await Promise.all([
-      this.members('job', namespace, paging),
-      this.getNamespace(namespace),
-    ]);
-    const jobIds = ids.filter(isJobNodeId);
-    const snapshot = await this.nodes(jobIds);
-    const items = jobIds.flatMap((id) => {
-      const node = snapshot.get(id);
-      return node?.kind === 'job' ? [node.stored] : [];
-    });
-    return { items, totalCount: counts?.jobCount ?? items.length };
+    return this.listMembers('job', namespace, paging, (node) =>
+      node.kind === 'job' ? node.stored : undefined,
+    );
   }
 
   async getDataset(id: DatasetNodeId): Promise<StoredDataset | undefined> {
@@ -482,17 +474,9 @@ export class DynamoLineageStore implements LineageStore {
   }
 
   async listDatasets(namespace: string, paging: OffsetPaging): Promise<CountedPage<StoredDataset>> {
-    const [ids, counts] = await Promise.all([
-      this.members('dataset', namespace, paging),
-      this.getNamespace(namespace),
-    ]);
-    const datasetIds = ids.filter(isDatasetNodeId);
-    const snapshot = await this.nodes(datasetIds);
-    const items = datasetIds.flatMap((id) => {
-      const node = snapshot.get(id);
-      return node?.kind === 'dataset' ? [node.stored] : [];
-    });
-    return { items, totalCount: counts?.datasetCount ?? items.length };
+    return this.listMembers('dataset', namespace, paging, (node) =>
+      node.kind === 'dataset' ? node.stored : undefined,
+    );
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -551,6 +535,25 @@ export class DynamoLineageStore implements LineageStore {
       }),
     );
     return page.nextCursor === undefined ? { events } : { events, nextCursor: page.nextCursor };
+  }
+
+  /** A page of a namespace's jobs or datasets, by name, with the namespace's count of them. */
+  private async listMembers<T>(
+    kind: 'job' | 'dataset',
+    namespace: string,
+    paging: OffsetPaging,
+    storedOf: (node: ParsedNode) => T | undefined,
+  ): Promise<CountedPage<T>> {
+    const [ids, counts] = await Promise.all([
+      this.members(kind, namespace, paging),
+      this.getNamespace(namespace),
+    ]);
+    const nodes = await this.nodes(ids.filter(kind === 'job' ? isJobNodeId : isDatasetNodeId));
+    const items = [...nodes.values()].flatMap((node) => {
+      const stored = storedOf(node);
+      return stored === undefined ? [] : [stored];
+    });
+    return { items, totalCount: (kind === 'job' ? counts?.jobCount : counts?.datasetCount) ?? items.length };
   }
 
   private async members(kind: 'job' | 'dataset', namespace: string, paging: OffsetPaging): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Problem } from '../problem.js';
+import { formatPath } from '../zod-problems.js';
 import { type OpenLineageCode, openLineageCodes } from './codes.js';
 import { normalizeEventTime } from './event-time.js';
 import { type EventType, eventTypeSchema } from './events.js';
@@ -156,15 +157,6 @@ export function lineageEventKind(event: Record<string, unknown>): LineageEventKi
   return 'run';
 }
 
-function dottedPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out;
-}
-
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let current = root;
   for (const segment of path) {
@@ -180,7 +172,7 @@ function problem(code: OpenLineageCode, path: string, message: string): Problem 
 }
 
 function problemFromIssue(issue: z.core.$ZodIssue, event: Record<string, unknown>): Problem {
-  const path = dottedPath(issue.path);
+  const path = formatPath(issue.path) ?? '';
   const value = valueAt(event, issue.path);
   const last = issue.path[issue.path.length - 1];
   const missing =
