@@ -3,6 +3,7 @@ import { keys } from '../../../lib/adapters/dynamodb/keys.js';
 import { DynamoRegistry } from '../../../lib/adapters/dynamodb/registry-store.js';
 import type { SingleTable } from '../../../lib/adapters/dynamodb/single-table.js';
 import { DistributionClient } from '../../../lib/adapters/oci/distribution-client.js';
+import { packageDetailSchema } from '../../../lib/contracts/api/packages.js';
 import type { PackageHead } from '../../../lib/domain/registry/model.js';
 import type { DomainEvent, EventPublisher } from '../../../lib/ports/event-publisher.js';
 import type { RegistryStore } from '../../../lib/ports/registry-store.js';
@@ -272,6 +273,45 @@ describe('idempotency and immutability', () => {
       partition: keys.auditSubjectIndex.pk('package:sales/orders-daily'),
     });
     expect(audit.map((entry) => entry.action)).toContain('package.version.conflict');
+  });
+
+  it('registers one of two digests of one version delivered concurrently and refuses the other as E021', async () => {
+    const a = await push(files('6.0.0'), { tag: '6.0.0' });
+    const b = await push({ ...files('6.0.0'), 'src/main.py': 'print("b")\n' }, { tag: '6.0.0' });
+
+    const results = await Promise.all(
+      [a, b, a, b].map(async (pushed) => ({ pushed, result: await plane.register(pushed.reference) })),
+    );
+
+    const winners = results.filter(({ result }) => result.status === 201);
+    const winner = winners[0]?.pushed;
+    expect(winners).toHaveLength(1);
+    for (const { pushed, result } of results) {
+      if (pushed === winner) expect([200, 201]).toContain(result.status);
+      else
+        expect(result.body).toMatchObject({
+          status: 'rejected',
+          problems: [expect.objectContaining({ code: 'E021' })],
+        });
+    }
+    const version = await plane.get('/v1/packages/sales/orders-daily/versions/6.0.0');
+    expect(record(version.body).digest).toBe(winner?.digest);
+  });
+
+  it('commits 8 versions of one package pushed concurrently, each visible with its own digest', async () => {
+    const pushed = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => push(files(`7.${index}.0`), { tag: `7.${index}.0` })),
+    );
+
+    const results = await Promise.all(pushed.map((artifact) => plane.register(artifact.reference)));
+
+    expect(results.map((result) => result.status)).toEqual(Array(8).fill(201));
+    const { versions } = packageDetailSchema.parse((await plane.get('/v1/packages/sales/orders-daily')).body);
+    for (const [index, artifact] of pushed.entries()) {
+      expect(versions).toContainEqual(
+        expect.objectContaining({ version: `7.${index}.0`, digest: artifact.digest }),
+      );
+    }
   });
 
   it('moves latestVersion forward only for a higher version', async () => {
