@@ -9,11 +9,7 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
   return createApiHandler(
     'packages-api',
     {
-      listPackages: async ({ query }) => {
-        const [key, ...rest] = query.label?.split('=') ?? [];
-        const label = key === undefined ? undefined : { key, value: rest.join('=') };
-        return { status: 200, body: await packages.list({ ...query, label }) };
-      },
+      listPackages: async ({ query }) => ({ status: 200, body: await packages.list(query) }),
       getPackage: async ({ path }) => ({
         status: 200,
         body: found(
@@ -44,17 +40,11 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
         ),
       }),
       getPipeline: async ({ query }) => {
-        const [first, second] = query.destination?.split('/') ?? [];
-        const destination =
-          first === undefined
-            ? undefined
-            : second === undefined
-              ? { namespace: 'default', name: first }
-              : { namespace: first, name: second };
+        const { destination } = query;
         const graph = found(
           buildPipelineGraph(await packages.pipelineEdges(), destination),
           'DATASET_NOT_FOUND',
-          `DataSet ${query.destination ?? ''} in the pipeline graph`,
+          `DataSet ${destination?.namespace}/${destination?.name} in the pipeline graph`,
         );
         if (query.format === 'mermaid')
           return { status: 200, text: renderMermaid(graph), contentType: 'text/vnd.mermaid' };

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { problemSchema } from '../problem.js';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
 
+/** The namespace of a package (and of the DataSets it names) without `metadata.namespace`. */
+export const defaultPackageNamespace = 'default';
+
 export const manifestKindSchema = z.enum(['Transform', 'DataSet', 'DataSetGroup', 'Connector', 'Store']);
 
 /** A package as listed: its identity and latest version. */
@@ -22,10 +25,14 @@ export type PackageSummary = z.infer<typeof packageSummarySchema>;
 export const listPackagesQuerySchema = paginationQuerySchema.extend({
   namespace: z.string().min(1).optional(),
   kind: manifestKindSchema.optional(),
-  /** `key=value` */
+  /** `key=value`: the key ends at the first `=`, the value may hold more. */
   label: z
     .string()
     .regex(/^[^=]+=.*$/, 'must be key=value')
+    .transform((selector) => {
+      const equals = selector.indexOf('=');
+      return { key: selector.slice(0, equals), value: selector.slice(equals + 1) };
+    })
     .optional(),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultPackageNamespace } from './packages.js';
 
 /** `GET /v1/pipeline` query: the whole graph, or one destination DataSet and everything upstream of it. */
 export const pipelineQuerySchema = z.object({
@@ -6,6 +7,12 @@ export const pipelineQuerySchema = z.object({
   destination: z
     .string()
     .regex(/^(?:[a-z][a-z0-9-]{0,62}\/)?[a-z][a-z0-9-]{0,62}$/, 'must be <namespace>/<name> or <name>')
+    .transform((destination) => {
+      const [first = '', second] = destination.split('/');
+      return second === undefined
+        ? { namespace: defaultPackageNamespace, name: first }
+        : { namespace: first, name: second };
+    })
     .optional(),
   format: z.enum(['json', 'mermaid', 'dot']).default('json'),
 });

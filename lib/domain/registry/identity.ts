@@ -1,3 +1,4 @@
+import { defaultPackageNamespace } from '../../contracts/api/packages.js';
 import type { Manifest, ManifestKind } from '../../contracts/manifests/manifest.js';
 import { LOOSE_SEMVER_PATTERN, NAME_PATTERN } from '../../contracts/manifests/metadata.js';
 import type { Problem } from '../../contracts/problem.js';
@@ -20,7 +21,7 @@ export const annotationKeys = {
 } as const;
 
 /** A package without `metadata.namespace` lives in this namespace. */
-export const defaultNamespace = 'default';
+export const defaultNamespace = defaultPackageNamespace;
 
 export interface IdentitySources {
   readonly manifest: Manifest;
