@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { manifestKindSchema, type PackageDetail, type PackageSummary } from '../../contracts/api/packages.js';
 import type { PackageHead } from '../../domain/registry/model.js';
 import { compareVersions } from '../../domain/registry/version-order.js';
-import { type ItemKey, keys } from './keys.js';
+import { keys } from './keys.js';
 import type { Item } from './single-table.js';
 
 /**
@@ -62,8 +62,4 @@ export function detailOf(head: PackageHead): PackageDetail {
     .map(([version, entry]) => ({ version, digest: entry.digest, registeredAt: entry.registeredAt }))
     .sort((a, b) => compareVersions(b.version, a.version));
   return { ...summarize(head), versions };
-}
-
-export function packageHeadKey(namespace: string, name: string): ItemKey {
-  return keys.package(namespace, name);
 }
