@@ -1,50 +1,15 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
+import { readPackageDirectory } from '../../lib/adapters/oci/package-builder.js';
 import { readPackageArtifact } from '../../lib/domain/registry/artifact.js';
-import { buildDkArtifact, pushArtifact } from '../support/dk-artifact.js';
+import { buildDkArtifact, examplePackages, pushArtifact } from '../support/dk-artifact.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { specDir } from '../support/spec-dir.js';
 
-// What `dk build` leaves out of the content layer (ARTIFACT.md).
-const excluded = new Set(['.git', 'node_modules', '__pycache__', '.venv', '.DS_Store']);
-
-/** Every directory under `root` that holds a dk.yaml: one package each. */
-function packageDirs(root: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    if (existsSync(join(dir, 'dk.yaml'))) found.push(dir);
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (!excluded.has(name) && statSync(path).isDirectory()) walk(path);
-    }
-  };
-  walk(root);
-  return found.sort();
-}
-
-/** A package's files by forward-slash path; nested packages belong to themselves, not to their parent. */
-function packageFiles(dir: string): Record<string, Buffer> {
-  const files: Record<string, Buffer> = {};
-  const walk = (current: string) => {
-    for (const name of readdirSync(current)) {
-      if (excluded.has(name)) continue;
-      const path = join(current, name);
-      if (statSync(path).isDirectory()) {
-        if (!existsSync(join(path, 'dk.yaml'))) walk(path);
-        continue;
-      }
-      files[relative(dir, path).split(sep).join('/')] = readFileSync(path);
-    }
-  };
-  walk(dir);
-  return files;
-}
-
 const examplesDir = join(specDir(), 'datakit', 'examples');
-const packages = packageDirs(examplesDir).map((dir) => ({ name: relative(examplesDir, dir), dir }));
+const packages = examplePackages(examplesDir);
 
 let registry: TestRegistry;
 const client = new DistributionClient({ timeoutMs: 10_000 });
@@ -63,7 +28,7 @@ describe('every example package round-trips through the dk artifact layout and a
   });
 
   it.each(packages)('$name', async ({ name, dir }) => {
-    const files = packageFiles(dir);
+    const files = await readPackageDirectory(dir);
     const repository = { registry: registry.host, repository: `examples/${name.replaceAll('/', '-')}` };
     const pushed = await pushArtifact(client, repository, '1.0.0', await buildDkArtifact(files));
 

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import {
   pushArtifact,
   readPackageDirectory,
 } from '../../lib/adapters/oci/package-builder.js';
+import { examplePackages } from '../support/dk-artifact.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { type RegistryPlane, startRegistryPlane } from '../support/registry-plane.js';
 import { specDir } from '../support/spec-dir.js';
@@ -84,24 +85,10 @@ function expectationFor(files: Record<string, Buffer>): Expectation {
   return { registers: valid && codes.size === 0, codes: [...codes] };
 }
 
-/** Every directory under `root` that holds a dk.yaml: one package each (reactive-pipeline has one per manifest). */
-function packageDirs(root: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    if (existsSync(join(dir, 'dk.yaml'))) found.push(dir);
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory() && name !== '.git') walk(path);
-    }
-  };
-  walk(root);
-  return found.sort();
-}
-
 let registry: TestRegistry;
 let plane: RegistryPlane;
 const client = new DistributionClient({ timeoutMs: 10_000 });
-const packages = packageDirs(examplesDir).map((dir) => ({ name: relative(examplesDir, dir), dir }));
+const packages = examplePackages(examplesDir);
 
 beforeAll(async () => {
   registry = await startRegistry();

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
 import {
   assembleArtifact,
@@ -102,4 +104,21 @@ export async function pushDkArtifact(
   variation: ArtifactVariation = {},
 ): Promise<ArtifactReference & { readonly digest: string }> {
   return pushArtifact(client, repository, tag, await buildDkArtifact(files, {}, variation));
+}
+
+// Folders that are never packages nor part of one (what `dk build` leaves out, ARTIFACT.md).
+const notPackageFolders = new Set(['.git', 'node_modules', '__pycache__', '.venv', '.datakit']);
+
+/** Every directory under `examplesDir` that holds a dk.yaml (reactive-pipeline has one per manifest), by relative name. */
+export function examplePackages(examplesDir: string): { name: string; dir: string }[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    if (existsSync(join(dir, 'dk.yaml'))) found.push(dir);
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (!notPackageFolders.has(name) && statSync(path).isDirectory()) walk(path);
+    }
+  };
+  walk(examplesDir);
+  return found.sort().map((dir) => ({ name: relative(examplesDir, dir), dir }));
 }
