@@ -103,13 +103,19 @@ interface RegistryRequest {
 
 /** True for hosts that never leave the machine, where TLS adds nothing. */
 export function isLoopbackHost(host: string): boolean {
-  const name = hostName(host);
+  const name = hostName(host.toLowerCase());
   return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
+/** Host names are case-insensitive: `Registry.Internal:5000` is `registry.internal:5000`. */
+function isListedHost(host: string, hosts: readonly string[]): boolean {
+  const wanted = host.toLowerCase();
+  return hosts.some((listed) => listed.toLowerCase() === wanted);
 }
 
 /** `http://` for loopback and explicitly insecure hosts, `https://` for everything else. */
 export function registryBaseUrl(host: string, insecureHosts: readonly string[] = []): string {
-  const scheme = isLoopbackHost(host) || insecureHosts.includes(host) ? 'http' : 'https';
+  const scheme = isLoopbackHost(host) || isListedHost(host, insecureHosts) ? 'http' : 'https';
   return `${scheme}://${host}`;
 }
 
@@ -359,7 +365,9 @@ export class DistributionClient implements ArtifactSource {
 
   private isAllowedScheme(url: URL): boolean {
     if (url.protocol === 'https:') return true;
-    return url.protocol === 'http:' && (isLoopbackHost(url.host) || this.insecureHosts.includes(url.host));
+    return (
+      url.protocol === 'http:' && (isLoopbackHost(url.host) || isListedHost(url.host, this.insecureHosts))
+    );
   }
 
   /**

@@ -13,6 +13,8 @@ describe('registryBaseUrl', () => {
     ['123456789012.dkr.ecr.eu-west-1.amazonaws.com', 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
     ['registry.internal:5000', 'https://registry.internal:5000'],
     ['127.0.0.1.nip.io', 'https://127.0.0.1.nip.io'],
+    // Host names are case-insensitive, as the allowlist treats them.
+    ['LocalHost:5000', 'http://LocalHost:5000'],
   ])('uses plain http only for loopback hosts: %s', (host, expected) => {
     expect(registryBaseUrl(host)).toBe(expected);
   });
@@ -20,6 +22,12 @@ describe('registryBaseUrl', () => {
   it('uses plain http for a host explicitly configured as insecure', () => {
     expect(registryBaseUrl('registry.internal:5000', ['registry.internal:5000'])).toBe(
       'http://registry.internal:5000',
+    );
+  });
+
+  it('matches insecure hosts case-insensitively', () => {
+    expect(registryBaseUrl('Registry.Internal:5000', ['registry.internal:5000'])).toBe(
+      'http://Registry.Internal:5000',
     );
   });
 
