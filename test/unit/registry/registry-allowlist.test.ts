@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { registryBaseUrl } from '../../../lib/adapters/oci/distribution-client.js';
+import { parseReference } from '../../../lib/domain/registry/reference.js';
 import {
   isRegistryAllowed,
   loopbackRegistries,
@@ -31,5 +34,58 @@ describe('the registry allowlist', () => {
     expect(isRegistryAllowed('123456789012.dkr.ecr.eu-west-1.amazonaws.com', allowlist)).toBe(true);
     expect(isRegistryAllowed('dkr.ecr.eu-west-1.amazonaws.com', allowlist)).toBe(false);
     expect(isRegistryAllowed('evil-dkr.ecr.eu-west-1.amazonaws.com.example', allowlist)).toBe(false);
+  });
+
+  /** What POST /v1/registrations and the webhook do with a reference: parse it, then ask the allowlist. */
+  const admitted = (reference: string, allowlist = loopbackRegistries): string | undefined => {
+    let registry: string;
+    try {
+      registry = parseReference(reference).registry;
+    } catch {
+      return undefined;
+    }
+    return isRegistryAllowed(registry, allowlist) ? registry : undefined;
+  };
+
+  it.each([
+    'evil.example.com@127.0.0.1:5000/sales/orders:1.0.0',
+    '127.0.0.1:5000@evil.example.com/sales/orders:1.0.0',
+    'localhost:5000#@evil.example.com/sales/orders:1.0.0',
+    'localhost:5000?@evil.example.com/sales/orders:1.0.0',
+    'localhost%2f@evil.example.com/sales/orders:1.0.0',
+    'localhost./sales/orders:1.0.0',
+    '127.0.0.1.evil.example.com/sales/orders:1.0.0',
+    'localhost.evil.example.com:5000/sales/orders:1.0.0',
+    '[::1]@evil.example.com/sales/orders:1.0.0',
+    '[::ffff:7f00:1]:5000/sales/orders:1.0.0',
+    '2130706433:5000/sales/orders:1.0.0',
+    '0x7f.0.0.1:5000/sales/orders:1.0.0',
+    '127.1:5000/sales/orders:1.0.0',
+    'localhost:5000\\@evil.example.com/sales/orders:1.0.0',
+  ])('refuses %s with the loopback default', (reference) => {
+    expect(admitted(reference)).toBeUndefined();
+  });
+
+  it('admits loopback registries whatever their case', () => {
+    expect(admitted('LocalHost:5000/sales/orders:1.0.0')).toBe('LocalHost:5000');
+  });
+
+  it('dials only a loopback host when it admitted a reference with the loopback default (property)', () => {
+    const noisy = fc.string({ unit: fc.constantFrom(...'aZ0179.:@[]%#?/\\-_x'.split('')), maxLength: 30 });
+    const host = fc.oneof(
+      noisy,
+      fc
+        .constantFrom('localhost', '127.0.0.1', '[::1]', 'LOCALHOST')
+        .chain((base) => fc.tuple(noisy, noisy).map(([before, after]) => `${before}${base}${after}`)),
+    );
+    fc.assert(
+      fc.property(host, (candidate) => {
+        const registry = admitted(`${candidate}/sales/orders:1.0.0`);
+        if (registry === undefined) return;
+        const dialled = new URL(registryBaseUrl(registry));
+        expect(['localhost', '127.0.0.1', '[::1]']).toContain(dialled.hostname);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
