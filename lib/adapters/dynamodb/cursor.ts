@@ -15,11 +15,26 @@ export function encodeCursor(lastEvaluatedKey: Record<string, unknown> | undefin
   return Buffer.from(JSON.stringify(lastEvaluatedKey), 'utf8').toString('base64url');
 }
 
-/** Reads a caller-supplied cursor back; anything that is not one of ours is a 400 naming `cursor`. */
-export function decodeCursor(cursor: string | undefined): Record<string, string> | undefined {
+/** The key range a query reads: a cursor must point into it. */
+export interface CursorScope {
+  readonly index?: string | undefined;
+  readonly partition: string;
+  readonly beginsWith?: string | undefined;
+  readonly between?: readonly [string, string] | undefined;
+}
+
+/**
+ * Reads a caller-supplied cursor back for the query it is meant to continue. Anything that is not one
+ * of ours, or that points outside this query's index, partition or sort-key range (a cursor of another
+ * list, which DynamoDB would refuse with an error of its own), is a 400 naming `cursor`.
+ */
+export function decodeCursor(
+  cursor: string | undefined,
+  scope: CursorScope,
+): Record<string, string> | undefined {
   if (cursor === undefined) return undefined;
-  const invalid = new ValidationError('INVALID_CURSOR', 'The cursor is not one this API returned.', {
-    problems: [{ code: 'INVALID_CURSOR', path: 'cursor', message: 'not a cursor returned by this API' }],
+  const invalid = new ValidationError('INVALID_CURSOR', 'The cursor is not one this list returned.', {
+    problems: [{ code: 'INVALID_CURSOR', path: 'cursor', message: 'not a cursor returned by this list' }],
   });
   let json: unknown;
   try {
@@ -28,6 +43,23 @@ export function decodeCursor(cursor: string | undefined): Record<string, string>
     throw Object.assign(invalid, { cause });
   }
   const parsed = lastEvaluatedKeySchema.safeParse(json);
-  if (!parsed.success) throw invalid;
+  if (!parsed.success || !inScope(parsed.data, scope)) throw invalid;
   return parsed.data;
+}
+
+function inScope(key: Readonly<Record<string, string>>, scope: CursorScope): boolean {
+  const pkName = scope.index === undefined ? 'PK' : `${scope.index}PK`;
+  const skName = scope.index === undefined ? 'SK' : `${scope.index}SK`;
+  const expected = [...new Set(['PK', 'SK', pkName, skName])].sort().join(',');
+  const sortKey = key[skName];
+  if (
+    Object.keys(key).sort().join(',') !== expected ||
+    key[pkName] !== scope.partition ||
+    sortKey === undefined
+  ) {
+    return false;
+  }
+  if (scope.beginsWith !== undefined) return sortKey.startsWith(scope.beginsWith);
+  if (scope.between !== undefined) return sortKey >= scope.between[0] && sortKey <= scope.between[1];
+  return true;
 }

@@ -8,7 +8,6 @@ import {
 import { type RegistrationRecord, registrationRecordSchema } from '../../contracts/api/registrations.js';
 import { dataSetManifestSchema } from '../../contracts/manifests/dataset.js';
 import type { IndexName } from '../../contracts/table.js';
-import { ValidationError } from '../../domain/errors.js';
 import type {
   AuditEntry,
   DataSetDeclaration,
@@ -25,7 +24,7 @@ import type {
   Page,
 } from '../../ports/package-repository.js';
 import type { RegistryStore, StageResult } from '../../ports/registry-store.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { encodeCursor } from './cursor.js';
 import { keys } from './keys.js';
 import { detailOf, packageHeadItem, readPackageHead, summarize } from './package-heads.js';
 import type { Item, SingleTable } from './single-table.js';
@@ -113,7 +112,7 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
   // --- PackageReader --------------------------------------------------------------------------
 
   async list(query: ListPackagesQuery): Promise<PackagePage> {
-    const scope: CursorScope = {
+    const scope: ListScope = {
       index: query.kind === undefined ? 'GSI1' : 'GSI2',
       partition: query.kind === undefined ? keys.packagesIndex.pk : keys.packagesByKindIndex.pk(query.kind),
       ...(query.namespace === undefined ? {} : { beginsWith: keys.packagesIndex.sk(query.namespace, '') }),
@@ -121,7 +120,7 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     const page = await this.table.query({
       ...scope,
       limit: query.limit,
-      cursor: cursorOf(query.cursor, scope),
+      cursor: query.cursor,
     });
     // Filtered here, not with a FilterExpression: a label key may hold dots (`app.kubernetes.io/name`),
     // which an expression would read as a path into nested maps. Either way a page may hold fewer than
@@ -157,12 +156,12 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
 
   async listDataSets(query: ListDataSetsQuery): Promise<Page<DataSetSummary>> {
     const groups: Item[][] = [];
-    const scope: CursorScope = {
+    const scope: ListScope = {
       index: 'GSI1',
       partition: keys.datasetsIndex.pk,
       ...(query.namespace === undefined ? {} : { beginsWith: keys.datasetsIndex.prefix(query.namespace) }),
     };
-    let cursor = cursorOf(query.cursor, scope);
+    let cursor = query.cursor;
     let nextCursor: string | undefined;
     let current: { id: string; items: Item[] } | undefined;
     // Read whole DataSets: a page ends between two DataSets, never inside one.
@@ -238,7 +237,7 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
   }
 
   async listRegistrations(query: ListRegistrationsQuery): Promise<Page<RegistrationRecord>> {
-    const scope: CursorScope = {
+    const scope: ListScope = {
       index: query.status === undefined ? 'GSI1' : 'GSI2',
       partition:
         query.status === undefined
@@ -249,7 +248,7 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
       ...scope,
       ascending: false,
       limit: query.limit,
-      cursor: cursorOf(query.cursor, scope),
+      cursor: query.cursor,
     });
     const items = page.items.map((item) => registrationRecordSchema.parse(item));
     return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
@@ -274,36 +273,11 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
   }
 }
 
-/** The index range a list reads; a cursor must point into it. */
-interface CursorScope {
+/** The index range a list reads (its cursors are checked against it by SingleTable.query). */
+interface ListScope {
   readonly index: IndexName;
   readonly partition: string;
   readonly beginsWith?: string;
-}
-
-/**
- * The caller's cursor, if it continues this very list. Any well-formed key decodes, but DynamoDB
- * refuses a start key of another index, partition or key range with an error of its own (a 500); a
- * cursor of another list is the caller's mistake, so it is a 400 naming `cursor`.
- */
-function cursorOf(cursor: string | undefined, scope: CursorScope): string | undefined {
-  const key = decodeCursor(cursor);
-  if (key === undefined) return undefined;
-  const pk = `${scope.index}PK`;
-  const sk = `${scope.index}SK`;
-  const names = Object.keys(key).sort().join(',');
-  const sortKey = key[sk];
-  const inScope =
-    names === ['PK', 'SK', pk, sk].sort().join(',') &&
-    key[pk] === scope.partition &&
-    sortKey !== undefined &&
-    (scope.beginsWith === undefined || sortKey.startsWith(scope.beginsWith));
-  if (!inScope) {
-    throw new ValidationError('INVALID_CURSOR', 'The cursor is not one this list returned.', {
-      problems: [{ code: 'INVALID_CURSOR', path: 'cursor', message: 'not a cursor returned by this list' }],
-    });
-  }
-  return cursor;
 }
 
 function declarationItem(declaration: DataSetDeclaration): Item {

@@ -151,7 +151,7 @@ export class SingleTable {
       ...(index === undefined ? { ConsistentRead: options.consistent ?? false } : { IndexName: index }),
       ...(options.limit === undefined ? {} : { Limit: options.limit }),
     };
-    const startKey = decodeCursor(options.cursor);
+    const startKey = decodeCursor(options.cursor, options);
     if (startKey !== undefined) input.ExclusiveStartKey = startKey;
     const output = await this.documents.send(new QueryCommand(input));
     const items = (output.Items ?? []).map(toItem);

@@ -77,6 +77,24 @@ describe('SingleTable against the embedded DynamoDB server', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'INVALID_CURSOR', problems: [{ path: 'cursor' }] });
   });
 
+  it('rejects a cursor of another partition, index or key range instead of letting DynamoDB fail', async () => {
+    const page = await table.query({ partition: 'TEST#batch', beginsWith: 'ITEM#', limit: 10 });
+    const cursor = page.nextCursor;
+    expect(cursor).toBeDefined();
+    const attempts = [
+      table.query({ partition: 'TEST#other', cursor }),
+      table.query({ partition: 'TEST#batch', beginsWith: 'OTHER#', cursor }),
+      table.query({ partition: 'TEST#batch', between: ['A', 'B'], cursor }),
+      table.query({ index: 'GSI1', partition: 'TEST#batch', cursor }),
+    ];
+    for (const attempt of attempts) {
+      await expect(attempt).rejects.toMatchObject({ code: 'INVALID_CURSOR', problems: [{ path: 'cursor' }] });
+    }
+    await expect(
+      table.query({ partition: 'TEST#batch', beginsWith: 'ITEM#', cursor }),
+    ).resolves.toBeDefined();
+  });
+
   it('queries a GSI and applies equality filters on map entries', async () => {
     await table.batchPut([
       { PK: 'TEST#g1', SK: '#X', GSI3PK: 'TEST#GSI', GSI3SK: 'a', labels: { team: 'core' } },
