@@ -140,8 +140,8 @@ export function createLineageApi(deps: Dependencies): ApiHandler {
   );
 }
 
-let instance: ApiHandler | undefined;
-export const handler: ApiHandler = (event, context) => {
-  instance ??= createLineageApi(lambdaDependencies());
-  return instance(event, context);
+let instance: Promise<ApiHandler> | undefined;
+export const handler: ApiHandler = async (event, context) => {
+  instance ??= lambdaDependencies().then(createLineageApi);
+  return (await instance)(event, context);
 };

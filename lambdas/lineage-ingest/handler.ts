@@ -51,8 +51,8 @@ export function createLineageIngestApi(deps: Dependencies): ApiHandler {
   );
 }
 
-let instance: ApiHandler | undefined;
-export const handler: ApiHandler = (event, context) => {
-  instance ??= createLineageIngestApi(lambdaDependencies());
-  return instance(event, context);
+let instance: Promise<ApiHandler> | undefined;
+export const handler: ApiHandler = async (event, context) => {
+  instance ??= lambdaDependencies().then(createLineageIngestApi);
+  return (await instance)(event, context);
 };

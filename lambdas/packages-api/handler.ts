@@ -62,8 +62,8 @@ function found<T>(value: T | undefined, code: string, what: string): T {
   return value;
 }
 
-let instance: ApiHandler | undefined;
-export const handler: ApiHandler = (event, context) => {
-  instance ??= createPackagesApi(lambdaDependencies());
-  return instance(event, context);
+let instance: Promise<ApiHandler> | undefined;
+export const handler: ApiHandler = async (event, context) => {
+  instance ??= lambdaDependencies().then(createPackagesApi);
+  return (await instance)(event, context);
 };

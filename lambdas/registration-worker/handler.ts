@@ -49,15 +49,19 @@ export function createRegistrationWorker(deps: Dependencies): RegistrationWorker
 export function instrumentedRegistrationWorker(
   deps: Dependencies,
 ): (event: unknown, context: Context) => Promise<RegisterPackageResult | undefined> {
-  const chain = middy(createRegistrationWorker(deps), { timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .use(captureLambdaHandler(deps.tracer, { captureResponse: false }));
+  const chain = middy(createRegistrationWorker(deps), { timeoutEarlyInMillis: 0 }).use(
+    injectLambdaContext(deps.logger, { resetKeys: true }),
+  );
+  if (deps.tracer !== undefined) chain.use(captureLambdaHandler(deps.tracer, { captureResponse: false }));
   if (deps.metrics !== undefined) chain.use(logMetrics(deps.metrics));
   return (event, context) => chain(event, context);
 }
 
-let instance: ReturnType<typeof instrumentedRegistrationWorker> | undefined;
-export const handler = (event: unknown, context: Context): Promise<RegisterPackageResult | undefined> => {
-  instance ??= instrumentedRegistrationWorker(lambdaDependencies());
-  return instance(event, context);
+let instance: Promise<ReturnType<typeof instrumentedRegistrationWorker>> | undefined;
+export const handler = async (
+  event: unknown,
+  context: Context,
+): Promise<RegisterPackageResult | undefined> => {
+  instance ??= lambdaDependencies().then(instrumentedRegistrationWorker);
+  return (await instance)(event, context);
 };

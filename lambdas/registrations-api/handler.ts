@@ -28,8 +28,8 @@ export function statusOf(result: RegisterPackageResult): number {
   return result.conflict ? 409 : 422;
 }
 
-let instance: ApiHandler | undefined;
-export const handler: ApiHandler = (event, context) => {
-  instance ??= createRegistrationsApi(lambdaDependencies());
-  return instance(event, context);
+let instance: Promise<ApiHandler> | undefined;
+export const handler: ApiHandler = async (event, context) => {
+  instance ??= lambdaDependencies().then(createRegistrationsApi);
+  return (await instance)(event, context);
 };

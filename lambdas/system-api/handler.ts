@@ -27,8 +27,8 @@ export function createSystemApi(deps: Dependencies): ApiHandler {
   );
 }
 
-let instance: ApiHandler | undefined;
-export const handler: ApiHandler = (event, context) => {
-  instance ??= createSystemApi(lambdaDependencies());
-  return instance(event, context);
+let instance: Promise<ApiHandler> | undefined;
+export const handler: ApiHandler = async (event, context) => {
+  instance ??= lambdaDependencies().then(createSystemApi);
+  return (await instance)(event, context);
 };

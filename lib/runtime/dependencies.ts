@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -30,8 +30,8 @@ import { type Config, loadConfig } from './config.js';
 export interface Dependencies {
   readonly config: Config;
   readonly logger: Logger;
-  /** X-Ray: traces every AWS SDK call; inactive outside Lambda. */
-  readonly tracer: Tracer;
+  /** X-Ray, in Lambda only: a subsegment for every AWS SDK call. */
+  readonly tracer?: Tracer | undefined;
   /** CloudWatch metrics (EMF) in Lambda; absent in embedded mode. */
   readonly metrics?: Metrics | undefined;
   readonly clock: () => Date;
@@ -49,6 +49,7 @@ export interface Dependencies {
 export interface DependencyOverrides {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+  readonly tracer?: Tracer;
   readonly events?: EventPublisher;
   /** Where raw lineage events too large for an item go (tests: a temporary directory). */
   readonly blobs?: BlobStore;
@@ -61,9 +62,10 @@ export interface DependencyOverrides {
 /** Wires the adapters for a configuration; AWS and the embedded mode differ only in the config. */
 export function createDependencies(config: Config, overrides: DependencyOverrides = {}): Dependencies {
   const clock = () => new Date();
-  const tracer = new Tracer({ serviceName: 'datakit' });
+  const tracer = overrides.tracer;
+  const traced = <Client>(client: Client): Client => (tracer === undefined ? client : traced(client));
   const region = config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION };
-  const client = tracer.captureAWSv3Client(
+  const client = traced(
     createDynamoDbClient({
       ...(config.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: config.DYNAMODB_ENDPOINT }),
       ...region,
@@ -73,12 +75,12 @@ export function createDependencies(config: Config, overrides: DependencyOverride
   const registry = new DynamoRegistry(table);
   const events =
     overrides.events ??
-    new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient(region)), config.EVENT_BUS_NAME);
+    new EventBridgePublisher(traced(new EventBridgeClient(region)), config.EVENT_BUS_NAME);
   const artifacts =
     overrides.artifacts ??
     new DistributionClient({
       credentials: new EcrCredentialProvider({
-        client: (ecrRegion) => tracer.captureAWSv3Client(new ECRClient({ region: ecrRegion })),
+        client: (ecrRegion) => traced(new ECRClient({ region: ecrRegion })),
       }),
       insecureHosts: parseRegistryAllowlist(config.REGISTRY_INSECURE_HOSTS),
     });
@@ -89,7 +91,7 @@ export function createDependencies(config: Config, overrides: DependencyOverride
     metrics: overrides.metrics,
     clock,
     table,
-    lineage: new DynamoLineageStore(table, overrides.blobs ?? rawEventBlobs(config, tracer)),
+    lineage: new DynamoLineageStore(table, overrides.blobs ?? rawEventBlobs(config, traced)),
     packages: registry,
     events,
     registerPackage: makeRegisterPackage({
@@ -104,24 +106,33 @@ export function createDependencies(config: Config, overrides: DependencyOverride
 }
 
 /** S3 when `RAW_EVENTS_BUCKET` is set (AWS), else files under `RAW_EVENTS_DIR` (or the temp dir). */
-function rawEventBlobs(config: Config, tracer: Tracer): BlobStore {
+function rawEventBlobs(config: Config, traced: <Client>(client: Client) => Client): BlobStore {
   if (config.RAW_EVENTS_BUCKET !== undefined) {
     return new S3BlobStore(
-      tracer.captureAWSv3Client(
-        new S3Client(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION }),
-      ),
+      traced(new S3Client(config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION })),
       config.RAW_EVENTS_BUCKET,
     );
   }
   return new FileBlobStore(config.RAW_EVENTS_DIR ?? join(tmpdir(), 'datakit-raw-events'));
 }
 
-let processDependencies: Dependencies | undefined;
+let processDependencies: Promise<Dependencies> | undefined;
 
-/** The dependencies of this Lambda process, from its environment, created on first use. */
-export function lambdaDependencies(): Dependencies {
-  processDependencies ??= createDependencies(loadConfig(process.env), {
-    metrics: new Metrics({ namespace: 'DataKit', serviceName: 'datakit' }),
-  });
+/**
+ * The dependencies of this Lambda process, from its environment, created on first use, with X-Ray
+ * and CloudWatch metrics. Both are imported here, on demand: the X-Ray SDK installs async hooks that
+ * tax every promise, a price worth paying in Lambda but not in the embedded mode or the tests.
+ */
+export function lambdaDependencies(): Promise<Dependencies> {
+  processDependencies ??= (async () => {
+    const [{ Tracer }, { Metrics }] = await Promise.all([
+      import('@aws-lambda-powertools/tracer'),
+      import('@aws-lambda-powertools/metrics'),
+    ]);
+    return createDependencies(loadConfig(process.env), {
+      tracer: new Tracer({ serviceName: 'datakit' }),
+      metrics: new Metrics({ namespace: 'DataKit', serviceName: 'datakit' }),
+    });
+  })();
   return processDependencies;
 }
