@@ -7,6 +7,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -217,24 +218,7 @@ export class SingleTable {
    * and changes nothing, when the key is taken.
    */
   async putIfAbsent(item: Item): Promise<boolean> {
-    try {
-      const output = await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(PK)',
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        this.stats.requests++;
-        return false;
-      }
-      throw error;
-    }
+    return this.conditionalPut({ Item: item, ConditionExpression: 'attribute_not_exists(PK)' });
   }
 
   /**
@@ -243,16 +227,21 @@ export class SingleTable {
    * and changes nothing, when someone else holds the claim.
    */
   async putIfAbsentOrSame(item: Item, attribute: string): Promise<boolean> {
+    return this.conditionalPut({
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(PK) OR #claim = :claim',
+      ExpressionAttributeNames: { '#claim': attribute },
+      ExpressionAttributeValues: { ':claim': item[attribute] },
+    });
+  }
+
+  /** A conditional put: true when written, false (nothing changed) when the condition failed. */
+  private async conditionalPut(
+    input: Omit<PutCommandInput, 'TableName' | 'ReturnConsumedCapacity'>,
+  ): Promise<boolean> {
     try {
       const output = await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(PK) OR #claim = :claim',
-          ExpressionAttributeNames: { '#claim': attribute },
-          ExpressionAttributeValues: { ':claim': item[attribute] },
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
+        new PutCommand({ ...input, TableName: this.tableName, ReturnConsumedCapacity: 'TOTAL' }),
       );
       this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
       return true;

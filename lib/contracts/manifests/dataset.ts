@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import {
-  apiVersionSchema,
-  isPlainObject,
-  LOOSE_SEMVER_PATTERN,
-  manifestNameSchema,
-  stringMapSchema,
-} from './metadata.js';
+import { apiVersionSchema, isPlainObject, versionedMetadataSchema } from './metadata.js';
 
 export const DATASET_FORMATS = ['parquet', 'json', 'csv', 'avro'] as const;
 export const CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
@@ -40,13 +34,7 @@ export const dataSetSpecSchema = z
 export const dataSetManifestSchema = z.strictObject({
   apiVersion: apiVersionSchema,
   kind: z.literal('DataSet'),
-  metadata: z.strictObject({
-    name: manifestNameSchema,
-    namespace: z.string().optional(),
-    version: z.string().regex(LOOSE_SEMVER_PATTERN).optional(),
-    labels: stringMapSchema.optional(),
-    annotations: stringMapSchema.optional(),
-  }),
+  metadata: versionedMetadataSchema,
   spec: dataSetSpecSchema,
 });
 

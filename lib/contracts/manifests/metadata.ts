@@ -49,3 +49,12 @@ export function nonEmptyUniqueArray<T extends z.ZodType<string>>(item: T, what: 
       });
     });
 }
+
+/** `metadata` of the kinds that carry a version of their own (Transform, DataSet), as their schemas say. */
+export const versionedMetadataSchema = z.strictObject({
+  name: manifestNameSchema,
+  namespace: z.string().optional(),
+  version: z.string().regex(LOOSE_SEMVER_PATTERN).optional(),
+  labels: stringMapSchema.optional(),
+  annotations: stringMapSchema.optional(),
+});

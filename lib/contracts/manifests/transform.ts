@@ -2,10 +2,9 @@ import { z } from 'zod';
 import {
   apiVersionSchema,
   isPlainObject,
-  LOOSE_SEMVER_PATTERN,
-  manifestNameSchema,
   openObjectSchema,
   stringMapSchema,
+  versionedMetadataSchema,
 } from './metadata.js';
 
 export const TRANSFORM_RUNTIMES = ['cloudquery', 'generic-go', 'generic-python', 'dbt'] as const;
@@ -81,13 +80,7 @@ export const transformSpecSchema = z
 export const transformManifestSchema = z.strictObject({
   apiVersion: apiVersionSchema,
   kind: z.literal('Transform'),
-  metadata: z.strictObject({
-    name: manifestNameSchema,
-    namespace: z.string().optional(),
-    version: z.string().regex(LOOSE_SEMVER_PATTERN).optional(),
-    labels: stringMapSchema.optional(),
-    annotations: stringMapSchema.optional(),
-  }),
+  metadata: versionedMetadataSchema,
   spec: transformSpecSchema,
 });
 
