@@ -17,18 +17,24 @@ type PatternValue =
 
 /** True when the event matches every field of the pattern. */
 export function matchesPattern(event: unknown, pattern: EventPattern): boolean {
-  if (typeof event !== 'object' || event === null) return false;
-  const record = event as Record<string, unknown>;
+  if (!isRecord(event)) return false;
   return Object.entries(pattern).every(([field, expected]) => {
-    const actual = record[field];
-    if (Array.isArray(expected)) {
+    const actual = event[field];
+    if (isValueList(expected)) {
       const values: unknown[] = Array.isArray(actual) ? actual : [actual];
-      return (expected as readonly PatternValue[]).some((rule) =>
-        matchesValue(rule, values, field in record),
-      );
+      return expected.some((rule) => matchesValue(rule, values, field in event));
     }
-    return matchesPattern(actual, expected as EventPattern);
+    return matchesPattern(actual, expected);
   });
+}
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// Array.isArray does not narrow a union holding a readonly array type.
+function isValueList(value: EventPattern | readonly PatternValue[]): value is readonly PatternValue[] {
+  return Array.isArray(value);
 }
 
 function matchesValue(rule: PatternValue, values: readonly unknown[], present: boolean): boolean {
