@@ -1,5 +1,5 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
-import { NotFoundError, ValidationError } from '../../lib/domain/errors.js';
+import { found, ValidationError } from '../../lib/domain/errors.js';
 import { toMarquezNamespace, toMarquezRun } from '../../lib/domain/lineage/marquez.js';
 import {
   datasetNodeId,
@@ -59,10 +59,11 @@ export function createLineageApi(deps: Dependencies): ApiHandler {
         body: { namespaces: (await store.listNamespaces(query)).map(toMarquezNamespace) },
       }),
       getLineageNamespace: async ({ path }) => {
-        const namespace = await store.getNamespace(path.namespace);
-        if (namespace === undefined) {
-          throw new NotFoundError('NAMESPACE_NOT_FOUND', `No namespace ${path.namespace}.`);
-        }
+        const namespace = found(
+          await store.getNamespace(path.namespace),
+          'NAMESPACE_NOT_FOUND',
+          `No namespace ${path.namespace}.`,
+        );
         return { status: 200, body: toMarquezNamespace(namespace) };
       },
       listLineageJobs: async ({ path, query }) => {
@@ -82,8 +83,7 @@ export function createLineageApi(deps: Dependencies): ApiHandler {
       listLineageJobRuns: async ({ path, query }) => {
         const id = jobNodeId(path.namespace, path.job);
         const [job, runs] = await Promise.all([store.getJob(id), store.listRuns(id, query)]);
-        if (job === undefined)
-          throw new NotFoundError('JOB_NOT_FOUND', `No job ${path.namespace}:${path.job}.`);
+        found(job, 'JOB_NOT_FOUND', `No job ${path.namespace}:${path.job}.`);
         return { status: 200, body: { runs: runs.map(toMarquezRun) } };
       },
       listLineageDatasets: async ({ path, query }) => {
@@ -101,8 +101,7 @@ export function createLineageApi(deps: Dependencies): ApiHandler {
         body: await queries.dataset(path.namespace, path.dataset),
       }),
       getLineageRun: async ({ path }) => {
-        const run = await store.getRun(path.id.toLowerCase());
-        if (run === undefined) throw new NotFoundError('RUN_NOT_FOUND', `No run ${path.id}.`);
+        const run = found(await store.getRun(path.id.toLowerCase()), 'RUN_NOT_FOUND', `No run ${path.id}.`);
         return { status: 200, body: toMarquezRun(run) };
       },
       searchLineage: async ({ query }) => ({

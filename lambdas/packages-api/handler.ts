@@ -1,5 +1,5 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
-import { NotFoundError } from '../../lib/domain/errors.js';
+import { found } from '../../lib/domain/errors.js';
 import { buildPipelineGraph, renderDot, renderMermaid } from '../../lib/domain/registry/pipeline.js';
 import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
 
@@ -15,7 +15,7 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
         body: found(
           await packages.get(path.namespace, path.name),
           'PACKAGE_NOT_FOUND',
-          `package ${path.namespace}/${path.name}`,
+          `No package ${path.namespace}/${path.name} is registered.`,
         ),
       }),
       getPackageVersion: async ({ path }) => ({
@@ -23,7 +23,7 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
         body: found(
           await packages.getVersion(path.namespace, path.name, path.version),
           'VERSION_NOT_FOUND',
-          `version ${path.version} of ${path.namespace}/${path.name}`,
+          `No version ${path.version} of ${path.namespace}/${path.name} is registered.`,
         ),
       }),
       listRegistrations: async ({ query }) => ({
@@ -36,7 +36,7 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
         body: found(
           await packages.getDataSet(path.namespace, path.name),
           'DATASET_NOT_FOUND',
-          `DataSet ${path.namespace}/${path.name}`,
+          `No DataSet ${path.namespace}/${path.name} is registered.`,
         ),
       }),
       getPipeline: async ({ query }) => {
@@ -44,7 +44,7 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
         const graph = found(
           buildPipelineGraph(await packages.pipelineEdges(), destination),
           'DATASET_NOT_FOUND',
-          `DataSet ${destination?.namespace}/${destination?.name} in the pipeline graph`,
+          `No DataSet ${destination?.namespace}/${destination?.name} in the pipeline graph is registered.`,
         );
         if (query.format === 'mermaid')
           return { status: 200, text: renderMermaid(graph), contentType: 'text/vnd.mermaid' };
@@ -55,11 +55,6 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
     },
     deps,
   );
-}
-
-function found<T>(value: T | undefined, code: string, what: string): T {
-  if (value === undefined) throw new NotFoundError(code, `No ${what} is registered.`);
-  return value;
 }
 
 let instance: Promise<ApiHandler> | undefined;

@@ -30,6 +30,12 @@ export class ValidationError extends DataKitError {}
 /** The addressed thing does not exist (HTTP 404). */
 export class NotFoundError extends DataKitError {}
 
+/** The value, or a NotFoundError with `code` and `message` when there is none. */
+export function found<T>(value: T | undefined, code: string, message: string): T {
+  if (value === undefined) throw new NotFoundError(code, message);
+  return value;
+}
+
 /** The request conflicts with the current state, e.g. an immutable version (HTTP 409). */
 export class ConflictError extends DataKitError {}
 

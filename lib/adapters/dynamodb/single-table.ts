@@ -239,10 +239,19 @@ export class SingleTable {
   private async conditionalPut(
     input: Omit<PutCommandInput, 'TableName' | 'ReturnConsumedCapacity'>,
   ): Promise<boolean> {
-    try {
-      const output = await this.documents.send(
+    return this.conditionalWrite(() =>
+      this.documents.send(
         new PutCommand({ ...input, TableName: this.tableName, ReturnConsumedCapacity: 'TOTAL' }),
-      );
+      ),
+    );
+  }
+
+  /** Runs a conditional write: true when written, false (counted, nothing changed) when the condition failed. */
+  private async conditionalWrite(
+    send: () => Promise<{ ConsumedCapacity?: { CapacityUnits?: number | undefined } | undefined }>,
+  ): Promise<boolean> {
+    try {
+      const output = await send();
       this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
       return true;
     } catch (error) {
@@ -337,8 +346,8 @@ export class SingleTable {
       deletes.length === 0 ? '' : `DELETE ${deletes.join(', ')}`,
     ].filter((clause) => clause !== '');
     if (clauses.length === 0) return true;
-    try {
-      const output = await this.documents.send(
+    return this.conditionalWrite(() =>
+      this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { PK: key.PK, SK: key.SK },
@@ -348,16 +357,8 @@ export class SingleTable {
           ...(condition === undefined ? {} : { ConditionExpression: condition }),
           ReturnConsumedCapacity: 'TOTAL',
         }),
-      );
-      this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        this.stats.requests++;
-        return false;
-      }
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Puts one item unconditionally. */
