@@ -1,6 +1,7 @@
 import type { RouteDefinition } from './route-definition.js';
 import { lineageFunctionNames, lineageRoutes } from './routes/lineage.js';
 import { registryFunctionNames, registryRoutes } from './routes/registry.js';
+import { runFunctionNames, runRoutes } from './routes/runs.js';
 import { systemFunctionNames, systemRoutes } from './routes/system.js';
 
 export type { HttpMethod, ResponseDefinition, RouteDefinition } from './route-definition.js';
@@ -14,14 +15,17 @@ export const apiFunctionNames = [
   ...systemFunctionNames,
   ...registryFunctionNames,
   ...lineageFunctionNames,
+  ...runFunctionNames,
 ] as const;
 export type ApiFunctionName = (typeof apiFunctionNames)[number];
 
 /** Every operation of the API, keyed by operationId. */
-export const routes = { ...systemRoutes, ...registryRoutes, ...lineageRoutes } as const satisfies Record<
-  string,
-  RouteDefinition<ApiFunctionName>
->;
+export const routes = {
+  ...systemRoutes,
+  ...registryRoutes,
+  ...lineageRoutes,
+  ...runRoutes,
+} as const satisfies Record<string, RouteDefinition<ApiFunctionName>>;
 
 export type OperationId = keyof typeof routes;
 

@@ -42,4 +42,6 @@ export interface PackageReader {
   /** Every visible edge of each package's latest version. */
   pipelineEdges(): Promise<PipelineEdge[]>;
   listRegistrations(query: ListRegistrationsQuery): Promise<Page<RegistrationRecord>>;
+  /** Every registration of one version of a package (how a deploy tells "rejected" from "unknown"). */
+  registrationsOfVersion(namespace: string, name: string, version: string): Promise<RegistrationRecord[]>;
 }

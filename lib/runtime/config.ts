@@ -19,6 +19,14 @@ const configSchema = z.object({
   REGISTRY_ALLOWLIST: z.string().default('localhost,127.0.0.1,[::1]'),
   /** Registry hosts read over plain http besides loopback ones (comma-separated). */
   REGISTRY_INSECURE_HOSTS: z.string().default(''),
+  /** `iam`: callers are API Gateway's IAM principals; `embedded`: loopback callers name themselves. */
+  IDENTITY_SOURCE: z.enum(['iam', 'embedded']).default('iam'),
+  /** The OpenLineage endpoint Transforms report to (`OPENLINEAGE_URL` in their environment). */
+  OPENLINEAGE_ENDPOINT: z.url().default('http://127.0.0.1:8080'),
+  /** The environments and their approvals as JSON (`datakit:environments`); dev → int → prod by default. */
+  ENVIRONMENTS: z.string().min(2).optional(),
+  /** Prefix of every Store secret's name in Secrets Manager: `{prefix}/{cell}/{store}` (AWS). */
+  SECRET_NAME_PREFIX: z.string().min(1).default('datakit/dev'),
 });
 
 export type Config = z.infer<typeof configSchema>;

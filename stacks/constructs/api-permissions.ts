@@ -31,6 +31,15 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
   'lineage-ingest': ['table:read-write', 'events:put', 'raw-events:write'],
   /** The Marquez reads are queries and BatchGets; the events listing reads large raw events from S3. */
   'lineage-api': ['table:read', 'raw-events:read'],
+  /** Cells are records; Store writes also create the store's secret (granted per cell by the cell stacks). */
+  'cells-api': ['table:read-write'],
+  /**
+   * Runs are records; starting, cancelling and reading logs use each cell's state machine, cluster and log
+   * group (granted per cell by the cell stacks). A cancel emits lineage ABORT and `Run Failed`.
+   */
+  'runs-api': ['table:read-write', 'events:put', 'raw-events:write'],
+  /** Promotions deploy: deployment records and `Package Deployed`. */
+  'promotions-api': ['table:read-write', 'events:put'],
   /** Answers 404/405 from the route table alone. */
   fallback: [],
 };

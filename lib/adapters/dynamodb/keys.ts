@@ -47,6 +47,9 @@ export const keys = {
     pk: 'REGS',
     byStatus: (status: string) => join('REGS', status),
     sk: (createdAt: string, id: string) => join(createdAt, id),
+    /** Registrations of one package (GSI3), by version: `{version}#{createdAt}#{id}`. */
+    ofPackage: (namespace: string, name: string) => join('REGS', 'PKG', namespace, name),
+    ofVersionSk: (version: string, sk: string) => join(version, sk),
   },
   datasetPartition: (namespace: string, name: string): string => join('DS', namespace, name),
   /** A DataSet contract as one package version declares it (staged with the version). */
@@ -116,18 +119,40 @@ export const keys = {
   auditEntry: (at: string, id: string): ItemKey => ({ PK: join('AUDIT', at.slice(0, 10)), SK: join(at, id) }),
   auditSubjectIndex: { pk: (subject: string) => join('AUDIT', subject) },
 
-  // Deployments and promotion (issues to come build on these)
+  // Deployments, promotions, cells, runs (docs/data-model.md, ADR 0006)
   deployment: (namespace: string, name: string, environment: string, cell: string): ItemKey => ({
     PK: join('PKG', namespace, name),
     SK: join('DEPLOY', environment, cell),
   }),
+  deploymentPrefix: 'DEPLOY#',
+  /** Deployments of an environment, by cell then package: GSI3. */
+  deploymentsIndex: {
+    pk: (environment: string): string => join('DEPLOYS', environment),
+    sk: (cell: string, namespace: string, name: string): string => join(cell, namespace, name),
+    cellPrefix: (cell: string): string => join(cell, ''),
+  },
+  /** The last run of a package in one environment × cell (a projection of the run records). */
+  lastRun: (namespace: string, name: string, environment: string, cell: string): ItemKey => ({
+    PK: join('PKG', namespace, name),
+    SK: join('LASTRUN', environment, cell),
+  }),
+  lastRunPrefix: 'LASTRUN#',
   promotion: (id: string): ItemKey => ({ PK: join('PROMO', id), SK: '#PROMO' }),
+  /** Promotions of a package (GSI1) and of every package (GSI2), newest first by `{createdAt}#{id}`. */
+  promotionsIndex: {
+    ofPackage: (namespace: string, name: string): string => join('PROMOS', namespace, name),
+    all: 'PROMOS',
+    sk: (createdAt: string, id: string): string => join(createdAt, id),
+  },
   approval: (promotionId: string, group: string, approver: string): ItemKey => ({
     PK: join('PROMO', promotionId),
     SK: join('APPROVAL', group, approver),
   }),
   cell: (cell: string): ItemKey => ({ PK: join('CELL', cell), SK: '#CELL' }),
+  cellsIndex: { pk: 'CELLS', sk: (cell: string): string => cell },
   cellStore: (cell: string, store: string): ItemKey => ({ PK: join('CELL', cell), SK: join('STORE', store) }),
+  cellPartition: (cell: string): string => join('CELL', cell),
+  cellStorePrefix: 'STORE#',
   subscription: (
     cell: string,
     datasetNamespace: string,
@@ -139,5 +164,24 @@ export const keys = {
     SK: join('PKG', namespace, name),
   }),
   run: (runId: string): ItemKey => ({ PK: join('DKRUN', runId), SK: '#RUN' }),
-  idempotencyKey: (key: string): ItemKey => ({ PK: join('IDEMP', key), SK: '#IDEMP' }),
+  /** Runs newest first: of a package (GSI1), of a cell (GSI2), of everything (GSI3), by `{createdAt}#{runId}`. */
+  runsIndex: {
+    ofPackage: (namespace: string, name: string): string => join('RUNS', 'PKG', namespace, name),
+    ofCell: (cell: string): string => join('RUNS', 'CELL', cell),
+    all: 'RUNS',
+    sk: (createdAt: string, runId: string): string => join(createdAt, runId),
+  },
+  /** A run that has not ended, listed under its cell until it does (the orphan check at start). */
+  liveRun: (cell: string, runId: string): ItemKey => ({ PK: join('LIVERUNS', cell), SK: runId }),
+  liveRunsPartition: (cell: string): string => join('LIVERUNS', cell),
+  /** The task definition registered for a spec hash of a family (ECS: reuse instead of a new revision). */
+  taskDefinition: (family: string, specHash: string): ItemKey => ({
+    PK: join('TASKDEF', family),
+    SK: specHash,
+  }),
+  /** An idempotency key of a scope (`runs`, `promotions`, `trigger`), hashed so any key fits. */
+  idempotencyKey: (scope: string, key: string): ItemKey => ({
+    PK: join('IDEMP', scope, createHash('sha256').update(key, 'utf8').digest('hex')),
+    SK: '#IDEMP',
+  }),
 } as const;

@@ -92,6 +92,12 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
       GSI1SK: sk,
       GSI2PK: keys.registrationsIndex.byStatus(record.status),
       GSI2SK: sk,
+      ...(record.namespace === undefined || record.name === undefined || record.version === undefined
+        ? {}
+        : {
+            GSI3PK: keys.registrationsIndex.ofPackage(record.namespace, record.name),
+            GSI3SK: keys.registrationsIndex.ofVersionSk(record.version, sk),
+          }),
     });
   }
 
@@ -234,6 +240,19 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
           ]
         : [],
     );
+  }
+
+  async registrationsOfVersion(
+    namespace: string,
+    name: string,
+    version: string,
+  ): Promise<RegistrationRecord[]> {
+    const items = await this.table.queryAll({
+      index: 'GSI3',
+      partition: keys.registrationsIndex.ofPackage(namespace, name),
+      beginsWith: keys.registrationsIndex.ofVersionSk(version, ''),
+    });
+    return items.map((item) => registrationRecordSchema.parse(item));
   }
 
   async listRegistrations(query: ListRegistrationsQuery): Promise<Page<RegistrationRecord>> {

@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * Detail of `DataSet Updated`: a run completed and wrote this dataset. Published once per output of
- * every `COMPLETE` OpenLineage event, at least once (a retried or replayed event publishes again;
- * consumers deduplicate on `runId` + dataset).
+ * every `COMPLETE` OpenLineage event of an external producer, and once per output of every SUCCEEDED
+ * DataKit run (by the run's Complete step, lineage on or off), at least once (a retried or replayed
+ * event publishes again; consumers deduplicate on `runId` + dataset).
  */
 export const datasetUpdatedDetailSchema = z
   .object({
@@ -18,8 +19,16 @@ export const datasetUpdatedDetailSchema = z
     eventTime: z.string(),
     /** The OpenLineage producer URI, '' when the producer did not say. */
     producer: z.string(),
-    /** Id of the stored raw event (`GET /api/v1/events/lineage`). */
-    lineageEventId: z.string(),
+    /** Id of the stored raw event (`GET /api/v1/events/lineage`); absent when the run emits no lineage. */
+    lineageEventId: z.string().optional(),
+    /** The cell whose Store was written, when the dataset is a DataKit DataSet. */
+    cell: z.string().optional(),
+    /** The DataKit DataSet written, when the dataset is one. */
+    datakit: z.object({ namespace: z.string(), name: z.string() }).optional(),
+    /** The run that wrote it (the same as `runId`; named as the trigger resolver reads it). */
+    producerRunId: z.string().optional(),
+    /** Consumers already triggered along this chain of updates (cycle cut at run time). */
+    chain: z.array(z.string()).optional(),
   })
   .meta({ id: 'DataSetUpdatedDetail' });
 

@@ -42,8 +42,8 @@ const lambdaRetry = {
   MaxAttempts: 6,
   BackoffRate: 2,
   MaxDelaySeconds: 60,
-  JitterStrategy: 'FULL',
-} as const;
+  JitterStrategy: 'FULL' as const,
+};
 
 /** Longest `spec.timeout` a run may have: above this Step Functions' own limits get close. */
 export const maxRunTimeoutSeconds = 7 * 24 * 3600;
@@ -54,7 +54,7 @@ type RunTaskTimeout = { readonly TimeoutSecondsPath: string } | { readonly Timeo
 /** Builds the document; the two callers below differ only in the function ARN and the RunTask bound. */
 function buildRunDefinition(runStepsFunctionArn: string, runTaskTimeout: RunTaskTimeout) {
   const step = (name: 'prepare' | 'complete' | 'fail', extra: Record<string, string>) => ({
-    Type: 'Task',
+    Type: 'Task' as const,
     Resource: 'arn:aws:states:::lambda:invoke',
     Parameters: {
       FunctionName: runStepsFunctionArn,
@@ -77,7 +77,7 @@ function buildRunDefinition(runStepsFunctionArn: string, runTaskTimeout: RunTask
         Next: runStates.runTask,
       },
       [runStates.runTask]: {
-        Type: 'Task',
+        Type: 'Task' as const,
         Resource: 'arn:aws:states:::ecs:runTask.sync',
         Parameters: {
           'Cluster.$': '$.prepared.task.cluster',
@@ -98,7 +98,7 @@ function buildRunDefinition(runStepsFunctionArn: string, runTaskTimeout: RunTask
         ...step('complete', { 'task.$': '$.task' }),
         ResultPath: null,
         Catch: toFail,
-        End: true,
+        End: true as const,
       },
       [runStates.fail]: {
         ...step('fail', { 'error.$': '$.error' }),
@@ -106,7 +106,7 @@ function buildRunDefinition(runStepsFunctionArn: string, runTaskTimeout: RunTask
         Next: runStates.failed,
       },
       [runStates.failed]: {
-        Type: 'Fail',
+        Type: 'Fail' as const,
         Error: 'RunFailed',
         Cause: 'The run failed, timed out or was refused; GET /v1/runs/{runId} says why.',
       },

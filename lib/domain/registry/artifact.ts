@@ -357,3 +357,22 @@ function dottedPath(path: readonly PropertyKey[]): string {
     })
     .join('');
 }
+
+/**
+ * The compressed content layer of a registered artifact (a local runner unpacks it as the Transform's
+ * working directory); undefined when the artifact has none. The artifact was verified at registration;
+ * the digest reference makes the registry return exactly those bytes again.
+ */
+export async function fetchContentLayer(
+  source: ArtifactSource,
+  reference: ArtifactReference | string,
+  maxBytes: number,
+): Promise<Buffer | undefined> {
+  const ref = typeof reference === 'string' ? parseReference(reference) : reference;
+  const fetched = await source.getManifest(ref, { maxBytes: defaultPackageArtifactLimits.maxManifestBytes });
+  const manifest = imageManifestSchema.safeParse(fetched.json);
+  if (!manifest.success) return undefined;
+  const layers = findLayers(manifest.data.layers);
+  if (!layers.ok || layers.content === undefined) return undefined;
+  return source.getBlob(ref, layers.content.descriptor, { maxBytes });
+}

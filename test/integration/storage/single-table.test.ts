@@ -112,7 +112,7 @@ describe('SingleTable against the embedded DynamoDB server', () => {
   it('hides items whose TTL has passed even before DynamoDB deletes them', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const clocked = new SingleTable(harness.client, table.tableName, () => now);
-    const key = keys.idempotencyKey('ttl-test');
+    const key = keys.idempotencyKey('test', 'ttl-test');
     await clocked.put({ ...key, expiresAt: Math.floor(now.getTime() / 1000) + 60 });
     expect(await clocked.get(key)).toBeDefined();
     now = new Date('2026-01-01T00:02:00Z');

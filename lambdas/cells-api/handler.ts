@@ -1,0 +1,41 @@
+import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
+import { maxStoreManifestBytes } from '../../lib/api/routes/runs.js';
+import { readManifestBody } from '../../lib/api/store-body.js';
+import { awsRunAdapters } from '../../lib/runtime/aws-run-adapters.js';
+import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { createRunPlane, type RunPlane } from '../../lib/runtime/run-plane.js';
+
+/** Cells and their Stores (`/v1/cells`). */
+export function createCellsApi(deps: Dependencies, plane: RunPlane): ApiHandler {
+  const { cells } = plane;
+  return createApiHandler(
+    'cells-api',
+    {
+      listCells: async ({ query }) => ({ status: 200, body: await cells.listCells(query) }),
+      getCell: async ({ path }) => ({ status: 200, body: await cells.getCell(path.cell) }),
+      putCell: async ({ path, body }) => {
+        const { cell, created } = await cells.putCell(path.cell, body);
+        return { status: created ? 201 : 200, body: cell };
+      },
+      listCellStores: async ({ path }) => ({
+        status: 200,
+        body: { items: await cells.listStores(path.cell) },
+      }),
+      getCellStore: async ({ path }) => ({ status: 200, body: await cells.getStore(path.cell, path.store) }),
+      putCellStore: async (request) => {
+        const text = readManifestBody(request, maxStoreManifestBytes);
+        const { store, created } = await cells.putStore(request.path.cell, request.path.store, text);
+        return { status: created ? 201 : 200, body: store };
+      },
+    },
+    deps,
+  );
+}
+
+let instance: Promise<ApiHandler> | undefined;
+export const handler: ApiHandler = async (event, context) => {
+  instance ??= lambdaDependencies().then((deps) =>
+    createCellsApi(deps, createRunPlane(deps, awsRunAdapters(deps))),
+  );
+  return (await instance)(event, context);
+};

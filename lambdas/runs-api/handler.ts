@@ -1,0 +1,49 @@
+import { callerOf, idempotencyKeyOf } from '../../lib/api/caller.js';
+import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
+import { toApiRun } from '../../lib/domain/runs/runs.js';
+import { awsRunAdapters } from '../../lib/runtime/aws-run-adapters.js';
+import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { createRunPlane, type RunPlane } from '../../lib/runtime/run-plane.js';
+
+/** Runs (`/v1/runs`): manual starts, reads, cancel, logs. */
+export function createRunsApi(deps: Dependencies, plane: RunPlane): ApiHandler {
+  const { runs } = plane;
+  const identity = deps.config.IDENTITY_SOURCE;
+  return createApiHandler(
+    'runs-api',
+    {
+      createRun: async ({ body, headers, event }) => {
+        const caller = callerOf(event, identity, headers);
+        const run = await runs.start({
+          ...body,
+          trigger: { type: 'manual' },
+          requestedBy: caller.principal,
+          idempotencyKey: idempotencyKeyOf(headers),
+        });
+        return { status: 202, body: toApiRun(run), headers: { location: `/v1/runs/${run.runId}` } };
+      },
+      listRuns: async ({ query }) => {
+        const page = await runs.list(query);
+        return { status: 200, body: { ...page, items: page.items.map(toApiRun) } };
+      },
+      getRun: async ({ path }) => ({ status: 200, body: toApiRun(await runs.get(path.runId)) }),
+      cancelRun: async ({ path, headers, event }) => {
+        const caller = callerOf(event, identity, headers);
+        return { status: 202, body: toApiRun(await runs.cancel(path.runId, caller.principal)) };
+      },
+      getRunLogs: async ({ path, query }) => ({
+        status: 200,
+        body: { runId: path.runId, lines: await runs.logs(path.runId, query.limit) },
+      }),
+    },
+    deps,
+  );
+}
+
+let instance: Promise<ApiHandler> | undefined;
+export const handler: ApiHandler = async (event, context) => {
+  instance ??= lambdaDependencies().then((deps) =>
+    createRunsApi(deps, createRunPlane(deps, awsRunAdapters(deps))),
+  );
+  return (await instance)(event, context);
+};

@@ -1,0 +1,257 @@
+import {
+  cellPageSchema,
+  cellPathSchema,
+  cellSchema,
+  cellStorePageSchema,
+  cellStoreSchema,
+  listCellsQuerySchema,
+  putCellBodySchema,
+  storePathSchema,
+} from '../../contracts/api/cells.js';
+import {
+  deploymentPageSchema,
+  environmentPathSchema,
+  listDeploymentsQuerySchema,
+  packageStatusSchema,
+} from '../../contracts/api/deployments.js';
+import { packagePathSchema } from '../../contracts/api/packages.js';
+import {
+  createPromotionBodySchema,
+  listPromotionsQuerySchema,
+  promotionPageSchema,
+  promotionPathSchema,
+  promotionSchema,
+} from '../../contracts/api/promotions.js';
+import {
+  createRunBodySchema,
+  listRunsQuerySchema,
+  runLogsQuerySchema,
+  runLogsSchema,
+  runPageSchema,
+  runPathSchema,
+  runSchema,
+} from '../../contracts/api/runs.js';
+import { problemResponse, type RouteDefinition } from '../route-definition.js';
+
+/**
+ * `cells-api`: cells and their Stores; `runs-api`: runs; `promotions-api`: promotions, deployments and
+ * status; `run-steps` is not an API function (the state machine invokes it).
+ */
+export const runFunctionNames = ['cells-api', 'runs-api', 'promotions-api'] as const;
+
+type RunFunction = (typeof runFunctionNames)[number];
+
+/** Largest Store manifest `PUT /v1/cells/{cell}/stores/{store}` accepts. */
+export const maxStoreManifestBytes = 64 * 1024;
+
+const badRequest = problemResponse('Bad path, query or body (the field is named)');
+
+export const runRoutes = {
+  listCells: {
+    method: 'GET',
+    path: '/v1/cells',
+    function: 'cells-api',
+    summary: 'Cells: where Transforms run (stacks in AWS; this process in embedded mode)',
+    tag: 'cells',
+    query: listCellsQuerySchema,
+    responses: { 200: { description: 'A page of cells', schema: cellPageSchema }, 400: badRequest },
+  },
+  getCell: {
+    method: 'GET',
+    path: '/v1/cells/{cell}',
+    function: 'cells-api',
+    summary: 'One cell: its runtime, labels and how many Stores it has',
+    tag: 'cells',
+    pathParameters: cellPathSchema,
+    responses: {
+      200: { description: 'The cell', schema: cellSchema },
+      404: problemResponse('CELL_NOT_FOUND'),
+    },
+  },
+  putCell: {
+    method: 'PUT',
+    path: '/v1/cells/{cell}',
+    function: 'cells-api',
+    summary: 'Creates a cell (embedded mode) or changes its description and labels',
+    tag: 'cells',
+    pathParameters: cellPathSchema,
+    body: putCellBodySchema,
+    maxBodyBytes: 16 * 1024,
+    responses: {
+      200: { description: 'Updated', schema: cellSchema },
+      201: { description: 'Created (embedded mode)', schema: cellSchema },
+      400: badRequest,
+      404: problemResponse('CELL_NOT_FOUND: in AWS, cells come from cell stacks'),
+    },
+  },
+  listCellStores: {
+    method: 'GET',
+    path: '/v1/cells/{cell}/stores',
+    function: 'cells-api',
+    summary: 'The Stores of a cell (secret names only, never values)',
+    tag: 'cells',
+    pathParameters: cellPathSchema,
+    responses: {
+      200: { description: 'Every Store of the cell', schema: cellStorePageSchema },
+      404: problemResponse('CELL_NOT_FOUND'),
+    },
+  },
+  getCellStore: {
+    method: 'GET',
+    path: '/v1/cells/{cell}/stores/{store}',
+    function: 'cells-api',
+    summary: 'One Store of a cell (secret names only, never values)',
+    tag: 'cells',
+    pathParameters: storePathSchema,
+    responses: {
+      200: { description: 'The Store', schema: cellStoreSchema },
+      404: problemResponse('CELL_NOT_FOUND, STORE_NOT_FOUND'),
+    },
+  },
+  putCellStore: {
+    method: 'PUT',
+    path: '/v1/cells/{cell}/stores/{store}',
+    function: 'cells-api',
+    summary:
+      'Creates or replaces a Store of a cell from a Store manifest (JSON, or YAML as application/yaml)',
+    tag: 'cells',
+    pathParameters: storePathSchema,
+    maxBodyBytes: maxStoreManifestBytes,
+    responses: {
+      200: { description: 'Replaced', schema: cellStoreSchema },
+      201: { description: 'Created', schema: cellStoreSchema },
+      400: problemResponse(
+        'STORE_MANIFEST_INVALID (errors[] carry E210–E212 and the field path), STORE_NAME_MISMATCH',
+      ),
+      404: problemResponse('CELL_NOT_FOUND'),
+      415: problemResponse('Not JSON or YAML'),
+    },
+  },
+  createRun: {
+    method: 'POST',
+    path: '/v1/runs',
+    function: 'runs-api',
+    summary: 'Runs the version deployed in env × cell now (manual trigger); Idempotency-Key supported',
+    tag: 'runs',
+    body: createRunBodySchema,
+    maxBodyBytes: 16 * 1024,
+    responses: {
+      202: { description: 'Accepted: the run is PENDING', schema: runSchema },
+      400: badRequest,
+      404: problemResponse('DEPLOYMENT_NOT_FOUND, CELL_NOT_FOUND'),
+      422: problemResponse('RUN_NOT_A_TRANSFORM, RUN_STREAMING_TRANSFORM'),
+      503: problemResponse(
+        'RUN_START_UNAVAILABLE: recorded but not started; retry with the same Idempotency-Key',
+      ),
+    },
+  },
+  listRuns: {
+    method: 'GET',
+    path: '/v1/runs',
+    function: 'runs-api',
+    summary: 'Runs, newest first, by package, cell, status or trigger',
+    tag: 'runs',
+    query: listRunsQuerySchema,
+    responses: { 200: { description: 'A page of runs', schema: runPageSchema }, 400: badRequest },
+  },
+  getRun: {
+    method: 'GET',
+    path: '/v1/runs/{runId}',
+    function: 'runs-api',
+    summary: 'One run: status, times, exit code, error, trigger and lineage identity',
+    tag: 'runs',
+    pathParameters: runPathSchema,
+    responses: { 200: { description: 'The run', schema: runSchema }, 404: problemResponse('RUN_NOT_FOUND') },
+  },
+  cancelRun: {
+    method: 'POST',
+    path: '/v1/runs/{runId}/cancel',
+    function: 'runs-api',
+    summary: 'Cancels a live run: its task is stopped and it ends CANCELLED with lineage ABORT',
+    tag: 'runs',
+    pathParameters: runPathSchema,
+    responses: {
+      202: { description: 'Cancelled', schema: runSchema },
+      404: problemResponse('RUN_NOT_FOUND'),
+      409: problemResponse('RUN_ALREADY_ENDED'),
+    },
+  },
+  getRunLogs: {
+    method: 'GET',
+    path: '/v1/runs/{runId}/logs',
+    function: 'runs-api',
+    summary: "The tail of a run's output (CloudWatch Logs in AWS, captured output locally)",
+    tag: 'runs',
+    pathParameters: runPathSchema,
+    query: runLogsQuerySchema,
+    responses: {
+      200: { description: 'The last lines', schema: runLogsSchema },
+      404: problemResponse('RUN_NOT_FOUND'),
+    },
+  },
+  createPromotion: {
+    method: 'POST',
+    path: '/v1/promotions',
+    function: 'promotions-api',
+    summary:
+      'Promotes a registered version to an environment and cell (dev deploys at once); Idempotency-Key supported',
+    tag: 'promotions',
+    body: createPromotionBodySchema,
+    maxBodyBytes: 16 * 1024,
+    responses: {
+      201: { description: 'The promotion', schema: promotionSchema },
+      400: badRequest,
+      404: problemResponse('VERSION_NOT_FOUND, CELL_NOT_FOUND'),
+      409: problemResponse('CONCURRENT_MODIFICATION: another deploy of this env × cell won; retry'),
+      422: problemResponse(
+        'DEPLOY_VERSION_REJECTED, DEPLOY_STORE_MISSING, DEPLOY_DATASET_UNDECLARED, PROMOTION_ENV_UNKNOWN, PROMOTION_ENV_NOT_ENABLED',
+      ),
+    },
+  },
+  listPromotions: {
+    method: 'GET',
+    path: '/v1/promotions',
+    function: 'promotions-api',
+    summary: 'Promotions, newest first, by package, environment or status',
+    tag: 'promotions',
+    query: listPromotionsQuerySchema,
+    responses: { 200: { description: 'A page of promotions', schema: promotionPageSchema }, 400: badRequest },
+  },
+  getPromotion: {
+    method: 'GET',
+    path: '/v1/promotions/{id}',
+    function: 'promotions-api',
+    summary: 'One promotion with its approvals and stages',
+    tag: 'promotions',
+    pathParameters: promotionPathSchema,
+    responses: {
+      200: { description: 'The promotion', schema: promotionSchema },
+      404: problemResponse('PROMOTION_NOT_FOUND'),
+    },
+  },
+  getPackageStatus: {
+    method: 'GET',
+    path: '/v1/packages/{namespace}/{name}/status',
+    function: 'promotions-api',
+    summary: 'What is deployed where, per environment × cell, with the last run (`dk status`)',
+    tag: 'promotions',
+    pathParameters: packagePathSchema,
+    responses: {
+      200: { description: 'The status rows', schema: packageStatusSchema },
+      404: problemResponse('PACKAGE_NOT_FOUND'),
+    },
+  },
+  listEnvironmentDeployments: {
+    method: 'GET',
+    path: '/v1/environments/{env}/deployments',
+    function: 'promotions-api',
+    summary: 'What runs where in an environment, optionally in one cell',
+    tag: 'promotions',
+    pathParameters: environmentPathSchema,
+    query: listDeploymentsQuerySchema,
+    responses: {
+      200: { description: 'A page of deployments', schema: deploymentPageSchema },
+      400: badRequest,
+    },
+  },
+} as const satisfies Record<string, RouteDefinition<RunFunction>>;

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { cellNameSchema } from './cells.js';
+import { pageSchema, paginationQuerySchema } from './common.js';
+import { manifestKindSchema } from './packages.js';
+import { environmentNameSchema, runStatusSchema } from './runs.js';
+
+/** One version a deployment held, newest first in its history. */
+export const deploymentHistoryEntrySchema = z.object({
+  version: z.string(),
+  digest: z.string(),
+  deployedAt: z.string(),
+  promotionId: z.string(),
+});
+
+/** What a Transform version declares about how it is triggered, as deployed. */
+export const deployedTriggerSchema = z.object({
+  policy: z.enum(['schedule', 'on-change', 'manual', 'composite']),
+  policies: z.array(z.enum(['schedule', 'on-change', 'manual'])).optional(),
+  cron: z.string().optional(),
+  timezone: z.string().optional(),
+});
+
+/** Which version of a package is deployed in an environment and cell (ADR 0006). */
+export const deploymentSchema = z
+  .object({
+    namespace: z.string(),
+    name: z.string(),
+    env: environmentNameSchema,
+    cell: cellNameSchema,
+    kind: manifestKindSchema,
+    version: z.string(),
+    digest: z.string(),
+    deployedAt: z.string(),
+    /** The promotion that put this version here. */
+    promotionId: z.string(),
+    /** `batch` or `streaming` for Transforms. */
+    mode: z.enum(['batch', 'streaming']).optional(),
+    replicas: z.number().int().positive().optional(),
+    trigger: deployedTriggerSchema.optional(),
+    /** Earlier versions, newest first (at most 10): what a rollback returns to. */
+    history: z.array(deploymentHistoryEntrySchema),
+  })
+  .meta({ id: 'Deployment' });
+
+export type Deployment = z.infer<typeof deploymentSchema>;
+
+export const deploymentPageSchema = pageSchema(deploymentSchema).meta({ id: 'DeploymentPage' });
+
+export const environmentPathSchema = z.object({ env: environmentNameSchema });
+export const listDeploymentsQuerySchema = paginationQuerySchema.extend({ cell: cellNameSchema.optional() });
+
+/** The last run of a deployment, as status shows it. */
+export const lastRunSchema = z.object({
+  runId: z.string(),
+  status: runStatusSchema,
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+
+/** One row of `dk status`: a package in one environment and cell. */
+export const packageStatusRowSchema = z
+  .object({
+    env: environmentNameSchema,
+    cell: cellNameSchema,
+    version: z.string(),
+    digest: z.string(),
+    status: z.enum(['Deployed', 'Promoting', 'Failed']),
+    deployedAt: z.string(),
+    promotionId: z.string(),
+    lastRun: lastRunSchema.optional(),
+    /** Streaming Transforms: replicas desired and running. */
+    replicas: z.object({ desired: z.number().int(), running: z.number().int() }).optional(),
+  })
+  .meta({ id: 'PackageStatusRow' });
+
+export const packageStatusSchema = z
+  .object({ namespace: z.string(), name: z.string(), deployments: z.array(packageStatusRowSchema) })
+  .meta({ id: 'PackageStatus' });
+
+export type PackageStatus = z.infer<typeof packageStatusSchema>;

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { cellNameSchema } from './cells.js';
+import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
+import { environmentNameSchema } from './runs.js';
+
+export const promotionStatuses = [
+  'AWAITING_APPROVAL',
+  'DEPLOYING',
+  'DEPLOYED',
+  'REJECTED',
+  'EXPIRED',
+  'FAILED',
+] as const;
+export const promotionStatusSchema = z.enum(promotionStatuses);
+export type PromotionStatus = z.infer<typeof promotionStatusSchema>;
+
+/** Statuses a promotion never leaves. */
+export const endedPromotionStatuses: ReadonlySet<PromotionStatus> = new Set([
+  'DEPLOYED',
+  'REJECTED',
+  'EXPIRED',
+  'FAILED',
+]);
+
+export const approvalSchema = z.object({
+  group: z.string(),
+  decision: z.enum(['approve', 'reject']),
+  /** The caller as authenticated (an IAM ARN, or the embedded principal). */
+  principal: z.string(),
+  /** The person behind it: two approvals count as two only when their persons differ. */
+  person: z.string(),
+  comment: z.string().optional(),
+  at: z.string(),
+});
+
+export type Approval = z.infer<typeof approvalSchema>;
+
+export const promotionStageSchema = z.object({
+  name: z.string(),
+  status: z.enum(['PENDING', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'SKIPPED']),
+  at: z.string().optional(),
+  message: z.string().optional(),
+});
+
+/** A request to put a version into an environment and cell, and what became of it. */
+export const promotionSchema = z
+  .object({
+    id: z.string(),
+    namespace: z.string(),
+    name: z.string(),
+    version: z.string(),
+    digest: z.string(),
+    env: environmentNameSchema,
+    cell: cellNameSchema,
+    status: promotionStatusSchema,
+    requestedBy: z.string(),
+    requestedByPerson: z.string(),
+    requiredApprovals: z.array(z.object({ group: z.string() })),
+    approvals: z.array(approvalSchema),
+    stages: z.array(promotionStageSchema),
+    /** A rollback: the version deployed before it. */
+    rollback: z.object({ fromVersion: z.string() }).optional(),
+    override: z.object({ reason: z.string() }).optional(),
+    warnings: z.array(z.string()),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    expiresAt: z.string().optional(),
+  })
+  .meta({ id: 'Promotion' });
+
+export type Promotion = z.infer<typeof promotionSchema>;
+
+export const promotionPageSchema = pageSchema(promotionSchema).meta({ id: 'PromotionPage' });
+
+/** `POST /v1/promotions`. */
+export const createPromotionBodySchema = z.strictObject({
+  namespace: z.string().min(1).max(253),
+  name: dnsNameSchema,
+  version: z.string().min(1).max(128),
+  env: environmentNameSchema,
+  cell: cellNameSchema,
+  override: z.strictObject({ reason: z.string().trim().min(1).max(1024) }).optional(),
+});
+
+export const promotionPathSchema = z.object({ id: z.string().min(1).max(64) });
+
+export const listPromotionsQuerySchema = paginationQuerySchema.extend({
+  namespace: z.string().min(1).max(253).optional(),
+  name: dnsNameSchema.optional(),
+  env: environmentNameSchema.optional(),
+  status: promotionStatusSchema.optional(),
+});

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** An environment and what a promotion into it needs (`datakit:environments`, `DATAKIT_ENVIRONMENTS`). */
+export const environmentSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'an environment name'),
+  /** Groups that must each approve, by distinct people who did not request it. */
+  approvals: z.array(z.string().min(1)).default([]),
+  /** Governed environments refuse PII flowing into under-classified DataSets. */
+  governed: z.boolean().default(false),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export const environmentsSchema = z
+  .array(environmentSchema)
+  .min(1)
+  .refine(
+    (list) => new Set(list.map((env) => env.name)).size === list.length,
+    'environment names must be unique',
+  );
+
+/** dev (no approval) → int (owners) → prod (owners and security, governed): the seed's flow. */
+export const defaultEnvironments: readonly Environment[] = [
+  { name: 'dev', approvals: [], governed: false },
+  { name: 'int', approvals: ['owners'], governed: false },
+  { name: 'prod', approvals: ['owners', 'security'], governed: true },
+];
+
+/** The environments in promotion order, with lookups. */
+export class Environments {
+  constructor(readonly list: readonly Environment[] = defaultEnvironments) {}
+
+  get(name: string): Environment | undefined {
+    return this.list.find((env) => env.name === name);
+  }
+
+  /** The environment a version must be deployed in before this one (undefined for the first). */
+  previous(name: string): Environment | undefined {
+    const index = this.list.findIndex((env) => env.name === name);
+    return index > 0 ? this.list[index - 1] : undefined;
+  }
+
+  names(): string[] {
+    return this.list.map((env) => env.name);
+  }
+}

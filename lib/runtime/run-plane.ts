@@ -1,0 +1,112 @@
+import { DynamoCellStore } from '../adapters/dynamodb/cell-store.js';
+import { DynamoDeploymentStore } from '../adapters/dynamodb/deployment-store.js';
+import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
+import { parseLineageEvent } from '../contracts/openlineage/parse.js';
+import { type CellMode, makeCells } from '../domain/cells/cells.js';
+import { makeCheckDeployable, makeDeployVersion } from '../domain/deployments/deploy.js';
+import { makePackageStatus } from '../domain/deployments/status.js';
+import { makeIngestLineageEvent } from '../domain/lineage/ingest.js';
+import type { Environments } from '../domain/promotions/environments.js';
+import { makeRequestPromotion } from '../domain/promotions/request-promotion.js';
+import { makeRunSteps } from '../domain/runs/run-steps.js';
+import { makeRuns } from '../domain/runs/runs.js';
+import type { RunLogs } from '../ports/run-logs.js';
+import type { SecretStore } from '../ports/secret-store.js';
+import type { TaskControl } from '../ports/task-control.js';
+import type { WorkflowStarter } from '../ports/workflow-starter.js';
+import type { Dependencies } from './dependencies.js';
+
+/** The runtime adapters of runs: AWS's (Step Functions, ECS, Secrets Manager, CloudWatch Logs) or local ones. */
+export interface RunAdapters {
+  readonly workflows: WorkflowStarter;
+  readonly tasks: TaskControl;
+  readonly secrets: SecretStore;
+  readonly logs: RunLogs;
+  readonly cellMode: CellMode;
+  readonly environments: Environments;
+  /** Where Transforms send their own OpenLineage events (this control plane). */
+  readonly lineageUrl: string;
+  readonly replicasRunning?: (deployment: {
+    readonly env: string;
+    readonly cell: string;
+    readonly namespace: string;
+    readonly name: string;
+  }) => Promise<number | undefined>;
+}
+
+/**
+ * Cells, deployments, promotions and runs (ADR 0006), wired on the base dependencies: the same use cases
+ * behind the `cells-api`, `runs-api`, `promotions-api` and `run-steps` functions and the embedded mode.
+ */
+export function createRunPlane(deps: Dependencies, adapters: RunAdapters) {
+  const cellStore = new DynamoCellStore(deps.table);
+  const deployments = new DynamoDeploymentStore(deps.table);
+  const runStore = new DynamoRunStore(deps.table, deps.clock);
+  const ingest = makeIngestLineageEvent({ store: deps.lineage, events: deps.events, clock: deps.clock });
+  const emitLineage = async (event: Record<string, unknown>): Promise<void> => {
+    const parsed = parseLineageEvent(JSON.stringify(event));
+    if (!parsed.ok) {
+      throw new Error(
+        `a run's lineage event was refused: ${parsed.problems.map((p) => p.message).join('; ')}`,
+      );
+    }
+    await ingest(parsed.event);
+  };
+  const cells = makeCells({
+    cells: cellStore,
+    secrets: adapters.secrets,
+    clock: deps.clock,
+    mode: adapters.cellMode,
+  });
+  const checkDeployable = makeCheckDeployable({
+    packages: deps.packages,
+    cells: cellStore,
+    cellMode: adapters.cellMode,
+  });
+  const deployVersion = makeDeployVersion({
+    packages: deps.packages,
+    cells: cellStore,
+    deployments,
+    events: deps.events,
+    clock: deps.clock,
+    cellMode: adapters.cellMode,
+  });
+  const runs = makeRuns({
+    runs: runStore,
+    deployments,
+    cells: cellStore,
+    packages: deps.packages,
+    workflows: adapters.workflows,
+    tasks: adapters.tasks,
+    secrets: adapters.secrets,
+    logs: adapters.logs,
+    events: deps.events,
+    emitLineage,
+    lineageEndpoint: { url: adapters.lineageUrl },
+    clock: deps.clock,
+  });
+  return {
+    cells,
+    runs,
+    runSteps: makeRunSteps(runs),
+    deployments,
+    runStore,
+    environments: adapters.environments,
+    requestPromotion: makeRequestPromotion({
+      environments: adapters.environments,
+      checkDeployable,
+      deployVersion,
+      deployments,
+      runs: runStore,
+      clock: deps.clock,
+    }),
+    packageStatus: makePackageStatus({
+      packages: deps.packages,
+      deployments,
+      runs: runStore,
+      ...(adapters.replicasRunning === undefined ? {} : { replicasRunning: adapters.replicasRunning }),
+    }),
+  };
+}
+
+export type RunPlane = ReturnType<typeof createRunPlane>;
