@@ -22,14 +22,12 @@ const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toIS
 const eventArbitrary: fc.Arbitrary<RunEvent> = fc.oneof(
   fc.nat(50).map((s) => ({ type: 'started' as const, at: at(s) })),
   fc.nat(50).map((s) => ({ type: 'succeeded' as const, at: at(s), exitCode: 0 })),
-  fc
-    .nat(50)
-    .map((s) => ({
-      type: 'failed' as const,
-      at: at(s),
-      exitCode: 2,
-      error: { code: 'RUN_EXIT_NONZERO', message: 'x' },
-    })),
+  fc.nat(50).map((s) => ({
+    type: 'failed' as const,
+    at: at(s),
+    exitCode: 2,
+    error: { code: 'RUN_EXIT_NONZERO', message: 'x' },
+  })),
   fc.nat(50).map((s) => ({ type: 'timed-out' as const, at: at(s), message: 'late' })),
   fc.nat(50).map((s) => ({ type: 'cancelled' as const, at: at(s), by: 'alice' })),
   fc.nat(50).map((s) => ({ type: 'orphaned' as const, at: at(s) })),

@@ -24,11 +24,11 @@ describe('store variables (RUNTIME.md)', () => {
     expect(typeVariable('lake.raw-v2')).toBe('DK_STORE_TYPE_LAKE_RAW_V2');
   });
 
-  it('lists every ${VAR} a store references, in connection and secrets, once', () => {
+  it(`lists every \${VAR} a store references, in connection and secrets, once`, () => {
     const manifest = store(
       'postgres',
-      { host: '${PG_HOST}', user: 'app' },
-      { password: '${PG_PASSWORD}', extra: 'x${PG_HOST}y' },
+      { host: `\${PG_HOST}`, user: 'app' },
+      { password: `\${PG_PASSWORD}`, extra: `x\${PG_HOST}y` },
     );
     expect(secretNamesOf(manifest)).toEqual(['PG_HOST', 'PG_PASSWORD']);
   });
@@ -52,7 +52,7 @@ describe('DSNs per connector (RUNTIME.md)', () => {
         password: 'ignored',
         sslmode: 'require',
       },
-      { password: '${PG_PASSWORD}' },
+      { password: `\${PG_PASSWORD}` },
     );
     const dsn = buildDsn(manifest, new Map([['PG_PASSWORD', 'p@ss:w/rd']]));
     expect(dsn).toEqual({
@@ -63,7 +63,7 @@ describe('DSNs per connector (RUNTIME.md)', () => {
   });
 
   it('uses connection_string as is after interpolation', () => {
-    const manifest = store('postgres', { connection_string: 'postgres://u:${PW}@h/db' });
+    const manifest = store('postgres', { connection_string: `postgres://u:\${PW}@h/db` });
     expect(buildDsn(manifest, new Map([['PW', 'secret']])).dsn).toBe('postgres://u:secret@h/db');
   });
 
