@@ -1,51 +1,53 @@
-import { resolve } from 'node:path';
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { DistributionClient } from '../lib/adapters/oci/distribution-client.js';
-import { EcrCredentialProvider } from '../lib/adapters/oci/ecr-credentials.js';
+import { ControlPlaneClient } from '../lib/cli/client.js';
 import {
-  buildPackageArtifact,
-  pushArtifact,
-  readPackageDirectory,
-} from '../lib/adapters/oci/package-builder.js';
-import { formatReference, InvalidReferenceError, parseReference } from '../lib/domain/registry/reference.js';
+  ApiError,
+  type CommandContext,
+  commands,
+  describeApiError,
+  UsageError,
+} from '../lib/cli/commands.js';
 
-const usage = `usage: npm run cli -- push <package-dir> <registry>/<repository>:<tag>
+const usage = [
+  'usage: npm run cli -- <command> [arguments]',
+  '',
+  ...Object.values(commands).map((command) => `  ${command.usage}`),
+  '',
+  'DATAKIT_URL (default http://127.0.0.1:8080) is the control plane; a deployed API (https) is called with',
+  'SigV4 from the usual AWS credentials. DATAKIT_PRINCIPAL names the caller to the embedded mode.',
+  '',
+].join('\n');
 
-  push   builds the package directory into a DataKit artifact (the layout \`dk build\` produces:
-         config blob, manifests layer with dk.yaml and schemas/, content layer with the rest)
-         and pushes it; loopback registries are reached over http, ECR with GetAuthorizationToken.
-`;
-
-/** The developer CLI: `push` builds and publishes a package as `dk publish` would. */
-async function main(args: readonly string[]): Promise<number> {
-  const [command, dir, target] = args;
-  if (command !== 'push' || dir === undefined || target === undefined) {
+/** The developer CLI: `push` publishes a package as `dk publish` would; the rest call the API. */
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name === undefined ? undefined : commands[name];
+  if (command === undefined) {
     process.stderr.write(usage);
     return 2;
   }
-  let reference: ReturnType<typeof parseReference>;
+  const context: CommandContext = {
+    args,
+    client: new ControlPlaneClient({
+      baseUrl: process.env.DATAKIT_URL ?? 'http://127.0.0.1:8080',
+      principal: process.env.DATAKIT_PRINCIPAL,
+    }),
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
   try {
-    reference = parseReference(target);
+    return await command.run(context);
   } catch (error) {
-    if (!(error instanceof InvalidReferenceError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\nusage: npm run cli -- ${command.usage}\n`);
+      return 2;
+    }
+    if (error instanceof ApiError) {
+      process.stderr.write(`${describeApiError(error.answer)}\n`);
+      return 1;
+    }
+    throw error;
   }
-  if (reference.tag === undefined) {
-    process.stderr.write('push needs a tag (the package version), not a digest\n');
-    return 2;
-  }
-  const files = await readPackageDirectory(resolve(dir));
-  if (files['dk.yaml'] === undefined) {
-    process.stderr.write(`${dir} has no dk.yaml\n`);
-    return 2;
-  }
-  const client = new DistributionClient({
-    credentials: new EcrCredentialProvider({ client: (region) => new ECRClient({ region }) }),
-  });
-  const pushed = await pushArtifact(client, reference, reference.tag, await buildPackageArtifact(files));
-  process.stdout.write(`${formatReference(pushed)}\n`);
-  return 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));

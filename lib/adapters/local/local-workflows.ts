@@ -15,6 +15,13 @@ export interface LocalRunHandlers {
   readonly runTask: (parameters: Record<string, unknown>, signal: AbortSignal) => Promise<StoppedTask>;
 }
 
+/** Validating the document takes ~2 s: every LocalWorkflows of this process shares one machine. */
+let sharedMachine: StateMachine | undefined;
+const runMachine = (): StateMachine => {
+  sharedMachine ??= new StateMachine(localRunDefinition(), {});
+  return sharedMachine;
+};
+
 interface Execution {
   readonly controller: AbortController;
   readonly abort: () => void;
@@ -35,7 +42,7 @@ const parametersSchema = z.record(z.string(), z.unknown());
  * state calling the local runner. One execution per run id, like Step Functions' execution names.
  */
 export class LocalWorkflows implements WorkflowStarter {
-  private readonly machine = new StateMachine(localRunDefinition(), {});
+  private readonly machine = runMachine();
   private readonly executions = new Map<string, Execution>();
 
   constructor(

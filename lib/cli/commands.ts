@@ -1,0 +1,240 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import type { z } from 'zod';
+import { DistributionClient } from '../adapters/oci/distribution-client.js';
+import { EcrCredentialProvider } from '../adapters/oci/ecr-credentials.js';
+import { buildPackageArtifact, pushArtifact, readPackageDirectory } from '../adapters/oci/package-builder.js';
+import { problemDetailsSchema } from '../contracts/api/common.js';
+import { packageStatusSchema } from '../contracts/api/deployments.js';
+import { promotionSchema } from '../contracts/api/promotions.js';
+import { runLogsSchema, runPageSchema, runSchema, terminalRunStatuses } from '../contracts/api/runs.js';
+import { formatReference, InvalidReferenceError, parseReference } from '../domain/registry/reference.js';
+import type { ApiAnswer, ControlPlaneClient } from './client.js';
+import { duration, shortTime, table } from './format.js';
+
+/** What a command gets: its arguments, the API client, and where to write. */
+export interface CommandContext {
+  readonly args: readonly string[];
+  readonly client: ControlPlaneClient;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** For `--wait` polling; injectable so tests need not wait. */
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface Command {
+  readonly usage: string;
+  readonly run: (context: CommandContext) => Promise<number>;
+}
+
+/** A usage mistake: the message and exit code 2. */
+export class UsageError extends Error {}
+
+/** The answer's JSON read through a schema, or the problem printed and exit code 1. */
+export class ApiError extends Error {
+  constructor(readonly answer: ApiAnswer) {
+    super(`the API answered ${answer.status}`);
+  }
+}
+
+function expect<T extends z.ZodType>(answer: ApiAnswer, statuses: readonly number[], schema: T): z.output<T> {
+  if (!statuses.includes(answer.status)) throw new ApiError(answer);
+  return schema.parse(answer.json);
+}
+
+/** Prints a problem+json answer as `error CODE: detail` with its field errors. */
+export function describeApiError(answer: ApiAnswer): string {
+  const problem = problemDetailsSchema.safeParse(answer.json);
+  if (!problem.success) return `error: the API answered ${answer.status}: ${answer.text.slice(0, 500)}`;
+  const lines = [`error ${problem.data.code}: ${problem.data.detail}`];
+  for (const item of problem.data.errors ?? []) {
+    lines.push(
+      `  - ${item.path === undefined ? '' : `${item.path}: `}${item.message}${item.code === problem.data.code ? '' : ` (${item.code})`}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function packageArg(value: string | undefined): { namespace: string; name: string } {
+  const match = value === undefined ? null : /^([^/]+)\/([^/]+)$/u.exec(value);
+  if (match?.[1] === undefined || match[2] === undefined) throw new UsageError('expected <namespace>/<name>');
+  return { namespace: match[1], name: match[2] };
+}
+
+const runRows = (runs: readonly z.output<typeof runSchema>[]) =>
+  table(
+    ['RUN ID', 'PACKAGE', 'VERSION', 'ENV', 'CELL', 'TRIGGER', 'STATUS', 'STARTED', 'DURATION'],
+    runs.map((run) => [
+      run.runId,
+      `${run.namespace}/${run.name}`,
+      run.version,
+      run.env,
+      run.cell,
+      run.trigger.type,
+      run.status,
+      shortTime(run.startedAt ?? run.createdAt),
+      duration(run.durationMs),
+    ]),
+  );
+
+const query = (values: Record<string, string | undefined>) => {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) params.set(key, value);
+  return params.size === 0 ? '' : `?${params.toString()}`;
+};
+
+export const commands: Readonly<Record<string, Command>> = {
+  push: {
+    usage:
+      'push <package-dir> <registry>/<repository>:<tag>   build a package directory into a DataKit artifact and push it',
+    run: async ({ args, out }) => {
+      const [dir, target] = args;
+      if (dir === undefined || target === undefined)
+        throw new UsageError('push needs a directory and a reference');
+      let reference: ReturnType<typeof parseReference>;
+      try {
+        reference = parseReference(target);
+      } catch (error) {
+        if (error instanceof InvalidReferenceError) throw new UsageError(error.message);
+        throw error;
+      }
+      if (reference.tag === undefined)
+        throw new UsageError('push needs a tag (the package version), not a digest');
+      const files = await readPackageDirectory(resolve(dir));
+      if (files['dk.yaml'] === undefined) throw new UsageError(`${dir} has no dk.yaml`);
+      const client = new DistributionClient({
+        credentials: new EcrCredentialProvider({ client: (region) => new ECRClient({ region }) }),
+      });
+      const pushed = await pushArtifact(client, reference, reference.tag, await buildPackageArtifact(files));
+      out(formatReference(pushed));
+      return 0;
+    },
+  },
+  deploy: {
+    usage: 'deploy <namespace>/<name> <version> --cell <cell>   deploy a registered version to dev in a cell',
+    run: async ({ args, client, out }) => {
+      const { positionals, values } = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: { cell: { type: 'string' } },
+      });
+      const pkg = packageArg(positionals[0]);
+      const version = positionals[1];
+      if (version === undefined || values.cell === undefined)
+        throw new UsageError('deploy needs a version and --cell');
+      const promotion = expect(
+        await client.request('POST', '/v1/promotions', { ...pkg, version, env: 'dev', cell: values.cell }),
+        [201],
+        promotionSchema,
+      );
+      out(
+        `${promotion.namespace}/${promotion.name} ${promotion.version} → dev/${promotion.cell}: ${promotion.status} (promotion ${promotion.id})`,
+      );
+      return 0;
+    },
+  },
+  run: {
+    usage: 'run <namespace>/<name> --cell <cell> [--env dev] [--wait]   start a run of the deployed version',
+    run: async ({ args, client, out, sleep }) => {
+      const { positionals, values } = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: { cell: { type: 'string' }, env: { type: 'string' }, wait: { type: 'boolean' } },
+      });
+      const pkg = packageArg(positionals[0]);
+      if (values.cell === undefined) throw new UsageError('run needs --cell');
+      let run = expect(
+        await client.request('POST', '/v1/runs', {
+          ...pkg,
+          cell: values.cell,
+          ...(values.env === undefined ? {} : { env: values.env }),
+        }),
+        [202],
+        runSchema,
+      );
+      out(`run ${run.runId} ${run.status}`);
+      if (values.wait !== true) return 0;
+      while (!terminalRunStatuses.has(run.status)) {
+        await sleep(500);
+        run = expect(await client.request('GET', `/v1/runs/${run.runId}`), [200], runSchema);
+      }
+      out(
+        `run ${run.runId} ${run.status}${run.exitCode === undefined ? '' : ` (exit ${run.exitCode})`} in ${duration(run.durationMs)}`,
+      );
+      if (run.error !== undefined) out(`${run.error.code}: ${run.error.message}`);
+      return run.status === 'SUCCEEDED' ? 0 : 1;
+    },
+  },
+  runs: {
+    usage:
+      'runs [<namespace>/<name>] [--cell c] [--status s] [--trigger manual|on-change|schedule]   list runs, newest first',
+    run: async ({ args, client, out }) => {
+      const { positionals, values } = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: {
+          cell: { type: 'string' },
+          status: { type: 'string' },
+          trigger: { type: 'string' },
+          limit: { type: 'string' },
+        },
+      });
+      const pkg = positionals[0] === undefined ? undefined : packageArg(positionals[0]);
+      const page = expect(
+        await client.request(
+          'GET',
+          `/v1/runs${query({ namespace: pkg?.namespace, name: pkg?.name, cell: values.cell, status: values.status, trigger: values.trigger, limit: values.limit })}`,
+        ),
+        [200],
+        runPageSchema,
+      );
+      out(runRows(page.items));
+      return 0;
+    },
+  },
+  logs: {
+    usage: "logs <runId> [--limit n]   the tail of a run's output",
+    run: async ({ args, client, out }) => {
+      const { positionals, values } = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: { limit: { type: 'string' } },
+      });
+      if (positionals[0] === undefined) throw new UsageError('logs needs a run id');
+      const logs = expect(
+        await client.request('GET', `/v1/runs/${positionals[0]}/logs${query({ limit: values.limit })}`),
+        [200],
+        runLogsSchema,
+      );
+      for (const line of logs.lines) out(line.message);
+      return 0;
+    },
+  },
+  status: {
+    usage: 'status <namespace>/<name>   what is deployed where, with the last run (dk status)',
+    run: async ({ args, client, out }) => {
+      const pkg = packageArg(args[0]);
+      const status = expect(
+        await client.request('GET', `/v1/packages/${pkg.namespace}/${pkg.name}/status`),
+        [200],
+        packageStatusSchema,
+      );
+      out(
+        table(
+          ['Environment', 'Cell', 'Version', 'Status', 'Last run'],
+          status.deployments.map((row) => [
+            row.env,
+            row.cell,
+            row.version,
+            row.status,
+            row.lastRun === undefined
+              ? '-'
+              : `${row.lastRun.status} ${shortTime(row.lastRun.finishedAt ?? row.lastRun.startedAt)} (${row.lastRun.runId})`,
+          ]),
+        ),
+      );
+      return 0;
+    },
+  },
+};
