@@ -12,7 +12,6 @@ import {
   type PackageMetadata,
   packageArtifactParts,
   pushArtifact,
-  tarGz,
 } from '../../lib/adapters/oci/package-builder.js';
 import type { RegistryCode } from '../../lib/domain/registry/codes.js';
 import type { ArtifactReference, RepositoryName } from '../../lib/domain/registry/reference.js';
@@ -196,6 +195,13 @@ export const hostileContentLayers: readonly HostileLayer[] = [
     expected: 'accepted',
   },
 ];
+
+/** The corpus entry called `name`. */
+export function hostileContentLayer(name: string): HostileLayer {
+  const found = hostileContentLayers.find((layer) => layer.name === name);
+  if (found === undefined) throw new Error(`no hostile content layer ${name}`);
+  return found;
+}
 
 /** Ways to produce an artifact that breaks one rule of the dk layout. */
 export interface ArtifactVariation {
