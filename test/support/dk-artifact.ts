@@ -117,6 +117,19 @@ spec:
 `;
 }
 
+/** A valid DataSet manifest of about `bytes` bytes: one column per line. */
+function wideDataSet(name: string, bytes: number): string {
+  const head = smallDataSet(name);
+  const lines: string[] = [head];
+  let size = head.length;
+  for (let index = 0; size < bytes - 64; index++) {
+    const line = `    - { name: column_${index}, type: string }\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  return lines.join('');
+}
+
 /**
  * Content layers that cost far more to read than they weigh (issue 7: decompression is bounded by what
  * we keep). The registration reads only the manifests of a content layer; everything else must be read
@@ -176,6 +189,45 @@ export const hostileContentLayers: readonly HostileLayer[] = [
         })(),
       ),
     expected: 'DK_ARCHIVE_TOO_LARGE',
+  },
+  {
+    name: 'largest-manifests',
+    description:
+      'four valid DataSet manifests of just under 1 MiB each: the kept-bytes caps reached, far over the YAML parse budget',
+    build: () =>
+      streamedTarGz(
+        Array.from({ length: 4 }, (_, index) => ({
+          name: `dataset/wide-${index}.yaml`,
+          contents: wideDataSet(`wide-${index}`, MiB - 1024),
+        })),
+      ),
+    expected: 'accepted',
+  },
+  {
+    name: 'manifests-at-parse-budget',
+    description:
+      'two valid DataSet manifests of ~250 KiB: just under the 512 KiB of YAML a registration parses',
+    build: () =>
+      streamedTarGz(
+        Array.from({ length: 2 }, (_, index) => ({
+          name: `dataset/wide-${index}.yaml`,
+          contents: wideDataSet(`wide-${index}`, 250 * 1024),
+        })),
+      ),
+    expected: 'accepted',
+  },
+  {
+    name: 'hostile-yaml-at-parse-budget',
+    description:
+      'one DataSet of ~500 KiB whose schema is a flow list of 250 000 ones: within every byte cap, one problem per item',
+    build: () =>
+      streamedTarGz([
+        {
+          name: 'dataset/hostile.yaml',
+          contents: `apiVersion: datakit.infoblox.dev/v1alpha1\nkind: DataSet\nmetadata: { name: hostile }\nspec: { store: s, table: t, schema: [${'1,'.repeat(250_000)}1] }\n`,
+        },
+      ]),
+    expected: 'accepted',
   },
   {
     name: 'large-file-48mib',

@@ -34,12 +34,34 @@ const manifestFolders: ReadonlyArray<readonly [string, ManifestKind]> = [
   ['dataset-group/', 'DataSetGroup'],
 ];
 
+/** Whether a package file is one of the manifests {@link readPackageContents} loads besides dk.yaml. */
+export function isPackageManifestPath(path: string): boolean {
+  return /\.ya?ml$/.test(path) && manifestFolders.some(([prefix]) => path.startsWith(prefix));
+}
+
+/** Bounds on what reading a package's manifests may cost. */
+export interface PackageContentsLimits {
+  /**
+   * Bytes of YAML parsed in all (dk.yaml and the folder manifests). Parsing costs ~1 s and ~100 MiB of
+   * short-lived allocations per MiB of YAML, and a version records at most 300 KiB of manifests anyway.
+   * @default 512 KiB
+   */
+  readonly maxManifestBytes: number;
+}
+
+export const defaultPackageContentsLimits: PackageContentsLimits = { maxManifestBytes: 512 * 1024 };
+
 /**
  * Loads dk.yaml and every YAML file under `connector/`, `dataset/` and `dataset-group/` (never
  * `store/`: Stores belong to Cells) through the manifest contracts and the governance lint. Every
- * problem of every file is reported; its path is `<file>:<field path>`.
+ * problem of every file is reported; its path is `<file>:<field path>`. Manifests over the byte budget
+ * are refused as a whole before any is parsed.
  */
-export function readPackageContents(files: Readonly<Record<string, Buffer>>): PackageContentsResult {
+export function readPackageContents(
+  files: Readonly<Record<string, Buffer>>,
+  limits: Partial<PackageContentsLimits> = {},
+): PackageContentsResult {
+  const { maxManifestBytes } = { ...defaultPackageContentsLimits, ...limits };
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const load = (file: string, bytes: Buffer): Manifest | undefined => {
@@ -64,6 +86,22 @@ export function readPackageContents(files: Readonly<Record<string, Buffer>>): Pa
       ],
     };
   }
+  const manifestFiles = Object.keys(files).filter(isPackageManifestPath).sort();
+  const manifestBytes = manifestFiles.reduce(
+    (total, file) => total + (files[file]?.length ?? 0),
+    dkYaml.length,
+  );
+  if (manifestBytes > maxManifestBytes) {
+    return {
+      ok: false,
+      problems: [
+        {
+          code: 'DK_PACKAGE_TOO_LARGE',
+          message: `the manifests (dk.yaml and ${manifestFiles.length} more) take ${manifestBytes} bytes; at most ${maxManifestBytes} are read`,
+        },
+      ],
+    };
+  }
   const manifest = load('dk.yaml', dkYaml);
   if (manifest?.kind === 'Store') {
     problems.push({
@@ -78,10 +116,10 @@ export function readPackageContents(files: Readonly<Record<string, Buffer>>): Pa
     manifest?.kind === 'DataSet' ? [{ file: 'dk.yaml', manifest }] : [];
   const connectors: Located<ConnectorManifest>[] = [];
   const datasetGroups: Located<DataSetGroupManifest>[] = [];
-  for (const file of Object.keys(files).sort()) {
+  for (const file of manifestFiles) {
     const folder = manifestFolders.find(([prefix]) => file.startsWith(prefix));
     const bytes = files[file];
-    if (folder === undefined || bytes === undefined || !/\.ya?ml$/.test(file)) continue;
+    if (folder === undefined || bytes === undefined) continue;
     const loaded = load(file, bytes);
     if (loaded === undefined) continue;
     const [prefix, expected] = folder;
