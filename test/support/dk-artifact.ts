@@ -14,6 +14,7 @@ import {
   pushArtifact,
 } from '../../lib/adapters/oci/package-builder.js';
 import type { RegistryCode } from '../../lib/domain/registry/codes.js';
+import { defaultPackageContentsLimits } from '../../lib/domain/registry/package-contents.js';
 import type { ArtifactReference, RepositoryName } from '../../lib/domain/registry/reference.js';
 
 export {
@@ -117,6 +118,9 @@ spec:
 `;
 }
 
+/** The YAML a registration parses, less 4 KiB for dk.yaml. */
+const yamlBudgetLeft = defaultPackageContentsLimits.maxManifestBytes - 4096;
+
 /** A valid DataSet manifest of about `bytes` bytes: one column per line. */
 function wideDataSet(name: string, bytes: number): string {
   const head = smallDataSet(name);
@@ -205,13 +209,12 @@ export const hostileContentLayers: readonly HostileLayer[] = [
   },
   {
     name: 'manifests-at-parse-budget',
-    description:
-      'two valid DataSet manifests of ~250 KiB: just under the 512 KiB of YAML a registration parses',
+    description: 'two valid DataSet manifests that fill the YAML a registration parses (dk.yaml aside)',
     build: () =>
       streamedTarGz(
         Array.from({ length: 2 }, (_, index) => ({
           name: `dataset/wide-${index}.yaml`,
-          contents: wideDataSet(`wide-${index}`, 250 * 1024),
+          contents: wideDataSet(`wide-${index}`, yamlBudgetLeft / 2),
         })),
       ),
     expected: 'accepted',
@@ -219,12 +222,12 @@ export const hostileContentLayers: readonly HostileLayer[] = [
   {
     name: 'hostile-yaml-at-parse-budget',
     description:
-      'one DataSet of ~500 KiB whose schema is a flow list of 250 000 ones: within every byte cap, one problem per item',
+      'one DataSet filling the YAML parse budget with a flow list of ones as its schema: one problem per item',
     build: () =>
       streamedTarGz([
         {
           name: 'dataset/hostile.yaml',
-          contents: `apiVersion: datakit.infoblox.dev/v1alpha1\nkind: DataSet\nmetadata: { name: hostile }\nspec: { store: s, table: t, schema: [${'1,'.repeat(250_000)}1] }\n`,
+          contents: `apiVersion: datakit.infoblox.dev/v1alpha1\nkind: DataSet\nmetadata: { name: hostile }\nspec: { store: s, table: t, schema: [${'1,'.repeat((yamlBudgetLeft - 200) / 2)}1] }\n`,
         },
       ]),
     expected: 'accepted',

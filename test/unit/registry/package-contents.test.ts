@@ -82,8 +82,8 @@ describe('readPackageContents bounds the YAML it parses', () => {
     expect(result.ok).toBe(true);
   });
 
-  it('reads 512 KiB of manifests by default, and no more', () => {
-    const budget = 512 * 1024;
+  it('reads 128 KiB of manifests by default, and no more', () => {
+    const budget = 128 * 1024;
     const padded = (size: number) =>
       `${dataSet}# ${'x'.repeat(size - Buffer.byteLength(dkYaml) - dataSet.length - 3)}\n`;
 
@@ -101,11 +101,11 @@ describe('readPackageContents bounds the YAML it parses', () => {
 });
 
 describe('readPackageContents bounds the problems it reports', () => {
-  it('lists at most 100 problems, then DK_PROBLEMS_TRUNCATED, for a manifest with 250 000 of them', () => {
+  it('lists at most 100 problems, then DK_PROBLEMS_TRUNCATED, for a manifest with 20 000 of them', () => {
     const hostile = `apiVersion: datakit.infoblox.dev/v1alpha1
 kind: DataSet
 metadata: { name: hostile }
-spec: { store: s, table: t, schema: [${'1,'.repeat(250_000)}1] }
+spec: { store: s, table: t, schema: [${'1,'.repeat(20_000)}1] }
 `;
 
     const result = readPackageContents(files({ 'dk.yaml': dkYaml, 'dataset/hostile.yaml': hostile }));
