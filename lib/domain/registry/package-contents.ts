@@ -117,9 +117,9 @@ function clip(problem: Problem): Problem {
 
 /**
  * Loads dk.yaml and every YAML file under `connector/`, `dataset/` and `dataset-group/` (never
- * `store/`: Stores belong to Cells) through the manifest contracts and the governance lint. Every
- * problem of every file is reported; its path is `<file>:<field path>`. Manifests over the byte budget
- * are refused as a whole before any is parsed.
+ * `store/`: Stores belong to Cells) through the manifest contracts and the governance lint. Problems of
+ * every file are reported, up to `maxProblems`; a problem's path is `<file>:<field path>`. Manifests over
+ * the byte budget are refused as a whole before any is parsed.
  */
 export function readPackageContents(
   files: Readonly<Record<string, Buffer>>,
