@@ -66,11 +66,12 @@ export async function streamedTarGz(entries: Iterable<StreamedEntry>): Promise<B
         error ? reject(error) : resolve(),
       );
       void (async () => {
-        for (let left = entry.zeros; left > 0; left -= zeros.length) {
-          const chunk = left >= zeros.length ? zeros : zeros.subarray(0, left);
-          if (!stream.write(chunk)) await new Promise((drained) => stream.once('drain', drained));
+        let left = entry.zeros;
+        for (; left > zeros.length; left -= zeros.length) {
+          if (!stream.write(zeros))
+            await new Promise<void>((drained) => stream.once('drain', () => drained()));
         }
-        stream.end();
+        stream.end(zeros.subarray(0, left));
       })();
     });
     await written;
