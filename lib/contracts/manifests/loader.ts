@@ -13,6 +13,11 @@ export type LoadManifestResult =
 export interface LoadManifestOptions {
   /** Shown in YAML positions (`dk.yaml:3:5`) so a problem can be found in a package with several files. */
   readonly file?: string;
+  /**
+   * Problems returned at most. A hostile manifest can break the schema hundreds of thousands of times,
+   * and locating each problem walks the document. @default no limit
+   */
+  readonly maxProblems?: number;
 }
 
 type Segment = string | number;
@@ -100,7 +105,7 @@ function load(text: string, options: LoadManifestOptions): LoadManifestResult {
   if (yamlErrors.length > 0) {
     return {
       ok: false,
-      problems: yamlErrors.map((error) => ({
+      problems: yamlErrors.slice(0, options.maxProblems).map((error) => ({
         code: 'DK_YAML_INVALID',
         message: `invalid YAML at ${where(error.pos[0])}: ${error.message}`,
       })),
@@ -153,7 +158,12 @@ function load(text: string, options: LoadManifestOptions): LoadManifestResult {
   if (parsed.success) {
     return { ok: true, manifest: parsed.data, warnings };
   }
-  const problems = parsed.error.issues.flatMap((issue) => problemsFor(issue, kind.data));
+  const maxProblems = options.maxProblems ?? Number.POSITIVE_INFINITY;
+  // Every issue yields at least one problem, so the issues past `maxProblems` are never needed.
+  const problems = parsed.error.issues
+    .slice(0, maxProblems)
+    .flatMap((issue) => problemsFor(issue, kind.data))
+    .slice(0, maxProblems);
   return { ok: false, problems: problems.map((problem) => withPosition(problem, locate)) };
 }
 

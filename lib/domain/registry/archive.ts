@@ -5,25 +5,40 @@ import { createGunzip } from 'node:zlib';
 import { type Extract, extract } from 'tar-stream';
 import type { ArchiveCode } from './codes.js';
 
-/** Hard bounds on what an archive may cost to read; every one is enforced before or while inflating. */
+/**
+ * Hard bounds on what reading an archive may cost; every one is enforced before or while inflating.
+ * Memory is bounded by what is kept (`maxKeptBytes`), never by what is inflated: files that are not
+ * kept are read past chunk by chunk, so `maxUncompressedBytes` bounds time, not memory.
+ */
 export interface ArchiveLimits {
   /** Bytes of gzip input accepted at all. */
   readonly maxCompressedBytes: number;
-  /** Bytes inflated in total (tar framing included); inflating stops the moment this is crossed. */
+  /** Bytes inflated in total (tar framing and files read past included); inflating stops the moment this is crossed. */
   readonly maxUncompressedBytes: number;
-  /** Bytes of any single file. */
+  /** Bytes of any single kept file, refused from its header before it is read. */
   readonly maxFileBytes: number;
-  /** Entries of any type, directories included. */
+  /** Bytes of all kept files together. */
+  readonly maxKeptBytes: number;
+  /** Entries of any type, directories and files read past included. */
   readonly maxEntries: number;
 }
 
-/** Defaults sized for DataKit packages (YAML, SQL, small sources), far below anything that hurts a Lambda. */
+/**
+ * Defaults sized for DataKit packages (YAML, SQL, small sources), so that one read costs a few MiB of
+ * memory and a fraction of a second whatever the archive; docs/adr/0006-bounded-artifact-reads.md.
+ */
 export const defaultArchiveLimits: ArchiveLimits = {
-  maxCompressedBytes: 64 * 1024 * 1024,
-  maxUncompressedBytes: 256 * 1024 * 1024,
-  maxFileBytes: 32 * 1024 * 1024,
+  maxCompressedBytes: 16 * 1024 * 1024,
+  maxUncompressedBytes: 64 * 1024 * 1024,
+  maxFileBytes: 1024 * 1024,
+  maxKeptBytes: 4 * 1024 * 1024,
   maxEntries: 10_000,
 };
+
+/** Which files of an archive to keep, by normalised path; the others are read past, never buffered. */
+export type KeepFile = (path: string) => boolean;
+
+const keepEveryFile: KeepFile = () => true;
 
 /** An archive refused for a stated reason; `path` names the offending entry when there is one. */
 export class ArchiveError extends Error {
@@ -38,10 +53,15 @@ export class ArchiveError extends Error {
   }
 }
 
-/** Reads a gzip-compressed tar into a map of normalised path → bytes, or throws ArchiveError. */
+/**
+ * Reads a gzip-compressed tar as a stream into a map of normalised path → bytes of the files `keep`
+ * selects (by default all), or throws ArchiveError. Every entry is checked (path, type, count) and
+ * counted against the inflated-bytes cap; the bytes of files not kept are read past and dropped.
+ */
 export async function readTarGz(
   bytes: Uint8Array,
   limits: Partial<ArchiveLimits> = {},
+  keep: KeepFile = keepEveryFile,
 ): Promise<Map<string, Buffer>> {
   const bounds: ArchiveLimits = { ...defaultArchiveLimits, ...limits };
   if (bytes.byteLength > bounds.maxCompressedBytes) {
@@ -62,7 +82,7 @@ export async function readTarGz(
   inflating.catch(() => undefined);
 
   try {
-    const files = await collectEntries(tar, bounds);
+    const files = await collectEntries(tar, bounds, keep);
     await inflating;
     return files;
   } catch (error) {
@@ -85,9 +105,14 @@ export async function readTarGz(
   }
 }
 
-async function collectEntries(tar: Extract, bounds: ArchiveLimits): Promise<Map<string, Buffer>> {
+async function collectEntries(
+  tar: Extract,
+  bounds: ArchiveLimits,
+  keep: KeepFile,
+): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   let entries = 0;
+  let kept = 0;
   for await (const entry of tar) {
     entries += 1;
     if (entries > bounds.maxEntries) {
@@ -115,6 +140,11 @@ async function collectEntries(tar: Extract, bounds: ArchiveLimits): Promise<Map<
         path,
       );
     }
+    if (!keep(path)) {
+      // Only the inflation guard upstream counts these bytes; none of them outlives its chunk.
+      await drain(entry);
+      continue;
+    }
     if (files.has(path)) {
       throw new ArchiveError(
         'DK_ARCHIVE_DUPLICATE_PATH',
@@ -127,6 +157,14 @@ async function collectEntries(tar: Extract, bounds: ArchiveLimits): Promise<Map<
       throw new ArchiveError(
         'DK_ARCHIVE_TOO_LARGE',
         `entry ${JSON.stringify(path)} is ${size} bytes; the per-file limit is ${bounds.maxFileBytes}`,
+        path,
+      );
+    }
+    kept += size;
+    if (kept > bounds.maxKeptBytes) {
+      throw new ArchiveError(
+        'DK_ARCHIVE_TOO_LARGE',
+        `the files read from the archive exceed ${bounds.maxKeptBytes} bytes at entry ${JSON.stringify(path)}`,
         path,
       );
     }

@@ -6,8 +6,9 @@ import {
   BlobIntegrityError,
   BlobTooLargeError,
 } from '../../ports/artifact-source.js';
-import { ArchiveError, type ArchiveLimits, readTarGz } from './archive.js';
+import { ArchiveError, type ArchiveLimits, type KeepFile, readTarGz } from './archive.js';
 import type { RegistryCode } from './codes.js';
+import { isPackageManifestPath } from './package-contents.js';
 import { type ArtifactReference, parseReference } from './reference.js';
 
 export const dkPackageArtifactType = 'application/vnd.infoblox.dk.package.v1';
@@ -17,24 +18,37 @@ export const dkContentLayerMediaType = 'application/vnd.oci.image.layer.v1.tar+g
 export const dkLayerTypeAnnotation = 'io.infoblox.dk.layer.type';
 const ociImageManifestMediaType = 'application/vnd.oci.image.manifest.v1+json';
 
-/** Bounds for one artifact read; the archive limits apply to each layer separately. */
+/**
+ * Bounds for one artifact read; the archive limits apply to each layer separately. With the defaults a
+ * read holds at most the two compressed layers (fetched whole, then digest-checked) and 4 MiB of kept
+ * files per layer, whatever the artifact inflates to (docs/adr/0006-bounded-artifact-reads.md).
+ */
 export interface PackageArtifactLimits {
   /** @default 4 MiB */
   readonly maxManifestBytes: number;
   /** @default 1 MiB */
   readonly maxConfigBytes: number;
-  /** Compressed size of each layer blob. @default 64 MiB */
+  /** Compressed size of each layer blob, held in memory while it is read. @default 16 MiB */
   readonly maxLayerBytes: number;
-  /** Passed to the archive reader for each layer. @default the reader's defaults */
+  /** Passed to the archive reader for each layer. @default the reader's defaults, `maxCompressedBytes` = `maxLayerBytes` */
   readonly archive: Partial<ArchiveLimits>;
 }
 
 export const defaultPackageArtifactLimits: PackageArtifactLimits = {
   maxManifestBytes: 4 * 1024 * 1024,
   maxConfigBytes: 1024 * 1024,
-  maxLayerBytes: 64 * 1024 * 1024,
+  maxLayerBytes: 16 * 1024 * 1024,
   archive: {},
 };
+
+/**
+ * The files of the content layer a registration reads: the manifests under connector/, dataset/ and
+ * dataset-group/, plus what the manifests layer holds (dk.yaml, schemas/) so that a copy disagreeing with
+ * it is still caught. Everything else (source, tests, data) is read past without being kept.
+ */
+export function isKeptFromContentLayer(path: string): boolean {
+  return isPackageManifestPath(path) || path === 'dk.yaml' || path.startsWith('schemas/');
+}
 
 const digestSchema = z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/);
 
@@ -80,7 +94,10 @@ export interface PackageArtifact {
   /** Manifest annotations (`org.opencontainers.image.version`, `io.infoblox.dk.kind`, ...). */
   readonly annotations: Readonly<Record<string, string>>;
   readonly config: PackageConfig;
-  /** Both layers combined, by normalised path (`dk.yaml`, `schemas/x.json`, `dataset/y.yaml`); no prototype. */
+  /**
+   * By normalised path, no prototype: every file of the manifests layer (`dk.yaml`, `schemas/x.json`) and
+   * the files of the content layer that {@link isKeptFromContentLayer} selects (`dataset/y.yaml`).
+   */
   readonly files: Readonly<Record<string, Buffer>>;
 }
 
@@ -97,7 +114,8 @@ type ImageManifest = z.infer<typeof imageManifestSchema>;
 type Descriptor = z.infer<typeof descriptorSchema>;
 
 /**
- * Reads a DataKit package artifact: verifies the manifest, config and layers, and unpacks both layers.
+ * Reads a DataKit package artifact: verifies the manifest, config and layers, and unpacks the manifests
+ * layer and the manifests of the content layer.
  * Refusals come back as problems; infrastructure failures (registry down, not found, auth) are thrown.
  */
 export async function readPackageArtifact(
@@ -128,10 +146,10 @@ export async function readPackageArtifact(
   // The three blobs are independent: fetch them concurrently (one registry round trip, not three).
   const [config, manifestsFiles, contentFiles] = await Promise.all([
     readConfig(source, ref, manifest.config, bounds.maxConfigBytes),
-    readLayer(source, ref, layers.manifests, bounds),
+    readLayer(source, ref, layers.manifests, bounds, () => true),
     layers.content === undefined
       ? { ok: true as const, files: new Map<string, Buffer>() }
-      : readLayer(source, ref, layers.content, bounds),
+      : readLayer(source, ref, layers.content, bounds, isKeptFromContentLayer),
   ]);
   if (!config.ok) return rejected(digest, config.problems);
   if (!manifestsFiles.ok) return rejected(digest, manifestsFiles.problems);
@@ -288,6 +306,7 @@ async function readLayer(
   ref: ArtifactReference,
   layer: LocatedLayer,
   bounds: PackageArtifactLimits,
+  keep: KeepFile,
 ): Promise<{ ok: true; files: Map<string, Buffer> } | { ok: false; problems: Problem[] }> {
   let bytes: Buffer;
   try {
@@ -300,7 +319,8 @@ async function readLayer(
     return { ok: false, problems: [found] };
   }
   try {
-    return { ok: true, files: await readTarGz(bytes, bounds.archive) };
+    const limits = { maxCompressedBytes: bounds.maxLayerBytes, ...bounds.archive };
+    return { ok: true, files: await readTarGz(bytes, limits, keep) };
   } catch (error) {
     if (!(error instanceof ArchiveError)) throw error;
     return { ok: false, problems: [problem(error.code, error.message, layer.path)] };

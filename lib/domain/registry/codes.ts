@@ -69,8 +69,10 @@ export const registryCodes = {
   DK_MANIFEST_KIND_MISPLACED: 'A manifest is in the folder of another kind.',
   /** Two manifests of the package declare the same DataSet or Connector. */
   DK_MANIFEST_DUPLICATE: 'Two manifests declare the same thing.',
-  /** The recorded version would exceed the storage item limit. */
+  /** The recorded version would exceed the storage item limit, or the manifests exceed the YAML read budget. */
   DK_PACKAGE_TOO_LARGE: 'The package manifests are too large to record.',
+  /** More problems (or warnings) were found than are listed; the first ones are. */
+  DK_PROBLEMS_TRUNCATED: 'More problems were found than are listed.',
 } as const;
 
 /** Any code of the registry capability. */

@@ -34,24 +34,111 @@ const manifestFolders: ReadonlyArray<readonly [string, ManifestKind]> = [
   ['dataset-group/', 'DataSetGroup'],
 ];
 
+/** Whether a package file is one of the manifests {@link readPackageContents} loads besides dk.yaml. */
+export function isPackageManifestPath(path: string): boolean {
+  return /\.ya?ml$/.test(path) && manifestFolders.some(([prefix]) => path.startsWith(prefix));
+}
+
+/** Bounds on what reading a package's manifests may cost. */
+export interface PackageContentsLimits {
+  /**
+   * Problems (and, separately, warnings) listed at most; one more, `DK_PROBLEMS_TRUNCATED`, says there
+   * were others. A rejection is recorded with its problems, so they must fit one storage item. @default 100
+   */
+  readonly maxProblems: number;
+  /**
+   * Bytes of YAML parsed in all (dk.yaml and the folder manifests), checked before any is parsed. Parsing
+   * and validating hostile YAML (a flow list of 60 000 scalars) costs ~50 MiB and ~3 s per 128 KiB; the
+   * largest example package's manifest is under 1 KiB. ADR 0006.
+   * @default 128 KiB
+   */
+  readonly maxManifestBytes: number;
+}
+
+export const defaultPackageContentsLimits: PackageContentsLimits = {
+  maxProblems: 100,
+  maxManifestBytes: 128 * 1024,
+};
+
+/** Longest path or message kept in a problem: a manifest key can be as long as the file. */
+const maxProblemTextLength = 1024;
+
+/** Problems up to a limit, each clipped, remembering whether any were left out. */
+class ProblemList {
+  private readonly items: Problem[] = [];
+  private truncated = false;
+
+  constructor(private readonly max: number) {}
+
+  /** How many more fit. */
+  get room(): number {
+    return this.max - this.items.length;
+  }
+
+  get isEmpty(): boolean {
+    return this.items.length === 0;
+  }
+
+  /** Whether some problems were left out. */
+  get isTruncated(): boolean {
+    return this.truncated;
+  }
+
+  add(problems: Iterable<Problem>): void {
+    for (const problem of problems) {
+      if (this.items.length >= this.max) {
+        this.truncated = true;
+        return;
+      }
+      this.items.push(clip(problem));
+    }
+  }
+
+  list(): Problem[] {
+    if (!this.truncated) return this.items;
+    return [
+      ...this.items,
+      {
+        code: 'DK_PROBLEMS_TRUNCATED',
+        message: `more problems were found than the ${this.max} listed; fix these and register again to see the rest`,
+      },
+    ];
+  }
+}
+
+function clip(problem: Problem): Problem {
+  const shorten = (text: string) =>
+    text.length > maxProblemTextLength ? `${text.slice(0, maxProblemTextLength - 1)}…` : text;
+  const message = shorten(problem.message);
+  return problem.path === undefined
+    ? { ...problem, message }
+    : { ...problem, path: shorten(problem.path), message };
+}
+
 /**
  * Loads dk.yaml and every YAML file under `connector/`, `dataset/` and `dataset-group/` (never
- * `store/`: Stores belong to Cells) through the manifest contracts and the governance lint. Every
- * problem of every file is reported; its path is `<file>:<field path>`.
+ * `store/`: Stores belong to Cells) through the manifest contracts and the governance lint. Problems of
+ * every file are reported, up to `maxProblems`; a problem's path is `<file>:<field path>`. Manifests over
+ * the byte budget are refused as a whole before any is parsed.
  */
-export function readPackageContents(files: Readonly<Record<string, Buffer>>): PackageContentsResult {
-  const problems: Problem[] = [];
-  const warnings: Problem[] = [];
+export function readPackageContents(
+  files: Readonly<Record<string, Buffer>>,
+  limits: Partial<PackageContentsLimits> = {},
+): PackageContentsResult {
+  const { maxManifestBytes, maxProblems } = { ...defaultPackageContentsLimits, ...limits };
+  const problems = new ProblemList(maxProblems);
+  const warnings = new ProblemList(maxProblems);
   const load = (file: string, bytes: Buffer): Manifest | undefined => {
-    const loaded = loadManifest(bytes.toString('utf8'), { file });
+    // One more than fits, so that the list knows when it truncated.
+    const loaded = loadManifest(bytes.toString('utf8'), { file, maxProblems: problems.room + 1 });
     if (!loaded.ok) {
-      problems.push(...loaded.problems.map((problem) => inFile(file, problem)));
+      problems.add(loaded.problems.map((problem) => inFile(file, problem)));
       return undefined;
     }
-    warnings.push(...loaded.warnings.map((problem) => inFile(file, problem)));
+    warnings.add(loaded.warnings.map((problem) => inFile(file, problem)));
     const lint = lintManifest(loaded.manifest);
-    problems.push(...lint.errors.map((problem) => inFile(file, problem)));
-    warnings.push(...lint.warnings.map((problem) => inFile(file, problem)));
+    problems.add(lint.errors.map((problem) => inFile(file, problem)));
+    warnings.add(lint.warnings.map((problem) => inFile(file, problem)));
     return loaded.manifest;
   };
 
@@ -64,24 +151,44 @@ export function readPackageContents(files: Readonly<Record<string, Buffer>>): Pa
       ],
     };
   }
+  const manifestFiles = Object.keys(files).filter(isPackageManifestPath).sort();
+  const manifestBytes = manifestFiles.reduce(
+    (total, file) => total + (files[file]?.length ?? 0),
+    dkYaml.length,
+  );
+  if (manifestBytes > maxManifestBytes) {
+    return {
+      ok: false,
+      problems: [
+        {
+          code: 'DK_PACKAGE_TOO_LARGE',
+          message: `the manifests (dk.yaml and ${manifestFiles.length} more) take ${manifestBytes} bytes; at most ${maxManifestBytes} are read`,
+        },
+      ],
+    };
+  }
   const manifest = load('dk.yaml', dkYaml);
   if (manifest?.kind === 'Store') {
-    problems.push({
-      code: 'DK_PACKAGE_KIND_UNSUPPORTED',
-      path: 'dk.yaml:kind',
-      message:
-        'a Store is configured per Cell (PUT /v1/cells/{cell}/stores/{store}), not registered as a package',
-    });
+    problems.add([
+      {
+        code: 'DK_PACKAGE_KIND_UNSUPPORTED',
+        path: 'dk.yaml:kind',
+        message:
+          'a Store is configured per Cell (PUT /v1/cells/{cell}/stores/{store}), not registered as a package',
+      },
+    ]);
   }
 
   const datasets: Located<DataSetManifest>[] =
     manifest?.kind === 'DataSet' ? [{ file: 'dk.yaml', manifest }] : [];
   const connectors: Located<ConnectorManifest>[] = [];
   const datasetGroups: Located<DataSetGroupManifest>[] = [];
-  for (const file of Object.keys(files).sort()) {
+  for (const file of manifestFiles) {
+    // The verdict is a rejection already and the list overflowed: parsing more would only cost.
+    if (problems.isTruncated) break;
     const folder = manifestFolders.find(([prefix]) => file.startsWith(prefix));
     const bytes = files[file];
-    if (folder === undefined || bytes === undefined || !/\.ya?ml$/.test(file)) continue;
+    if (folder === undefined || bytes === undefined) continue;
     const loaded = load(file, bytes);
     if (loaded === undefined) continue;
     const [prefix, expected] = folder;
@@ -91,14 +198,16 @@ export function readPackageContents(files: Readonly<Record<string, Buffer>>): Pa
     else if (loaded.kind === 'DataSetGroup' && expected === 'DataSetGroup')
       datasetGroups.push({ file, manifest: loaded });
     else {
-      problems.push({
-        code: 'DK_MANIFEST_KIND_MISPLACED',
-        path: `${file}:kind`,
-        message: `${file} is a ${loaded.kind}; ${prefix} holds ${expected} manifests only`,
-      });
+      problems.add([
+        {
+          code: 'DK_MANIFEST_KIND_MISPLACED',
+          path: `${file}:kind`,
+          message: `${file} is a ${loaded.kind}; ${prefix} holds ${expected} manifests only`,
+        },
+      ]);
     }
   }
-  problems.push(
+  problems.add([
     ...duplicates(
       datasets,
       (d) => `${d.manifest.metadata.namespace ?? ''}/${d.manifest.metadata.name}`,
@@ -110,10 +219,13 @@ export function readPackageContents(files: Readonly<Record<string, Buffer>>): Pa
       (g) => `${g.manifest.metadata.namespace ?? ''}/${g.manifest.metadata.name}`,
       'DataSetGroup',
     ),
-  );
+  ]);
 
-  if (manifest === undefined || problems.length > 0) return { ok: false, problems };
-  return { ok: true, contents: { manifest, datasets, connectors, datasetGroups, warnings } };
+  if (manifest === undefined || !problems.isEmpty) return { ok: false, problems: problems.list() };
+  return {
+    ok: true,
+    contents: { manifest, datasets, connectors, datasetGroups, warnings: warnings.list() },
+  };
 }
 
 function duplicates<T extends { readonly file: string }>(

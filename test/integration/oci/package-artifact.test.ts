@@ -9,6 +9,8 @@ import { formatReference } from '../../../lib/domain/registry/reference.js';
 import {
   type ArtifactVariation,
   gzipBomb,
+  hostileContentLayer,
+  hostileContentLayers,
   pushDkArtifact,
   type TarEntry,
   tarGz,
@@ -67,7 +69,7 @@ afterAll(async () => {
 });
 
 describe('readPackageArtifact accepts artifacts in the dk layout', () => {
-  it('returns every file of both layers byte-for-byte, with digest, annotations and config', async () => {
+  it('returns the manifests layer and the manifests of the content layer byte-for-byte, with digest, annotations and config', async () => {
     const { ref, result } = await pushAndRead();
 
     expect(result).toMatchObject({
@@ -81,10 +83,24 @@ describe('readPackageArtifact accepts artifacts in the dk layout', () => {
       },
     });
     if (!result.ok) return;
-    expect(Object.keys(result.files).sort()).toEqual(Object.keys(packageFiles).sort());
-    for (const [path, contents] of Object.entries(packageFiles)) {
-      expect(result.files[path]?.equals(Buffer.from(contents)), path).toBe(true);
+    expect(Object.keys(result.files).sort()).toEqual([
+      'dataset/daily-orders.yaml',
+      'dk.yaml',
+      'schemas/daily-orders.json',
+    ]);
+    for (const path of Object.keys(result.files)) {
+      expect(
+        result.files[path]?.equals(Buffer.from(packageFiles[path as keyof typeof packageFiles])),
+        path,
+      ).toBe(true);
     }
+  });
+
+  it('reads past the rest of the content layer (source, README) without keeping it', async () => {
+    const { result } = await pushAndRead();
+
+    expect(result.ok && Object.keys(result.files)).not.toContain('src/main.py');
+    expect(result.ok && Object.keys(result.files)).not.toContain('README.md');
   });
 
   it('reads the same artifact by digest reference string', async () => {
@@ -99,7 +115,7 @@ describe('readPackageArtifact accepts artifacts in the dk layout', () => {
     const { result } = await pushAndRead({ reverseLayers: true });
 
     expect(result.ok).toBe(true);
-    expect(result.ok && Object.keys(result.files)).toContain('src/main.py');
+    expect(result.ok && Object.keys(result.files)).toContain('dataset/daily-orders.yaml');
   });
 
   it('accepts a package without a content layer, returning the manifests layer alone', async () => {
@@ -283,6 +299,41 @@ describe('readPackageArtifact refuses artifacts that break the dk layout, with o
 
     expect(result.ok ? [] : result.problems.map((problem) => problem.code)).toEqual([
       'DK_ARTIFACT_BLOB_DIGEST_MISMATCH',
+    ]);
+  });
+});
+
+describe('readPackageArtifact reads hostile content layers within the default bounds (issue 7)', () => {
+  it.each(hostileContentLayers)('$name: $expected', async (layer) => {
+    const { result } = await pushAndRead({ contentLayer: await layer.build() });
+
+    if (layer.expected === 'accepted') expect(result.ok ? [] : result.problems).toEqual([]);
+    else {
+      expect(result.ok ? [] : result.problems).toEqual([
+        expect.objectContaining({ code: layer.expected, path: 'layers[1]' }),
+      ]);
+    }
+  });
+
+  it('keeps the manifest beside a 48 MiB data file and not the data file', async () => {
+    const { result } = await pushAndRead({
+      contentLayer: await hostileContentLayer('large-file-48mib').build(),
+    });
+
+    expect(result.ok && Object.keys(result.files).sort()).toEqual([
+      'dataset/daily-orders.yaml',
+      'dk.yaml',
+      'schemas/daily-orders.json',
+    ]);
+  });
+
+  it('names the limit a refused layer crossed', async () => {
+    const { result } = await pushAndRead({
+      contentLayer: await hostileContentLayer('inflation-7x32mib').build(),
+    });
+
+    expect(result.ok ? [] : result.problems.map((problem) => problem.message)).toEqual([
+      'archive inflates to more than 67108864 bytes',
     ]);
   });
 });

@@ -7,7 +7,12 @@ import { packageDetailSchema } from '../../../lib/contracts/api/packages.js';
 import type { PackageHead } from '../../../lib/domain/registry/model.js';
 import type { DomainEvent, EventPublisher } from '../../../lib/ports/event-publisher.js';
 import type { RegistryStore } from '../../../lib/ports/registry-store.js';
-import { type ArtifactVariation, gzipBomb, pushDkArtifact, tarGz } from '../../support/dk-artifact.js';
+import {
+  type ArtifactVariation,
+  hostileContentLayer,
+  pushDkArtifact,
+  tarGz,
+} from '../../support/dk-artifact.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { type RegistryPlane, startRegistryPlane } from '../../support/registry-plane.js';
 
@@ -408,8 +413,8 @@ describe('rejections', () => {
   beforeAll(async () => {
     plane = await startRegistryPlane();
     unsafeLayer = await tarGz([{ name: '../escape.py', contents: 'x' }]);
-    // One file over the 32 MiB per-file limit; a few KB compressed.
-    bomb = await gzipBomb(40 * 1024 * 1024);
+    // The issue-7 reproduction: 228 KB compressed, 224 MiB inflated, past the per-layer inflated cap.
+    bomb = await hostileContentLayer('inflation-7x32mib').build();
   });
   afterAll(async () => plane.close());
 

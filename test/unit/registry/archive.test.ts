@@ -8,6 +8,7 @@ import { gzipBomb, type TarEntry, tarGz } from '../../support/dk-artifact.js';
 async function outcome(
   bytes: Uint8Array,
   limits = {},
+  keep?: (path: string) => boolean,
   ms = 5_000,
 ): Promise<Map<string, Buffer> | ArchiveError> {
   let timer: NodeJS.Timeout | undefined;
@@ -16,7 +17,7 @@ async function outcome(
   });
   try {
     return await Promise.race([
-      readTarGz(bytes, limits).catch((error: unknown) => {
+      readTarGz(bytes, limits, keep).catch((error: unknown) => {
         if (error instanceof ArchiveError) return error;
         throw error;
       }),
@@ -27,8 +28,8 @@ async function outcome(
   }
 }
 
-async function codeOf(entries: TarEntry[], limits = {}): Promise<string> {
-  const result = await outcome(await tarGz(entries), limits);
+async function codeOf(entries: TarEntry[], limits = {}, keep?: (path: string) => boolean): Promise<string> {
+  const result = await outcome(await tarGz(entries), limits, keep);
   return result instanceof ArchiveError ? result.code : 'OK';
 }
 
@@ -93,6 +94,94 @@ describe('readTarGz reads well-formed archives', () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('readTarGz keeps what `keep` selects and reads past the rest', () => {
+  const onlyYaml = (path: string) => path.endsWith('.yaml');
+
+  it('returns only the kept files, with their exact bytes', async () => {
+    const files = await readTarGz(
+      await tarGz([
+        { name: 'dataset/a.yaml', contents: 'kind: DataSet\n' },
+        { name: 'src/main.py', contents: 'print(1)\n' },
+        { name: 'dataset/b.yaml', contents: 'kind: DataSet\n' },
+      ]),
+      {},
+      onlyYaml,
+    );
+
+    expect([...files.keys()].sort()).toEqual(['dataset/a.yaml', 'dataset/b.yaml']);
+    expect(files.get('dataset/a.yaml')?.toString()).toBe('kind: DataSet\n');
+  });
+
+  it('reads past a file larger than maxFileBytes when it is not kept', async () => {
+    const entries = [
+      { name: 'data.bin', contents: Buffer.alloc(4096) },
+      { name: 'x.yaml', contents: 'a: 1' },
+    ];
+
+    expect(await codeOf(entries, { maxFileBytes: 1024 }, onlyYaml)).toBe('OK');
+    expect(await codeOf(entries, { maxFileBytes: 1024 })).toBe('DK_ARCHIVE_TOO_LARGE');
+  });
+
+  it('refuses kept files that together exceed maxKeptBytes, naming the file that crossed it', async () => {
+    const entries = ['a', 'b', 'c'].map((name) => ({ name: `${name}.yaml`, contents: Buffer.alloc(400) }));
+
+    expect(await outcome(await tarGz(entries), { maxKeptBytes: 1000 }, onlyYaml)).toMatchObject({
+      code: 'DK_ARCHIVE_TOO_LARGE',
+      path: 'c.yaml',
+    });
+    expect(await codeOf(entries.slice(0, 2), { maxKeptBytes: 1000 }, onlyYaml)).toBe('OK');
+  });
+
+  it('counts the bytes of files read past against maxUncompressedBytes', async () => {
+    const entries = [{ name: 'data.bin', contents: Buffer.alloc(64 * 1024) }];
+
+    expect(await codeOf(entries, { maxUncompressedBytes: 32 * 1024 }, onlyYaml)).toBe('DK_ARCHIVE_TOO_LARGE');
+  });
+
+  it('stops a gzip bomb in a file it reads past at maxUncompressedBytes', async () => {
+    const bomb = await gzipBomb(64 * 1024 * 1024);
+
+    expect(await outcome(bomb, { maxUncompressedBytes: 1024 * 1024 }, onlyYaml)).toMatchObject({
+      code: 'DK_ARCHIVE_TOO_LARGE',
+      message: `archive inflates to more than ${1024 * 1024} bytes`,
+    });
+  });
+
+  it.each<[string, TarEntry[], string]>([
+    ['an unsafe path', [{ name: '../src/evil.py', contents: 'x' }], 'DK_ARCHIVE_UNSAFE_PATH'],
+    ['a symlink', [{ name: 'src/l', type: 'symlink', linkname: '/etc' }], 'DK_ARCHIVE_LINK'],
+    ['a FIFO', [{ name: 'src/p', type: 'fifo' }], 'DK_ARCHIVE_UNSUPPORTED_ENTRY'],
+  ])('still refuses %s among the entries it reads past', async (_, entries, code) => {
+    expect(await codeOf(entries, {}, onlyYaml)).toBe(code);
+  });
+
+  it('counts entries it reads past against maxEntries', async () => {
+    const entries = Array.from({ length: 11 }, (_, index): TarEntry => ({ name: `src/${index}.py` }));
+
+    expect(await codeOf(entries, { maxEntries: 10 }, onlyYaml)).toBe('DK_ARCHIVE_TOO_MANY_ENTRIES');
+  });
+
+  it('keeps a few MiB at most by default: 1 MiB a file, 4 MiB in all', async () => {
+    const MiB = 1024 * 1024;
+    const kept = (count: number, size: number) =>
+      Array.from({ length: count }, (_, index) => ({ name: `f${index}`, contents: Buffer.alloc(size) }));
+
+    expect(await codeOf(kept(1, MiB))).toBe('OK');
+    expect(await codeOf(kept(1, MiB + 1))).toBe('DK_ARCHIVE_TOO_LARGE');
+    expect(await codeOf(kept(4, MiB))).toBe('OK');
+    expect(await codeOf(kept(5, MiB))).toBe('DK_ARCHIVE_TOO_LARGE');
+  });
+
+  it('reads past up to 64 MiB inflated by default, and no further', async () => {
+    const MiB = 1024 * 1024;
+    // Tar framing (a 512-byte header, the end-of-archive blocks) counts too.
+    expect(await outcome(await gzipBomb(63 * MiB), {}, onlyYaml)).toBeInstanceOf(Map);
+    expect(await outcome(await gzipBomb(64 * MiB), {}, onlyYaml)).toMatchObject({
+      code: 'DK_ARCHIVE_TOO_LARGE',
+    });
   });
 });
 
