@@ -25,7 +25,7 @@ export interface ArchiveLimits {
 
 /**
  * Defaults sized for DataKit packages (YAML, SQL, small sources), so that one read costs a few MiB of
- * memory and a fraction of a second whatever the archive; docs/adr/0006-bounded-artifact-reads.md.
+ * memory and a fraction of a second whatever the archive; docs/adr/0007-bounded-artifact-reads.md.
  */
 export const defaultArchiveLimits: ArchiveLimits = {
   maxCompressedBytes: 16 * 1024 * 1024,

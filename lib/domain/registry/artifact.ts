@@ -21,7 +21,7 @@ const ociImageManifestMediaType = 'application/vnd.oci.image.manifest.v1+json';
 /**
  * Bounds for one artifact read; the archive limits apply to each layer separately. With the defaults a
  * read holds at most the two compressed layers (fetched whole, then digest-checked) and 4 MiB of kept
- * files per layer, whatever the artifact inflates to (docs/adr/0006-bounded-artifact-reads.md).
+ * files per layer, whatever the artifact inflates to (docs/adr/0007-bounded-artifact-reads.md).
  */
 export interface PackageArtifactLimits {
   /** @default 4 MiB */

@@ -49,7 +49,7 @@ export interface PackageContentsLimits {
   /**
    * Bytes of YAML parsed in all (dk.yaml and the folder manifests), checked before any is parsed. Parsing
    * and validating hostile YAML (a flow list of 60 000 scalars) costs ~50 MiB and ~3 s per 128 KiB; the
-   * largest example package's manifest is under 1 KiB. ADR 0006.
+   * largest example package's manifest is under 1 KiB. ADR 0007.
    * @default 128 KiB
    */
   readonly maxManifestBytes: number;
