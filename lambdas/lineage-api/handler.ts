@@ -115,8 +115,8 @@ export function createLineageApi(deps: Dependencies): ApiHandler {
       }),
       listLineageEvents: async ({ query }) => {
         const page = await store.listRawEvents({
-          after: query.after ?? '0000',
-          before: query.before ?? '9999',
+          after: query.after,
+          before: query.before,
           ascending: query.sortDirection === 'asc',
           limit: query.limit,
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),

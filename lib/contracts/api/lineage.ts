@@ -66,10 +66,10 @@ const instant = z.string().transform((text, context) => {
 
 export const lineageEventsQuerySchema = z
   .object({
-    /** Events at or before this instant (UTC ISO string once parsed). */
-    before: instant.optional(),
-    /** Events at or after this instant (UTC ISO string once parsed). */
-    after: instant.optional(),
+    /** Events at or before this instant (a UTC ISO string once parsed); by default the last one. */
+    before: instant.default('9999-12-31T23:59:59.999Z'),
+    /** Events at or after this instant (a UTC ISO string once parsed); by default the first one. */
+    after: instant.default('0000-01-01T00:00:00.000Z'),
     sortDirection: z
       .string()
       .transform((value) => value.toLowerCase())
@@ -79,7 +79,8 @@ export const lineageEventsQuerySchema = z
     /** The opaque `nextCursor` of the previous page (keyset pagination). */
     cursor: z.string().min(1).max(2048).optional(),
   })
-  .refine(({ after, before }) => after === undefined || before === undefined || after <= before, {
+  // ISO strings with four-digit years compare as the instants do.
+  .refine(({ after, before }) => after <= before, {
     path: ['after'],
     message: 'must not be later than before',
   });

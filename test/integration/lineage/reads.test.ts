@@ -412,6 +412,18 @@ describe('parent runs, column lineage, search, events, the dk lineage view', () 
     }
   });
 
+  it('accepts the first and last instants of the range, alone or together', async () => {
+    for (const query of [
+      { after: '9999-12-31T23:59:59.999Z' },
+      { before: '0000-01-01T00:00:00Z' },
+      { after: '0000-01-01T00:00:00Z', before: '9999-12-31T23:59:59.999Z' },
+      { after: '2024-01-01T00:00:00Z', before: '2024-01-01T00:00:00Z' },
+    ]) {
+      const response = await h.get('/api/v1/events/lineage', { query });
+      expect(response.statusCode, JSON.stringify(query)).toBe(200);
+    }
+  });
+
   it('reads a zone-less before/after as UTC, as event times are', async () => {
     await h.post(
       runEvent({
