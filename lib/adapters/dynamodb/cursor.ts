@@ -23,8 +23,7 @@ const lastEvaluatedKeySchema = z
     (key) =>
       Object.entries(key).every(
         ([name, value]) =>
-          Buffer.byteLength(value, 'utf8') <=
-          (name.endsWith('PK') ? maxPartitionKeyBytes : maxSortKeyBytes),
+          Buffer.byteLength(value, 'utf8') <= (name.endsWith('PK') ? maxPartitionKeyBytes : maxSortKeyBytes),
       ),
     'key value over DynamoDB’s size limit',
   );
