@@ -115,8 +115,8 @@ export function createLineageApi(deps: Dependencies): ApiHandler {
       }),
       listLineageEvents: async ({ query }) => {
         const page = await store.listRawEvents({
-          after: query.after === undefined ? '0000' : new Date(query.after).toISOString(),
-          before: query.before === undefined ? '9999' : new Date(query.before).toISOString(),
+          after: query.after,
+          before: query.before,
           ascending: query.sortDirection === 'asc',
           limit: query.limit,
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),

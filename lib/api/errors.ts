@@ -19,3 +19,12 @@ export class MethodNotAllowedError extends DataKitError {
 
 /** The body is not in a media type this operation accepts (HTTP 415). */
 export class UnsupportedMediaTypeError extends DataKitError {}
+
+/** The request line and headers are over the server's limit (HTTP 431). */
+export class HeadersTooLargeError extends DataKitError {}
+
+/** The request did not arrive in full within the server's time limit (HTTP 408). */
+export class RequestTimeoutError extends DataKitError {}
+
+/** An `Expect` header the server cannot meet (HTTP 417). */
+export class ExpectationFailedError extends DataKitError {}

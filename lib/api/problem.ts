@@ -11,7 +11,14 @@ import {
   UnprocessableError,
   ValidationError,
 } from '../domain/errors.js';
-import { MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from './errors.js';
+import {
+  ExpectationFailedError,
+  HeadersTooLargeError,
+  MethodNotAllowedError,
+  RequestTimeoutError,
+  RouteNotFoundError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
 
 const statusByError: ReadonlyArray<
   readonly [abstract new (...args: never[]) => DataKitError, number, string]
@@ -21,11 +28,14 @@ const statusByError: ReadonlyArray<
   [NotFoundError, 404, 'Not Found'],
   [RouteNotFoundError, 404, 'Not Found'],
   [MethodNotAllowedError, 405, 'Method Not Allowed'],
+  [RequestTimeoutError, 408, 'Request Timeout'],
   [ConflictError, 409, 'Conflict'],
   [ConcurrentModificationError, 409, 'Conflict'],
   [PayloadTooLargeError, 413, 'Content Too Large'],
   [UnsupportedMediaTypeError, 415, 'Unsupported Media Type'],
+  [ExpectationFailedError, 417, 'Expectation Failed'],
   [UnprocessableError, 422, 'Unprocessable Content'],
+  [HeadersTooLargeError, 431, 'Request Header Fields Too Large'],
   [DependencyUnavailableError, 503, 'Service Unavailable'],
 ];
 

@@ -30,6 +30,8 @@ export type RequestOf<R extends RouteDefinition> = HttpRequest<
 
 /** Validates an API Gateway event against a route: every failure names the field that caused it. */
 export function parseRequest(route: RouteDefinition, event: APIGatewayProxyEvent): HttpRequest {
+  refuseReservedNames(event.queryStringParameters, 'query', (name) => name);
+  refuseReservedNames(event.headers, 'headers', (name) => name.toLowerCase());
   const headers = lowerCaseHeaders(event.headers);
   const path = parsePart(route.pathParameters, event.pathParameters ?? {}, 'path');
   const query = parsePart(route.query, event.queryStringParameters ?? {}, 'query');
@@ -129,11 +131,45 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, part: 'path' |
   );
 }
 
+/**
+ * Names of Object.prototype members, compared in lower case: a query parameter or header named so
+ * (`__proto__`, `constructor`, `toString`, …) is never a real one, and code that indexes an object by
+ * it meets the prototype instead of a value.
+ */
+const reservedNames: ReadonlySet<string> = new Set(
+  Object.getOwnPropertyNames(Object.prototype).map((name) => name.toLowerCase()),
+);
+
+/** A 400 naming every query parameter or header whose name is reserved. */
+function refuseReservedNames(
+  values: Readonly<Record<string, unknown>> | null,
+  part: 'query' | 'headers',
+  display: (name: string) => string,
+): void {
+  const reserved = Object.keys(values ?? {}).filter((name) => reservedNames.has(name.toLowerCase()));
+  if (reserved.length === 0) return;
+  const problems = reserved.map((name) => ({
+    code: 'RESERVED_NAME',
+    path: `${part}.${display(name)}`,
+    message: 'a name of Object.prototype, never a parameter or header of this API',
+  }));
+  throw new ValidationError(
+    'RESERVED_NAME',
+    `Reserved ${part === 'query' ? 'query parameter' : 'header'} name: ${problems.map((p) => p.path).join(', ')}.`,
+    { problems },
+  );
+}
+
+/**
+ * The headers with lower-cased names. Built with Object.fromEntries, which defines each name as an own
+ * property: an assignment `out[name] = value` would set the prototype for `__proto__`.
+ */
 function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {}))
-    if (value !== undefined) out[name.toLowerCase()] = value;
-  return out;
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name.toLowerCase(), value]],
+    ),
+  );
 }
 
 function isJsonMediaType(mediaType: string): boolean {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeList } from '../../lib/api/routes.js';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.js';
+import { sendRaw } from '../support/raw-http.js';
 
 let dataDir: string;
 let plane: ControlPlaneProcess;
@@ -67,6 +68,29 @@ describe('npm start', () => {
       .filter((line) => line.message === 'request' && line.path === '/healthz');
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines.at(-1)).toMatchObject({ method: 'GET', status: 200, durationMs: expect.any(Number) });
+  });
+
+  it('answers and logs a request Node’s HTTP parser refuses, and one whose target new URL rejects', async () => {
+    const port = Number(new URL(plane.url).port);
+    const unknownMethod = await sendRaw(port, Buffer.from('FOO / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const badTarget = await sendRaw(port, Buffer.from('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(unknownMethod?.status).toBe(400);
+    expect(badTarget?.status).toBe(400);
+    expect((await fetch(`${plane.url}/healthz`)).status).toBe(200);
+    const refusals = plane
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.message === 'request' && line.status === 400);
+    expect(refusals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'MALFORMED_REQUEST', reason: 'HPE_INVALID_METHOD' }),
+        expect.objectContaining({ method: 'GET', requestId: expect.any(String) }),
+      ]),
+    );
   });
 
   it('shuts down cleanly on SIGTERM and on Ctrl-C (SIGINT), and starts again on the same data', async () => {

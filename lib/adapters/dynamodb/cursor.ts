@@ -2,11 +2,30 @@ import { z } from 'zod';
 import { keyAttributeNames } from '../../contracts/table.js';
 import { ValidationError } from '../../domain/errors.js';
 
+// DynamoDB's own limits on key values: a crafted cursor breaking them would reach DynamoDB as an
+// ExclusiveStartKey it refuses with a ValidationException (a 500), so they are checked here.
+const maxPartitionKeyBytes = 2048;
+const maxSortKeyBytes = 1024;
+
+const keyValueSchema = z
+  .string()
+  .min(1)
+  // A lone surrogate cannot be encoded as UTF-8; DynamoDB would refuse it (or see another key).
+  .refine((value) => Buffer.from(value, 'utf8').toString('utf8') === value, 'not well-formed text');
+
 const lastEvaluatedKeySchema = z
-  .record(z.string(), z.string())
+  .record(z.string(), keyValueSchema)
   .refine(
     (key) => Object.keys(key).every((name) => keyAttributeNames.includes(name)),
     'unknown key attribute',
+  )
+  .refine(
+    (key) =>
+      Object.entries(key).every(
+        ([name, value]) =>
+          Buffer.byteLength(value, 'utf8') <= (name.endsWith('PK') ? maxPartitionKeyBytes : maxSortKeyBytes),
+      ),
+    'key value over DynamoDB’s size limit',
   );
 
 /** Turns DynamoDB's LastEvaluatedKey into the opaque `nextCursor` of a page. */
@@ -43,7 +62,9 @@ export function decodeCursor(
     throw Object.assign(invalid, { cause });
   }
   const parsed = lastEvaluatedKeySchema.safeParse(json);
-  if (!parsed.success || !inScope(parsed.data, scope)) throw invalid;
+  // Only the exact text encodeCursor produces: Buffer.from skips characters that are not base64url and
+  // zod drops keys such as `__proto__`, so other texts could decode to a key without being one we issued.
+  if (!parsed.success || encodeCursor(parsed.data) !== cursor || !inScope(parsed.data, scope)) throw invalid;
   return parsed.data;
 }
 

@@ -59,7 +59,7 @@ export const dataSetDetailSchema = dataSetSummarySchema
 export type DataSetDetail = z.infer<typeof dataSetDetailSchema>;
 
 export const listDataSetsQuerySchema = paginationQuerySchema.extend({
-  namespace: z.string().min(1).optional(),
+  namespace: z.string().min(1).max(253).optional(),
 });
 
 export const dataSetPageSchema = pageSchema(dataSetSummarySchema).meta({ id: 'DataSetPage' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeEventTime } from '../openlineage/event-time.js';
 
 // DTOs of the lineage API. The Marquez-compatible reads answer Marquez's JSON shapes
 // (../shared/marquez/openapi.yml); these schemas document them in /openapi.json and type the queries.
@@ -48,20 +49,41 @@ export const searchQuerySchema = z.object({
   namespace: z.string().min(1).max(4096).optional(),
 });
 
-const instant = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO-8601 date-time');
-
-export const lineageEventsQuerySchema = z.object({
-  before: instant.optional(),
-  after: instant.optional(),
-  sortDirection: z
-    .string()
-    .transform((value) => value.toLowerCase())
-    .pipe(z.enum(['asc', 'desc']))
-    .default('desc'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  /** The opaque `nextCursor` of the previous page (keyset pagination). */
-  cursor: z.string().min(1).max(2048).optional(),
+/**
+ * An ISO-8601 date-time read the way event times are (any precision, zone-less means UTC), as the UTC
+ * ISO string events are keyed by. Years 0000–9999 only: the keys compare as text, which holds for
+ * four-digit years, and a JavaScript date cannot even hold some six-digit ones.
+ */
+const instant = z.string().transform((text, context) => {
+  const normalized = normalizeEventTime(text);
+  if (normalized !== undefined && /^\d{4}-/.test(normalized)) return normalized;
+  context.addIssue({
+    code: 'custom',
+    message: 'must be an ISO-8601 date-time between years 0000 and 9999',
+  });
+  return z.NEVER;
 });
+
+export const lineageEventsQuerySchema = z
+  .object({
+    /** Events at or before this instant (a UTC ISO string once parsed); by default the last one. */
+    before: instant.default('9999-12-31T23:59:59.999Z'),
+    /** Events at or after this instant (a UTC ISO string once parsed); by default the first one. */
+    after: instant.default('0000-01-01T00:00:00.000Z'),
+    sortDirection: z
+      .string()
+      .transform((value) => value.toLowerCase())
+      .pipe(z.enum(['asc', 'desc']))
+      .default('desc'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    /** The opaque `nextCursor` of the previous page (keyset pagination). */
+    cursor: z.string().min(1).max(2048).optional(),
+  })
+  // ISO strings with four-digit years compare as the instants do.
+  .refine(({ after, before }) => after <= before, {
+    path: ['after'],
+    message: 'must not be later than before',
+  });
 
 export const jobLineagePathSchema = z.object({ namespace: name, name });
 export const jobLineageQuerySchema = z.object({

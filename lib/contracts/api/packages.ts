@@ -23,7 +23,7 @@ export const packageSummarySchema = z
 export type PackageSummary = z.infer<typeof packageSummarySchema>;
 
 export const listPackagesQuerySchema = paginationQuerySchema.extend({
-  namespace: z.string().min(1).optional(),
+  namespace: z.string().min(1).max(253).optional(),
   kind: manifestKindSchema.optional(),
   /** `key=value`: the key ends at the first `=`, the value may hold more. */
   label: z

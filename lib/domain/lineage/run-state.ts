@@ -48,18 +48,24 @@ function supersedes(event: TerminalEvent, time: string, current: RunState): bool
 export function applyRunEvent(current: RunState | undefined, event: RunEventInput): RunState {
   const time = event.eventTime;
   const next: RunState = current
-    ? { ...current, facets: { ...current.facets }, facetTimes: { ...current.facetTimes } }
+    ? { ...current }
     : { state: 'NEW', createdAt: time, updatedAt: time, facets: {}, facetTimes: {} };
   next.createdAt = earlier(next.createdAt, time);
   next.updatedAt = later(next.updatedAt, time);
 
+  // Facet names are the producer's: Maps, so `constructor` or `__proto__` is a name like any other
+  // (on a plain object it would read, or set, the prototype).
+  const facets = new Map(Object.entries(next.facets));
+  const facetTimes = new Map(Object.entries(next.facetTimes));
   for (const [name, facet] of Object.entries(event.facets ?? {})) {
-    const takenAt = next.facetTimes[name];
+    const takenAt = facetTimes.get(name);
     if (takenAt === undefined || time >= takenAt) {
-      next.facets[name] = facet;
-      next.facetTimes[name] = time;
+      facets.set(name, facet);
+      facetTimes.set(name, time);
     }
   }
+  next.facets = Object.fromEntries(facets);
+  next.facetTimes = Object.fromEntries(facetTimes);
 
   const eventType = event.eventType;
   if (eventType === 'START') next.startedAt = earlier(next.startedAt, time);

@@ -396,6 +396,54 @@ describe('parent runs, column lineage, search, events, the dk lineage view', () 
     expect(ascending).toMatchObject({ events: [{ job: { name: '01' } }] });
   });
 
+  it('refuses dates outside years 0000–9999 and an after later than before with 400 naming the field', async () => {
+    const refusals: [Record<string, string>, string][] = [
+      [{ after: '+275760-09-13T00:00:00Z' }, 'query.after'],
+      [{ after: '-000001-01-01T00:00:00Z' }, 'query.after'],
+      [{ before: '+999999-01-01T00:00:00Z' }, 'query.before'],
+      [{ before: '9999-12-31T23:00:00-05:00' }, 'query.before'],
+      [{ after: 'yesterday' }, 'query.after'],
+      [{ after: '2024-01-02T00:00:00Z', before: '2024-01-01T00:00:00Z' }, 'query.after'],
+    ];
+    for (const [query, path] of refusals) {
+      const response = await h.get('/api/v1/events/lineage', { query });
+      expect(response.statusCode, JSON.stringify(query)).toBe(400);
+      expect(json(response)).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path }] });
+    }
+  });
+
+  it('accepts the first and last instants of the range, alone or together', async () => {
+    for (const query of [
+      { after: '9999-12-31T23:59:59.999Z' },
+      { before: '0000-01-01T00:00:00Z' },
+      { after: '0000-01-01T00:00:00Z', before: '9999-12-31T23:59:59.999Z' },
+      { after: '2024-01-01T00:00:00Z', before: '2024-01-01T00:00:00Z' },
+    ]) {
+      const response = await h.get('/api/v1/events/lineage', { query });
+      expect(response.statusCode, JSON.stringify(query)).toBe(200);
+    }
+  });
+
+  it('reads a zone-less before/after as UTC, as event times are', async () => {
+    await h.post(
+      runEvent({
+        runId: runId(),
+        eventTime: '2002-02-02T10:00:00Z',
+        job: { namespace: 'reads-utc', name: 'a' },
+      }),
+    );
+    const window = { after: '2002-02-02T09:59:00', before: '2002-02-02T10:01:00' };
+    // Far from UTC, so reading the window in local time would miss the event.
+    const zone = process.env.TZ;
+    process.env.TZ = 'Pacific/Kiritimati';
+    const listed = await h.get('/api/v1/events/lineage', { query: window }).finally(() => {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
+
+    expect(json(listed)).toMatchObject({ events: [{ job: { namespace: 'reads-utc', name: 'a' } }] });
+  });
+
   it('serves the dk lineage view of a job: upstream and downstream by distance, and its last run', async () => {
     const ns = 'reads-view';
     await complete(ns, 'extract', ['source'], ['staged'], '2024-06-09T00:00:00Z');

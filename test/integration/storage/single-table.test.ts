@@ -95,6 +95,50 @@ describe('SingleTable against the embedded DynamoDB server', () => {
     ).resolves.toBeDefined();
   });
 
+  it('rejects crafted cursors that are in scope but that DynamoDB would refuse, with INVALID_CURSOR', async () => {
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+    const inScope = { PK: 'TEST#batch', SK: 'ITEM#0001' };
+    const crafted = [
+      encode({ PK: 'TEST#batch', SK: '' }),
+      encode({ PK: 'TEST#batch', SK: `ITEM#${'x'.repeat(1100)}` }),
+      Buffer.from('{"__proto__":{"x":"y"},"PK":"TEST#batch","SK":"ITEM#0001"}').toString('base64url'),
+      encode({ PK: 'TEST#batch', SK: 1 }),
+      encode({ PK: 'TEST#batch', SK: ['ITEM#1'] }),
+      encode({ PK: 'TEST#batch', SK: { S: 'ITEM#1' } }),
+      encode({ PK: 'TEST#batch', SK: 'ITEM#\ud800' }),
+      encode([inScope]),
+      encode(1e308),
+      // The same key in a form we never issue: padded base64, or base64 with trailing garbage bits.
+      Buffer.from(JSON.stringify({ PK: 'TEST#batch', SK: 'ITEM#01' })).toString('base64'),
+      `${encode(inScope)}!!`,
+      Buffer.from('garbage that is not JSON').toString('base64url'),
+    ];
+    for (const [index, cursor] of crafted.entries()) {
+      await expect(
+        table.query({ partition: 'TEST#batch', beginsWith: 'ITEM#', cursor }),
+        `crafted cursor #${index}`,
+      ).rejects.toMatchObject({ code: 'INVALID_CURSOR', problems: [{ path: 'cursor' }] });
+    }
+    await expect(
+      table.query({ partition: 'TEST#batch', beginsWith: 'ITEM#', cursor: encode(inScope) }),
+    ).resolves.toBeDefined();
+  });
+
+  it('rejects a crafted index cursor whose table key DynamoDB would refuse, with INVALID_CURSOR', async () => {
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+    const index = { GSI1PK: 'TEST#index', GSI1SK: 'a' };
+    for (const key of [
+      { ...index, PK: '', SK: 'x' },
+      { ...index, PK: 'x', SK: '' },
+      { ...index, PK: 'x', SK: 'y'.repeat(1100) },
+      { ...index, PK: 'x'.repeat(2100), SK: 'y' },
+    ]) {
+      await expect(
+        table.query({ index: 'GSI1', partition: 'TEST#index', cursor: encode(key) }),
+      ).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+    }
+  });
+
   it('queries a GSI and applies equality filters on map entries', async () => {
     await table.batchPut([
       { PK: 'TEST#g1', SK: '#X', GSI3PK: 'TEST#GSI', GSI3SK: 'a', labels: { team: 'core' } },

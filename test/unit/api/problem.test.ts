@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MethodNotAllowedError, RouteNotFoundError } from '../../../lib/api/errors.js';
+import {
+  ExpectationFailedError,
+  HeadersTooLargeError,
+  MethodNotAllowedError,
+  RequestTimeoutError,
+  RouteNotFoundError,
+} from '../../../lib/api/errors.js';
 import { problemFor, problemResponse } from '../../../lib/api/problem.js';
 import {
   ConcurrentModificationError,
@@ -19,10 +25,13 @@ describe('problem+json mapping', () => {
     [new NotFoundError('PACKAGE_NOT_FOUND', 'none'), 404],
     [new RouteNotFoundError('/x'), 404],
     [new MethodNotAllowedError('PUT', ['GET']), 405],
+    [new RequestTimeoutError('REQUEST_TIMEOUT', 'slow'), 408],
     [new ConflictError('E021', 'exists'), 409],
     [new ConcurrentModificationError('CONCURRENT_MODIFICATION', 'retry'), 409],
     [new PayloadTooLargeError('PAYLOAD_TOO_LARGE', 'big'), 413],
+    [new ExpectationFailedError('EXPECTATION_FAILED', 'expect'), 417],
     [new UnprocessableError('PACKAGE_REJECTED', 'invalid'), 422],
+    [new HeadersTooLargeError('HEADERS_TOO_LARGE', 'long'), 431],
     [new DependencyUnavailableError('STORAGE_UNAVAILABLE', 'down'), 503],
   ])('maps %s to HTTP %i with its code', (error, status) => {
     const { body } = problemFor(error);

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { UnsupportedMediaTypeError } from '../../../lib/api/errors.js';
@@ -76,6 +77,42 @@ describe('parseRequest', () => {
     expect(() => parseRequest(route, event({ headers: { 'content-type': 'text/csv' } }))).toThrowError(
       UnsupportedMediaTypeError,
     );
+  });
+
+  // API Gateway hands the names in as JSON, where `__proto__` is an ordinary key.
+  const fromJson = (part: 'queryStringParameters' | 'headers', members: string): APIGatewayProxyEvent => ({
+    ...event(),
+    [part]: JSON.parse(`{"Content-Type":"application/json",${members}}`),
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'refuses a query parameter named %s with 400 RESERVED_NAME naming it',
+    (name) => {
+      expect(() => parseRequest(route, fromJson('queryStringParameters', `"${name}":"1"`))).toThrowError(
+        expect.objectContaining({
+          code: 'RESERVED_NAME',
+          problems: [expect.objectContaining({ code: 'RESERVED_NAME', path: `query.${name}` })],
+        }),
+      );
+    },
+  );
+
+  it.each(['__proto__', '__PROTO__', 'constructor', 'ToString'])(
+    'refuses a header named %s with 400 RESERVED_NAME naming it in lower case',
+    (name) => {
+      expect(() => parseRequest(route, fromJson('headers', `"${name}":"x"`))).toThrowError(
+        expect.objectContaining({
+          code: 'RESERVED_NAME',
+          problems: [expect.objectContaining({ path: `headers.${name.toLowerCase()}` })],
+        }),
+      );
+    },
+  );
+
+  it('refuses a reserved name whatever its value (a ValidationError, so 400)', () => {
+    expect(() =>
+      parseRequest(route, fromJson('queryStringParameters', '"__proto__":{"limit":"5"}')),
+    ).toThrowError(ValidationError);
   });
 });
 

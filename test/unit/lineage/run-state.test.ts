@@ -11,6 +11,22 @@ function fold(events: RunEventInput[]): RunState | undefined {
 }
 
 describe('applyRunEvent', () => {
+  it('keeps run facets whose names are Object.prototype members, later ones replacing earlier ones', () => {
+    // Facet names are the producer's: parsed from JSON, where `__proto__` is an ordinary key.
+    const first = JSON.parse('{"constructor":{"v":1},"toString":{"v":1},"__proto__":{"v":1}}');
+    const second = JSON.parse('{"constructor":{"v":2},"__proto__":{"v":2}}');
+
+    const run = fold([
+      { eventType: 'START', eventTime: at(0), facets: first },
+      { eventType: 'RUNNING', eventTime: at(1), facets: second },
+    ]);
+
+    expect(JSON.parse(JSON.stringify(run?.facets))).toEqual(
+      JSON.parse('{"constructor":{"v":2},"toString":{"v":1},"__proto__":{"v":2}}'),
+    );
+    expect(Object.getPrototypeOf(run?.facets)).toBe(Object.prototype);
+  });
+
   it('makes a new run RUNNING on START and COMPLETED on COMPLETE', () => {
     const started = fold([{ eventType: 'START', eventTime: at(0) }]);
     const completed = fold([
