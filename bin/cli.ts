@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { ConnectionPolicy } from '../lib/adapters/oci/connection-policy.js';
 import { DistributionClient } from '../lib/adapters/oci/distribution-client.js';
-import { EcrCredentialProvider } from '../lib/adapters/oci/ecr-credentials.js';
+import { EcrCredentialProvider, ecrLayerBucketHosts } from '../lib/adapters/oci/ecr-credentials.js';
 import {
   buildPackageArtifact,
   pushArtifact,
@@ -40,8 +41,13 @@ async function main(args: readonly string[]): Promise<number> {
     process.stderr.write(`${dir} has no dk.yaml\n`);
     return 2;
   }
+  // The registry the user named, listed exactly: a private or loopback one is their decision.
   const client = new DistributionClient({
     credentials: new EcrCredentialProvider({ client: (region) => new ECRClient({ region }) }),
+    policy: new ConnectionPolicy({
+      registries: [reference.registry],
+      blobHosts: ecrLayerBucketHosts([reference.registry]),
+    }),
   });
   const pushed = await pushArtifact(client, reference, reference.tag, await buildPackageArtifact(files));
   process.stdout.write(`${formatReference(pushed)}\n`);

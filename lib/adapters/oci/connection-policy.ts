@@ -93,7 +93,10 @@ export class ConnectionPolicy {
     const registries = parseRegistryAllowlist(settings.REGISTRY_ALLOWLIST);
     return new ConnectionPolicy({
       registries,
-      blobHosts: [...ecrLayerBucketHosts(registries), ...parseRegistryAllowlist(settings.REGISTRY_BLOB_HOSTS)],
+      blobHosts: [
+        ...ecrLayerBucketHosts(registries),
+        ...parseRegistryAllowlist(settings.REGISTRY_BLOB_HOSTS),
+      ],
       insecureHosts: parseRegistryAllowlist(settings.REGISTRY_INSECURE_HOSTS),
     });
   }
@@ -196,7 +199,8 @@ function bareHost(url: URL): string {
 
 function refusal(url: URL, purpose: DialPurpose, reason: string): RegistryHostNotAllowedError {
   // The origin only: a pre-signed redirect URL carries credentials in its query.
-  const origin = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : `${url.protocol}//${url.host}`;
+  const origin =
+    url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : `${url.protocol}//${url.host}`;
   return new RegistryHostNotAllowedError(
     origin,
     reason,

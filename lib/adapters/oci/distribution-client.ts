@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { z } from 'zod';
@@ -454,19 +454,17 @@ export class DistributionClient implements ArtifactSource {
     for (let attempt = 1; ; attempt++) {
       const timeout = AbortSignal.timeout(this.timeoutMs);
       const signal = deadline === undefined ? timeout : AbortSignal.any([timeout, deadline]);
+      const { url } = target;
+      const what = `${init.method} ${url.origin}${url.pathname}`;
+      // Which limit ended the exchange, in words: the same error ends a stalled body (see toResponse).
+      const stopped = (cause?: unknown): RegistryUnavailableError =>
+        deadline?.aborted === true
+          ? new RegistryUnavailableError(`${what} stopped: the caller's deadline passed`, { cause })
+          : new RegistryUnavailableError(`${what} got no answer within ${this.timeoutMs} ms`, { cause });
       try {
-        return await this.dial(target, init, signal);
+        return await this.dial(target, init, signal, stopped);
       } catch (error) {
-        const { url } = target;
-        const what = `${init.method} ${url.origin}${url.pathname}`;
-        if (deadline?.aborted === true) {
-          throw new RegistryUnavailableError(`${what} stopped: the caller's deadline passed`, { cause: error });
-        }
-        if (timeout.aborted) {
-          throw new RegistryUnavailableError(`${what} got no answer within ${this.timeoutMs} ms`, {
-            cause: error,
-          });
-        }
+        if (signal.aborted) throw stopped(error);
         if (!idempotent || attempt >= 3) {
           throw new RegistryUnavailableError(`${what} failed: ${describe(error)}`, { cause: error });
         }
@@ -479,7 +477,12 @@ export class DistributionClient implements ArtifactSource {
    * DNS again), with the URL's host name for the Host header, TLS SNI and certificate check. The response
    * body stays bound to `signal`: a stalled body is cut off like stalled headers.
    */
-  private dial(target: DialTarget, init: Exchange, signal: AbortSignal): Promise<Response> {
+  private dial(
+    target: DialTarget,
+    init: Exchange,
+    signal: AbortSignal,
+    stopped: () => Error,
+  ): Promise<Response> {
     const { url } = target;
     const secure = url.protocol === 'https:';
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -499,7 +502,7 @@ export class DistributionClient implements ArtifactSource {
       };
       const onResponse = (incoming: IncomingMessage): void => {
         try {
-          resolve(toResponse(incoming, init.method, signal));
+          resolve(toResponse(incoming, init.method, signal, stopped));
         } catch (error) {
           incoming.destroy();
           reject(error);
@@ -612,7 +615,10 @@ function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
         : addresses;
     const [first] = wanted;
     if (first === undefined) {
-      callback(Object.assign(new Error('no checked address of the wanted family'), { code: 'ENOTFOUND' }), '');
+      callback(
+        Object.assign(new Error('no checked address of the wanted family'), { code: 'ENOTFOUND' }),
+        '',
+      );
     } else if (options.all === true) {
       callback(
         null,
@@ -624,8 +630,16 @@ function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   };
 }
 
-/** The web Response of a node response, its body a pull stream that `signal` (the request's time) ends. */
-function toResponse(incoming: IncomingMessage, method: string, signal: AbortSignal): Response {
+/**
+ * The web Response of a node response, its body a pull stream that `signal` (the request's time) ends
+ * with the `stopped()` error.
+ */
+function toResponse(
+  incoming: IncomingMessage,
+  method: string,
+  signal: AbortSignal,
+  stopped: () => Error,
+): Response {
   const status = incoming.statusCode ?? 0;
   if (status < 200 || status > 599) {
     throw new RegistryProtocolError(`the registry answered with status ${status}`);
@@ -638,7 +652,7 @@ function toResponse(incoming: IncomingMessage, method: string, signal: AbortSign
     incoming.resume();
     return new Response(null, { status, headers });
   }
-  const abort = () => incoming.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  const abort = () => incoming.destroy(stopped());
   signal.addEventListener('abort', abort, { once: true });
   incoming.once('close', () => signal.removeEventListener('abort', abort));
   // Errors surface through the stream's reads; without a listener an unread body's error would crash.
@@ -666,7 +680,11 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined
   if (signal === undefined) return work;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () =>
-      reject(new RegistryUnavailableError(`${what} stopped: the caller's deadline passed`, { cause: signal.reason }));
+      reject(
+        new RegistryUnavailableError(`${what} stopped: the caller's deadline passed`, {
+          cause: signal.reason,
+        }),
+      );
     if (signal.aborted) {
       onAbort();
       return;

@@ -45,7 +45,9 @@ export function parseEcrHost(
  */
 export function ecrLayerBucketHosts(allowlist: readonly string[]): string[] {
   const regions = allowlist.flatMap((pattern) => ecrRegistryPattern.exec(pattern.toLowerCase())?.[1] ?? []);
-  return [...new Set(regions)].map((region) => `prod-${region}-starport-layer-bucket.s3.${region}.amazonaws.com`);
+  return [...new Set(regions)].map(
+    (region) => `prod-${region}-starport-layer-bucket.s3.${region}.amazonaws.com`,
+  );
 }
 
 /** Credentials for ECR registries from `GetAuthorizationToken`, cached per host until shortly before expiry. */

@@ -32,7 +32,11 @@ export function isRegistryAllowed(registry: string, allowlist: RegistryAllowlist
  * the host itself, `wildcard` when only a `*.suffix` pattern covers it, undefined when none does.
  * A port of undefined matches only patterns without a port.
  */
-export function matchHost(host: string, port: string | undefined, patterns: RegistryAllowlist): HostMatch | undefined {
+export function matchHost(
+  host: string,
+  port: string | undefined,
+  patterns: RegistryAllowlist,
+): HostMatch | undefined {
   let match: HostMatch | undefined;
   for (const pattern of patterns) {
     const expected = splitHost(pattern.toLowerCase());

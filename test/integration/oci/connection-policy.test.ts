@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   ConnectionPolicy,
   type ConnectionPolicyOptions,
@@ -44,7 +45,9 @@ async function serve(address: string, handler: Handler): Promise<Local> {
     server.once('error', reject);
     server.listen(0, address, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new Error('server has no TCP address');
+  const { port } = bound satisfies AddressInfo;
   return { host: `${address.includes(':') ? `[${address}]` : address}:${port}`, port, hits: () => hits };
 }
 
@@ -75,7 +78,9 @@ function resolverWith(names: Record<string, string>, asked: string[] = []): Host
   return async (hostname) => {
     asked.push(hostname);
     const address = names[hostname];
-    return address === undefined ? systemResolver(hostname) : [{ address, family: address.includes(':') ? 6 : 4 }];
+    return address === undefined
+      ? systemResolver(hostname)
+      : [{ address, family: address.includes(':') ? 6 : 4 }];
   };
 }
 
@@ -102,9 +107,14 @@ beforeAll(async () => {
   for (const repository of ['team/policy', 'team/a', 'team/b']) {
     manifestRef = await pushArtifact(pusher, { registry: registry.host, repository }, '1.0.0', artifact);
   }
-  const manifest = await pusher.getManifest({ registry: registry.host, repository: 'team/policy', tag: '1.0.0' });
-  const parsed = manifest.json as { config: BlobDescriptor };
-  config = parsed.config;
+  const manifest = await pusher.getManifest({
+    registry: registry.host,
+    repository: 'team/policy',
+    tag: '1.0.0',
+  });
+  config = z
+    .object({ config: z.object({ mediaType: z.string(), digest: z.string(), size: z.number() }) })
+    .parse(manifest.json).config;
 });
 
 afterEach(async () => {
@@ -132,7 +142,10 @@ const at = (front: Local, repository = 'team/policy'): ArtifactReference => ({
 describe('redirects of manifest and blob reads', () => {
   it('follows a redirect to a blob host listed exactly, and reads the artifact there', async () => {
     const storage = await serve('127.0.0.2', relay);
-    const front = await serve('127.0.0.1', redirectTo(() => `http://${storage.host}`));
+    const front = await serve(
+      '127.0.0.1',
+      redirectTo(() => `http://${storage.host}`),
+    );
     const client = clientWith({ registries: [front.host], blobHosts: [storage.host] });
 
     const manifest = await client.getManifest(at(front));
@@ -144,10 +157,34 @@ describe('redirects of manifest and blob reads', () => {
   });
 
   it.each([
-    ['another loopback address', '127.0.0.2', (port: number) => `http://127.0.0.2:${port}`, {}, /neither on the registry allowlist/],
-    ['the IPv6 loopback address', '::1', (port: number) => `http://[::1]:${port}`, {}, /neither on the registry allowlist/],
-    ['localhost on another port', '127.0.0.1', (port: number) => `http://localhost:${port}`, {}, /neither on the registry allowlist/],
-    ['the same host on another port', '127.0.0.1', (port: number) => `http://127.0.0.1:${port}`, {}, /neither on the registry allowlist/],
+    [
+      'another loopback address',
+      '127.0.0.2',
+      (port: number) => `http://127.0.0.2:${port}`,
+      {},
+      /neither on the registry allowlist/,
+    ],
+    [
+      'the IPv6 loopback address',
+      '::1',
+      (port: number) => `http://[::1]:${port}`,
+      {},
+      /neither on the registry allowlist/,
+    ],
+    [
+      'localhost on another port',
+      '127.0.0.1',
+      (port: number) => `http://localhost:${port}`,
+      {},
+      /neither on the registry allowlist/,
+    ],
+    [
+      'the same host on another port',
+      '127.0.0.1',
+      (port: number) => `http://127.0.0.1:${port}`,
+      {},
+      /neither on the registry allowlist/,
+    ],
     [
       'a *.suffix blob host whose name resolves to loopback',
       '127.0.0.1',
@@ -162,27 +199,37 @@ describe('redirects of manifest and blob reads', () => {
       { blobHosts: ['blobs.test'] },
       /plain http is used only for loopback hosts and REGISTRY_INSECURE_HOSTS/,
     ],
-  ] as const)('refuses a redirect to %s; the target never hears of it', async (_name, address, target, lists, reason) => {
-    const stray = await serve(address, relay);
-    const front = await serve('127.0.0.1', redirectTo(() => target(stray.port)));
-    const client = clientWith({
-      registries: [front.host],
-      resolve: resolverWith({ 'eu.blobs.test': '127.0.0.1', 'blobs.test': '127.0.0.1' }),
-      ...lists,
-    });
+  ] as const)(
+    'refuses a redirect to %s; the target never hears of it',
+    async (_name, address, target, lists, reason) => {
+      const stray = await serve(address, relay);
+      const front = await serve(
+        '127.0.0.1',
+        redirectTo(() => target(stray.port)),
+      );
+      const client = clientWith({
+        registries: [front.host],
+        resolve: resolverWith({ 'eu.blobs.test': '127.0.0.1', 'blobs.test': '127.0.0.1' }),
+        ...lists,
+      });
 
-    const manifestRefusal = await refusalOf(client.getManifest(at(front)));
-    const blobRefusal = await refusalOf(client.getBlob(at(front), config, { maxBytes: 1024 * 1024 }));
+      const manifestRefusal = await refusalOf(client.getManifest(at(front)));
+      const blobRefusal = await refusalOf(client.getBlob(at(front), config, { maxBytes: 1024 * 1024 }));
 
-    expect(manifestRefusal.message).toMatch(reason);
-    expect(manifestRefusal.message).toContain(`redirect target ${new URL(target(stray.port)).origin} is not allowed`);
-    expect(blobRefusal.message).toMatch(reason);
-    expect(stray.hits()).toBe(0);
-  });
+      expect(manifestRefusal.message).toMatch(reason);
+      expect(manifestRefusal.message).toContain(
+        `redirect target ${new URL(target(stray.port)).origin} is not allowed`,
+      );
+      expect(blobRefusal.message).toMatch(reason);
+      expect(stray.hits()).toBe(0);
+    },
+  );
 
   it('refuses a redirect to the instance metadata service', async () => {
     const front = await serve('127.0.0.1', (_req, res) => {
-      res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' }).end();
+      res
+        .writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' })
+        .end();
     });
 
     const refusal = await refusalOf(clientWith({ registries: [front.host] }).getManifest(at(front)));
@@ -191,7 +238,10 @@ describe('redirects of manifest and blob reads', () => {
   });
 
   it('gives up after five redirects', async () => {
-    const front: Local = await serve('127.0.0.1', redirectTo(() => `http://${front.host}/again`));
+    const front: Local = await serve(
+      '127.0.0.1',
+      redirectTo(() => `http://${front.host}/again`),
+    );
 
     await expect(clientWith({ registries: [front.host] }).getManifest(at(front))).rejects.toBeInstanceOf(
       RegistryProtocolError,
@@ -231,7 +281,10 @@ describe('token realms', () => {
 
   it('fetches a token from a realm listed as a token host', async () => {
     const tokens = await serve('127.0.0.2', tokenService);
-    const front = await serve('127.0.0.1', bearerFront(() => `http://${tokens.host}/token`));
+    const front = await serve(
+      '127.0.0.1',
+      bearerFront(() => `http://${tokens.host}/token`),
+    );
     const client = clientWith({ registries: [front.host], blobHosts: [tokens.host] });
 
     const manifest = await client.getManifest(at(front));
@@ -241,8 +294,20 @@ describe('token realms', () => {
   });
 
   it.each([
-    ['on another loopback address', '127.0.0.2', (port: number) => `http://127.0.0.2:${port}/token`, {}, /neither on the registry allowlist/],
-    ['on the IPv6 loopback address', '::1', (port: number) => `http://[::1]:${port}/token`, {}, /neither on the registry allowlist/],
+    [
+      'on another loopback address',
+      '127.0.0.2',
+      (port: number) => `http://127.0.0.2:${port}/token`,
+      {},
+      /neither on the registry allowlist/,
+    ],
+    [
+      'on the IPv6 loopback address',
+      '::1',
+      (port: number) => `http://[::1]:${port}/token`,
+      {},
+      /neither on the registry allowlist/,
+    ],
     [
       'on a *.suffix token host whose name resolves to loopback',
       '127.0.0.1',
@@ -250,21 +315,27 @@ describe('token realms', () => {
       { blobHosts: ['*.tokens.test'] },
       /resolves to 127\.0\.0\.1 \(loopback\)/,
     ],
-  ] as const)('refuses a Bearer realm %s; the realm never hears of it', async (_name, address, realm, lists, reason) => {
-    const tokens = await serve(address, tokenService);
-    const front = await serve('127.0.0.1', bearerFront(() => realm(tokens.port)));
-    const client = clientWith({
-      registries: [front.host],
-      resolve: resolverWith({ 'auth.tokens.test': '127.0.0.1' }),
-      ...lists,
-    });
+  ] as const)(
+    'refuses a Bearer realm %s; the realm never hears of it',
+    async (_name, address, realm, lists, reason) => {
+      const tokens = await serve(address, tokenService);
+      const front = await serve(
+        '127.0.0.1',
+        bearerFront(() => realm(tokens.port)),
+      );
+      const client = clientWith({
+        registries: [front.host],
+        resolve: resolverWith({ 'auth.tokens.test': '127.0.0.1' }),
+        ...lists,
+      });
 
-    const refusal = await refusalOf(client.getManifest(at(front)));
+      const refusal = await refusalOf(client.getManifest(at(front)));
 
-    expect(refusal.message).toMatch(/^token realm /);
-    expect(refusal.message).toMatch(reason);
-    expect(tokens.hits()).toBe(0);
-  });
+      expect(refusal.message).toMatch(/^token realm /);
+      expect(refusal.message).toMatch(reason);
+      expect(tokens.hits()).toBe(0);
+    },
+  );
 
   it('does not let a cached challenge carry a refused realm past the policy', async () => {
     const trusted = await serve('127.0.0.2', tokenService);
@@ -322,7 +393,10 @@ describe('the address that is dialled', () => {
 describe('POST /v1/registrations through a registry that redirects off the lists', () => {
   it('answers 403 REGISTRY_HOST_NOT_ALLOWED naming the host, and records nothing', async () => {
     const stray = await serve('127.0.0.2', relay);
-    const front = await serve('127.0.0.1', redirectTo(() => `http://${stray.host}`));
+    const front = await serve(
+      '127.0.0.1',
+      redirectTo(() => `http://${stray.host}`),
+    );
     const plane = await startRegistryPlane({
       allowlist: front.host,
       artifacts: clientWith({ registries: [front.host] }),

@@ -51,7 +51,10 @@ describe('a registry that never answers', () => {
   it('makes the registration worker fail as retryable before the function would time out', async () => {
     const client = stalledRegistryClient();
     // ECR has no local stand-in: references to the ECR host are read from the stalled server.
-    const local = (reference: ArtifactReference): ArtifactReference => ({ ...reference, registry: silent.host });
+    const local = (reference: ArtifactReference): ArtifactReference => ({
+      ...reference,
+      registry: silent.host,
+    });
     const ecr: ArtifactSource = {
       getManifest: (reference, limit) => client.getManifest(local(reference), limit),
       getBlob: (reference, descriptor, limit) => client.getBlob(local(reference), descriptor, limit),

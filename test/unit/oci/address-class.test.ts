@@ -130,7 +130,12 @@ describe('classifyAddress, IPv6', () => {
       fc.property(fc.ipV4(), fc.boolean(), (ipv4, upper) => {
         const [a = 0, b = 0, c = 0, d = 0] = ipv4.split('.').map(Number);
         const hex = `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-        const spellings = [`::ffff:${ipv4}`, `::ffff:${hex}`, `0:0:0:0:0:ffff:${hex}`, urlForm(`::ffff:${ipv4}`)];
+        const spellings = [
+          `::ffff:${ipv4}`,
+          `::ffff:${hex}`,
+          `0:0:0:0:0:ffff:${hex}`,
+          urlForm(`::ffff:${ipv4}`),
+        ];
         const expected = classifyAddress(ipv4);
         for (const spelling of spellings) {
           expect(classifyAddress(upper ? spelling.toUpperCase() : spelling), spelling).toBe(expected);

@@ -15,7 +15,8 @@ const layerBucket = 'prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws
 function resolverOf(names: Record<string, readonly string[]>): HostResolver {
   return async (hostname) => {
     const addresses = names[hostname];
-    if (addresses === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    if (addresses === undefined)
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
 }
@@ -42,7 +43,8 @@ async function refusal(policy: ConnectionPolicy, url: string, purpose: DialPurpo
     () => undefined,
     (caught: unknown) => caught,
   );
-  if (!(error instanceof RegistryHostNotAllowedError)) throw new Error(`${url} was not refused: ${String(error)}`);
+  if (!(error instanceof RegistryHostNotAllowedError))
+    throw new Error(`${url} was not refused: ${String(error)}`);
   expect(error).toMatchObject({ code: 'REGISTRY_HOST_NOT_ALLOWED', retryable: false });
   return error.message;
 }
@@ -77,14 +79,20 @@ describe('ConnectionPolicy', () => {
   });
 
   it("follows ECR's redirect to its regional layer bucket over https, every address checked", async () => {
-    const target = await ecrPolicy.check(new URL(`https://${layerBucket}/c814/1e96?X-Amz-Signature=x`), 'redirect');
+    const target = await ecrPolicy.check(
+      new URL(`https://${layerBucket}/c814/1e96?X-Amz-Signature=x`),
+      'redirect',
+    );
 
     expect(target.addresses.map(({ address }) => address)).toEqual(['52.218.1.2', '2600:1f18::1']);
   });
 
   it.each([
     [`http://${layerBucket}/blob`, /plain http/],
-    ['https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/blob', /neither on the registry allowlist/],
+    [
+      'https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/blob',
+      /neither on the registry allowlist/,
+    ],
     ['https://evil.s3.eu-west-1.amazonaws.com/blob', /neither on the registry allowlist/],
     ['https://s3.eu-west-1.amazonaws.com/prod-eu-west-1-starport-layer-bucket/blob', /neither/],
     ['https://169.254.169.254/latest/meta-data/', /neither/],
@@ -122,8 +130,12 @@ describe('ConnectionPolicy', () => {
   it('matches the effective port: a host listed with :443 is the https default', async () => {
     const policy = new ConnectionPolicy({ registries: ['registry.example.com:443'], resolve: publicNames });
 
-    await expect(policy.check(new URL('https://registry.example.com/v2/'), 'registry')).resolves.toBeDefined();
-    expect(await refusal(policy, 'https://registry.example.com:8443/v2/', 'registry')).toMatch(/not on the registry allowlist/);
+    await expect(
+      policy.check(new URL('https://registry.example.com/v2/'), 'registry'),
+    ).resolves.toBeDefined();
+    expect(await refusal(policy, 'https://registry.example.com:8443/v2/', 'registry')).toMatch(
+      /not on the registry allowlist/,
+    );
   });
 
   it('matches an IP literal as the URL parser reads it, whatever its spelling', async () => {
@@ -132,19 +144,28 @@ describe('ConnectionPolicy', () => {
     await expect(policy.check(new URL('http://0x7f.1:5000/'), 'registry')).resolves.toMatchObject({
       addresses: [{ address: '127.0.0.1', family: 4 }],
     });
-    for (const url of ['http://127.0.0.2:5000/', 'http://0x7f.0.0.2:5000/', 'http://2130706434:5000/', 'http://[::ffff:7f00:1]:5000/']) {
+    for (const url of [
+      'http://127.0.0.2:5000/',
+      'http://0x7f.0.0.2:5000/',
+      'http://2130706434:5000/',
+      'http://[::ffff:7f00:1]:5000/',
+    ]) {
       expect(await refusal(policy, url, 'registry'), url).toMatch(/not on the registry allowlist/);
     }
   });
 
   it('says a name that does not resolve is unavailable, not refused', async () => {
-    await expect(ecrPolicy.check(new URL('https://nowhere.example.com/v2/'), 'registry')).rejects.toBeInstanceOf(
-      RegistryUnavailableError,
-    );
+    await expect(
+      ecrPolicy.check(new URL('https://nowhere.example.com/v2/'), 'registry'),
+    ).rejects.toBeInstanceOf(RegistryUnavailableError);
   });
 
   it('names the origin only, never the path or query of a pre-signed URL', async () => {
-    const message = await refusal(ecrPolicy, 'https://other.s3.amazonaws.com/key?X-Amz-Signature=secret', 'redirect');
+    const message = await refusal(
+      ecrPolicy,
+      'https://other.s3.amazonaws.com/key?X-Amz-Signature=secret',
+      'redirect',
+    );
 
     expect(message).toContain('redirect target https://other.s3.amazonaws.com is not allowed');
     expect(message).not.toContain('secret');
@@ -160,7 +181,9 @@ describe('fromSettings', () => {
     });
 
     expect(policy.permit(new URL(`https://${layerBucket}/x`), 'redirect')).toBe('exact');
-    expect(() => policy.permit(new URL('https://blobs.internal/x'), 'redirect')).toThrow(RegistryHostNotAllowedError);
+    expect(() => policy.permit(new URL('https://blobs.internal/x'), 'redirect')).toThrow(
+      RegistryHostNotAllowedError,
+    );
   });
 
   it('adds REGISTRY_BLOB_HOSTS and REGISTRY_INSECURE_HOSTS', () => {
@@ -180,13 +203,30 @@ describe('fromSettings', () => {
 describe('ecrLayerBucketHosts', () => {
   it.each([
     [[ecrHost], [layerBucket]],
-    [['*.dkr.ecr.us-east-1.amazonaws.com'], ['prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com']],
+    [
+      ['*.dkr.ecr.us-east-1.amazonaws.com'],
+      ['prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com'],
+    ],
     [[`${ecrHost}:443`, ecrHost.toUpperCase()], [layerBucket]],
-    [['123456789012.dkr.ecr.ap-southeast-2.amazonaws.com', '210987654321.dkr.ecr.us-gov-west-1.amazonaws.com'], [
-      'prod-ap-southeast-2-starport-layer-bucket.s3.ap-southeast-2.amazonaws.com',
-      'prod-us-gov-west-1-starport-layer-bucket.s3.us-gov-west-1.amazonaws.com',
-    ]],
-    [['localhost', 'registry.internal:5000', 'dkr.ecr.eu-west-1.amazonaws.com', 'x.dkr.ecr.eu-west-1.amazonaws.com.evil'], []],
+    [
+      [
+        '123456789012.dkr.ecr.ap-southeast-2.amazonaws.com',
+        '210987654321.dkr.ecr.us-gov-west-1.amazonaws.com',
+      ],
+      [
+        'prod-ap-southeast-2-starport-layer-bucket.s3.ap-southeast-2.amazonaws.com',
+        'prod-us-gov-west-1-starport-layer-bucket.s3.us-gov-west-1.amazonaws.com',
+      ],
+    ],
+    [
+      [
+        'localhost',
+        'registry.internal:5000',
+        'dkr.ecr.eu-west-1.amazonaws.com',
+        'x.dkr.ecr.eu-west-1.amazonaws.com.evil',
+      ],
+      [],
+    ],
   ])('derives the layer buckets of %j', (allowlist, expected) => {
     expect(ecrLayerBucketHosts(allowlist)).toEqual(expected);
   });
