@@ -354,17 +354,17 @@ export class DistributionClient implements ArtifactSource {
     tokenUrl.searchParams.set('scope', scope);
 
     const credentials = await this.credentialsFor(host, signal);
-    const headers: Record<string, string> =
+    // As the authorization of the exchange, not a plain header: it then stays on the realm's origin
+    // when the token service redirects.
+    const authorization =
       credentials === undefined
-        ? {}
-        : {
-            authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
-          };
+        ? undefined
+        : `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
     const response = await this.fetchFollowingRedirects(
       tokenUrl,
       'token realm',
-      { method: 'GET', headers },
-      undefined,
+      { method: 'GET' },
+      authorization,
       signal,
     );
     if (response.status === 401 || response.status === 403) {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startEmbeddedControlPlane } from '../../../lambdas/embedded.js';
 import {
   ConnectionPolicy,
   type ConnectionPolicyOptions,
@@ -15,7 +16,7 @@ import {
 } from '../../../lib/adapters/oci/distribution-client.js';
 import type { ArtifactReference } from '../../../lib/domain/registry/reference.js';
 import type { BlobDescriptor } from '../../../lib/ports/artifact-source.js';
-import { buildDkArtifact, pushArtifact } from '../../support/dk-artifact.js';
+import { buildDkArtifact, pushArtifact, pushDkArtifact } from '../../support/dk-artifact.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { startRegistryPlane } from '../../support/registry-plane.js';
 
@@ -337,6 +338,31 @@ describe('token realms', () => {
     },
   );
 
+  it('sends the registry credentials to the realm only, not to where the realm redirects', async () => {
+    const seen: (string | undefined)[] = [];
+    const mirror = await serve('127.0.0.3', (req, res) => {
+      seen.push(req.headers.authorization);
+      tokenService(req, res);
+    });
+    const tokens = await serve(
+      '127.0.0.2',
+      redirectTo(() => `http://${mirror.host}`),
+    );
+    const front = await serve(
+      '127.0.0.1',
+      bearerFront(() => `http://${tokens.host}/token`),
+    );
+    const client = new DistributionClient({
+      policy: new ConnectionPolicy({ registries: [front.host], blobHosts: [tokens.host, mirror.host] }),
+      credentials: { credentialsFor: async () => ({ username: 'ci', password: 's3cret' }) },
+    });
+
+    await client.getManifest(at(front));
+
+    expect(tokens.hits()).toBe(1);
+    expect(seen).toEqual([undefined]);
+  });
+
   it('does not let a cached challenge carry a refused realm past the policy', async () => {
     const trusted = await serve('127.0.0.2', tokenService);
     const untrusted = await serve('127.0.0.3', tokenService);
@@ -417,5 +443,67 @@ describe('POST /v1/registrations through a registry that redirects off the lists
     } finally {
       await plane.close();
     }
+  });
+});
+
+describe('the embedded control plane, configured by REGISTRY_ALLOWLIST and REGISTRY_BLOB_HOSTS', () => {
+  const transform = `apiVersion: datakit.infoblox.dev/v1alpha1
+kind: Transform
+metadata:
+  name: redirected
+  namespace: sales
+  version: 1.0.0
+spec:
+  runtime: cloudquery
+  inputs: [{ dataset: raw-orders }]
+  outputs: [{ dataset: daily-orders }]
+  trigger: { policy: manual }
+`;
+
+  async function registerThroughRedirect(blobHosts: (storage: Local) => string | undefined) {
+    const pushed = await pushDkArtifact(
+      new DistributionClient({ timeoutMs: 10_000 }),
+      { registry: registry.host, repository: 'sales/redirected' },
+      '1.0.0',
+      { 'dk.yaml': transform },
+    );
+    const storage = await serve('127.0.0.2', relay);
+    const front = await serve(
+      '127.0.0.1',
+      redirectTo(() => `http://${storage.host}`),
+    );
+    const hosts = blobHosts(storage);
+    const plane = await startEmbeddedControlPlane({
+      port: 0,
+      logLevel: 'SILENT',
+      registryAllowlist: front.host,
+      ...(hosts === undefined ? {} : { registryBlobHosts: hosts }),
+    });
+    try {
+      const response = await fetch(`${plane.url}/v1/registrations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reference: `${front.host}/sales/redirected@${pushed.digest}` }),
+      });
+      return { status: response.status, body: (await response.json()) as unknown, storage };
+    } finally {
+      await plane.close();
+    }
+  }
+
+  it('registers a package whose reads are redirected to a listed blob host', async () => {
+    const { status, body, storage } = await registerThroughRedirect((storage) => storage.host);
+
+    expect(status).toBe(201);
+    expect(body).toMatchObject({ status: 'registered', name: 'redirected' });
+    expect(storage.hits()).toBeGreaterThan(0);
+  });
+
+  it('refuses the same redirect with 403 when the blob host is not listed', async () => {
+    const { status, body, storage } = await registerThroughRedirect(() => undefined);
+
+    expect(status).toBe(403);
+    expect(body).toMatchObject({ code: 'REGISTRY_HOST_NOT_ALLOWED' });
+    expect(storage.hits()).toBe(0);
   });
 });
