@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startEmbeddedControlPlane } from '../../../lambdas/embedded.js';
+import { createRegistrationWorker } from '../../../lambdas/registration-worker/handler.js';
 import {
   ConnectionPolicy,
   type ConnectionPolicyOptions,
@@ -440,6 +441,54 @@ describe('POST /v1/registrations through a registry that redirects off the lists
       expect(stray.hits()).toBe(0);
       const listed = await plane.get('/v1/registrations');
       expect(listed.body).toMatchObject({ items: [] });
+    } finally {
+      await plane.close();
+    }
+  });
+});
+
+describe('the registration worker', () => {
+  it('drops a push whose registry redirects off the lists, without retrying it', async () => {
+    const ecrHost = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    const stray = await serve('127.0.0.2', relay);
+    const front = await serve(
+      '127.0.0.1',
+      redirectTo(() => `http://${stray.host}`),
+    );
+    const client = clientWith({ registries: [front.host] });
+    // ECR has no local stand-in: references to the ECR host are read from the redirecting front.
+    const local = (reference: ArtifactReference): ArtifactReference => ({
+      ...reference,
+      registry: front.host,
+    });
+    const plane = await startRegistryPlane({
+      allowlist: ecrHost,
+      artifacts: {
+        getManifest: (reference, limit) => client.getManifest(local(reference), limit),
+        getBlob: (reference, descriptor, limit) => client.getBlob(local(reference), descriptor, limit),
+      },
+    });
+    try {
+      const outcome = await createRegistrationWorker(plane.deps)({
+        version: '0',
+        id: 'c1d2e3f4-0000-4000-8000-000000000003',
+        'detail-type': 'ECR Image Action',
+        source: 'aws.ecr',
+        account: '123456789012',
+        time: '2026-11-21T10:00:00Z',
+        region: 'eu-west-1',
+        resources: [],
+        detail: {
+          result: 'SUCCESS',
+          'repository-name': 'team/policy',
+          'image-digest': manifestRef.digest,
+          'action-type': 'PUSH',
+          'image-tag': '1.0.0',
+        },
+      });
+
+      expect(outcome).toBeUndefined();
+      expect(stray.hits()).toBe(0);
     } finally {
       await plane.close();
     }
