@@ -134,7 +134,10 @@ export function parseChallenge(header: string): Challenge | undefined {
   return { scheme: scheme.toLowerCase(), params };
 }
 
-/** OCI distribution client over fetch: reads manifests and verified blobs, pushes for tests and tooling. */
+/**
+ * OCI distribution client over node:http(s), every connection decided by its ConnectionPolicy: reads
+ * manifests and verified blobs, pushes for tests and tooling.
+ */
 export class DistributionClient implements ArtifactSource {
   private readonly credentials: CredentialProvider | undefined;
   private readonly policy: ConnectionPolicy;
@@ -241,7 +244,10 @@ export class DistributionClient implements ArtifactSource {
     const location = started.headers.get('location');
     if (location === null) throw new RegistryProtocolError('blob upload started without a Location header');
     // Dialled as a redirect would be: the policy decides when send() connects.
-    const uploadUrl = new URL(location, this.repositoryUrl(repository));
+    const uploadUrl = parseUrl(location, this.repositoryUrl(repository));
+    if (uploadUrl === undefined) {
+      throw new RegistryProtocolError(`blob upload location ${location.slice(0, 200)} is not a URL`);
+    }
     uploadUrl.searchParams.set('digest', digest);
 
     const completed = await this.send(repository, 'pull,push', uploadUrl, {
