@@ -9,6 +9,9 @@ const env = z
     DATAKIT_DATA_DIR: z.string().min(1).default('.datakit'),
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
     REGISTRY_ALLOWLIST: z.string().min(1).optional(),
+    REGISTRY_BLOB_HOSTS: z.string().optional(),
+    REGISTRY_INSECURE_HOSTS: z.string().optional(),
+    FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).optional(),
   })
   .safeParse(process.env);
 
@@ -23,6 +26,11 @@ const plane = await startEmbeddedControlPlane({
   dataDir: resolve(env.data.DATAKIT_DATA_DIR),
   logLevel: env.data.LOG_LEVEL,
   ...(env.data.REGISTRY_ALLOWLIST === undefined ? {} : { registryAllowlist: env.data.REGISTRY_ALLOWLIST }),
+  ...(env.data.REGISTRY_BLOB_HOSTS === undefined ? {} : { registryBlobHosts: env.data.REGISTRY_BLOB_HOSTS }),
+  ...(env.data.REGISTRY_INSECURE_HOSTS === undefined
+    ? {}
+    : { registryInsecureHosts: env.data.REGISTRY_INSECURE_HOSTS }),
+  ...(env.data.FUNCTION_TIMEOUT_MS === undefined ? {} : { functionTimeoutMs: env.data.FUNCTION_TIMEOUT_MS }),
 });
 plane.deps.logger.info('control plane listening', {
   url: plane.url,

@@ -26,6 +26,12 @@ export interface EmbeddedOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** `REGISTRY_ALLOWLIST`: registries packages may be registered from. @default loopback hosts, any port */
   readonly registryAllowlist?: string;
+  /** `REGISTRY_BLOB_HOSTS`: hosts registries may redirect reads to or name as token realms. @default none */
+  readonly registryBlobHosts?: string;
+  /** `REGISTRY_INSECURE_HOSTS`: registries read over plain http besides loopback ones. @default none */
+  readonly registryInsecureHosts?: string;
+  /** `FUNCTION_TIMEOUT_MS`: the time every request has, as a Lambda function's timeout. @default 10 000 */
+  readonly functionTimeoutMs?: number;
 }
 
 export interface EmbeddedControlPlane {
@@ -56,6 +62,13 @@ export async function startEmbeddedControlPlane(
       LOG_LEVEL: options.logLevel ?? 'INFO',
       ...(options.dataDir === undefined ? {} : { RAW_EVENTS_DIR: join(options.dataDir, 'raw-events') }),
       ...(options.registryAllowlist === undefined ? {} : { REGISTRY_ALLOWLIST: options.registryAllowlist }),
+      ...(options.registryBlobHosts === undefined ? {} : { REGISTRY_BLOB_HOSTS: options.registryBlobHosts }),
+      ...(options.registryInsecureHosts === undefined
+        ? {}
+        : { REGISTRY_INSECURE_HOSTS: options.registryInsecureHosts }),
+      ...(options.functionTimeoutMs === undefined
+        ? {}
+        : { FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) }),
     });
     const logger = new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL });
     const bus = new LocalEventBus(logger);

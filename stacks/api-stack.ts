@@ -69,6 +69,8 @@ export interface ApiStackProps extends StackProps {
   readonly packageRepositoryPrefix?: string;
   /** Registries `POST /v1/registrations` may read from besides this account's ECR. @default [] */
   readonly registryAllowlist?: readonly string[];
+  /** Hosts registries may redirect reads to or name as token realms, besides ECR's layer buckets. @default [] */
+  readonly registryBlobHosts?: readonly string[];
   /** Prefix of physical names and the API Gateway stage name. */
   readonly stage: string;
   /** @default RetentionDays.ONE_MONTH */
@@ -87,7 +89,7 @@ export interface ApiStackProps extends StackProps {
   readonly cloudWatchRole?: boolean;
   /** @default 512 */
   readonly functionMemoryMb?: number;
-  /** @default 10 */
+  /** Each function also gets it as `FUNCTION_TIMEOUT_MS`, its registry deadline's bound. @default 10 */
   readonly functionTimeoutSeconds?: number;
   /** @default - no reservation */
   readonly functionReservedConcurrency?: number;
@@ -118,6 +120,8 @@ export class ApiStack extends Stack {
       SERVICE_VERSION: props.serviceVersion ?? '0.1.0',
       LOG_LEVEL: props.logLevel ?? 'INFO',
       REGISTRY_ALLOWLIST: [ecrHost, ...(props.registryAllowlist ?? [])].join(','),
+      // The layer bucket of every allowlisted ECR registry is added at run time (ConnectionPolicy.fromSettings).
+      REGISTRY_BLOB_HOSTS: (props.registryBlobHosts ?? []).join(','),
     };
     const functions = new Map<ApiFunctionName, IFunction>();
     for (const name of apiFunctionNames) {

@@ -34,6 +34,7 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
     packageRepositories: stateful.packageRepositories,
     packageRepositoryPrefix: settings.packageRepositoryPrefix,
     registryAllowlist: settings.registryAllowlist,
+    registryBlobHosts: settings.registryBlobHosts,
     stage: settings.stage,
     logRetention: settings.logRetention,
     logLevel: settings.logLevel,

@@ -74,8 +74,11 @@ const settingsSchema = z.object({
   'datakit:tableContributorInsights': boolean.default(false),
   /** Memory of every API function in MB; CPU scales with it. */
   'datakit:functionMemoryMb': integer(128, 10_240).default(512),
-  /** Timeout of every API function in seconds; API Gateway gives up after 29. */
-  'datakit:functionTimeoutSeconds': integer(1, 29).default(10),
+  /**
+   * Timeout of every API function in seconds; API Gateway gives up after 29. Registry reads stop 1.5 s
+   * before it (lib/runtime/deadline.ts), so less than 3 s would leave them almost nothing.
+   */
+  'datakit:functionTimeoutSeconds': integer(3, 29).default(10),
   /** Reserved concurrency of every API function; unset leaves them on the account's shared pool. */
   'datakit:functionReservedConcurrency': integer(1, 1000).optional(),
   /** `SERVICE_VERSION` reported by `/healthz` and the OpenAPI document. @default package.json version */
@@ -93,6 +96,13 @@ const settingsSchema = z.object({
   'datakit:untaggedImageExpiryDays': integer(1, 3650).default(14),
   /** Registries `POST /v1/registrations` may read from besides this account's ECR (host[:port] or *.suffix). */
   'datakit:registryAllowlist': stringList(
+    z.string().regex(/^[a-z0-9*.[\]:-]+$/, 'a host[:port] pattern'),
+  ).default([]),
+  /**
+   * Hosts registries may redirect reads to or name as token realms, besides the allowlist and the layer
+   * bucket of each allowlisted ECR registry (host[:port] or *.suffix; https only).
+   */
+  'datakit:registryBlobHosts': stringList(
     z.string().regex(/^[a-z0-9*.[\]:-]+$/, 'a host[:port] pattern'),
   ).default([]),
 });
@@ -121,6 +131,7 @@ export interface Settings {
   readonly existingPackageRepositories: readonly string[];
   readonly untaggedImageExpiryDays: number;
   readonly registryAllowlist: readonly string[];
+  readonly registryBlobHosts: readonly string[];
 }
 
 /** Thrown when the CDK context holds a bad value; the message names every offending key. */
@@ -175,6 +186,7 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     existingPackageRepositories: s['datakit:existingPackageRepositories'],
     untaggedImageExpiryDays: s['datakit:untaggedImageExpiryDays'],
     registryAllowlist: s['datakit:registryAllowlist'],
+    registryBlobHosts: s['datakit:registryBlobHosts'],
   };
 }
 

@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import { ecrImageActionEventSchema, ecrRegistryHost } from '../../lib/contracts/events/ecr.js';
 import { ForbiddenError } from '../../lib/domain/errors.js';
 import type { RegisterPackageResult } from '../../lib/domain/registry/register-package.js';
+import { registryDeadline } from '../../lib/runtime/deadline.js';
 import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
 
 export type RegistrationWorker = (
@@ -20,7 +21,7 @@ export type RegistrationWorker = (
  * Lambda's asynchronous retries and then the DLQ take over.
  */
 export function createRegistrationWorker(deps: Dependencies): RegistrationWorker {
-  return async (event) => {
+  return async (event, context) => {
     const parsed = ecrImageActionEventSchema.safeParse(event);
     if (!parsed.success) {
       deps.logger.error('event is not an ECR image push', { issues: parsed.error.issues });
@@ -29,7 +30,12 @@ export function createRegistrationWorker(deps: Dependencies): RegistrationWorker
     const { account, region, detail } = parsed.data;
     const reference = `${ecrRegistryHost(account, region)}/${detail['repository-name']}@${detail['image-digest']}`;
     try {
-      const result = await deps.registerPackage({ reference, tag: detail['image-tag'], source: 'ecr' });
+      const result = await deps.registerPackage({
+        reference,
+        tag: detail['image-tag'],
+        source: 'ecr',
+        signal: registryDeadline(context, deps.config.FUNCTION_TIMEOUT_MS),
+      });
       deps.logger.info('registration', { status: result.status, id: result.record.id, reference });
       deps.metrics?.addDimension('status', result.status);
       deps.metrics?.addMetric('Registrations', MetricUnit.Count, 1);

@@ -1,5 +1,6 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import type { RegisterPackageResult } from '../../lib/domain/registry/register-package.js';
+import { registryDeadline } from '../../lib/runtime/deadline.js';
 import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
 
 /** `POST /v1/registrations`: registers synchronously and answers with the record. */
@@ -7,8 +8,12 @@ export function createRegistrationsApi(deps: Dependencies): ApiHandler {
   return createApiHandler(
     'registrations-api',
     {
-      createRegistration: async ({ body }) => {
-        const result = await deps.registerPackage({ reference: body.reference, source: 'api' });
+      createRegistration: async ({ body }, context) => {
+        const result = await deps.registerPackage({
+          reference: body.reference,
+          source: 'api',
+          signal: registryDeadline(context, deps.config.FUNCTION_TIMEOUT_MS),
+        });
         deps.logger.info('registration', {
           status: result.status,
           id: result.record.id,

@@ -25,10 +25,14 @@ export type HttpResult =
 
 type Routes = typeof routes;
 
-/** The operations one function serves, each typed by its route's schemas. */
+/**
+ * The operations one function serves, each typed by its route's schemas. The Lambda context is there
+ * for operations that must finish within the invocation's remaining time (lib/runtime/deadline.ts).
+ */
 export type Operations<F extends ApiFunctionName> = {
   [K in OperationId as Routes[K]['function'] extends F ? K : never]: (
     request: RequestOf<Routes[K]>,
+    context: Context,
   ) => Promise<HttpResult>;
 };
 
@@ -67,7 +71,9 @@ export function createApiHandler<F extends ApiFunctionName>(
       .filter((route) => route.function === functionName)
       .map((route) => [`${route.method} ${route.path}`, route]),
   );
-  const byOperation: Partial<Record<OperationId, (request: HttpRequest) => Promise<HttpResult>>> = operations;
+  const byOperation: Partial<
+    Record<OperationId, (request: HttpRequest, context: Context) => Promise<HttpResult>>
+  > = operations;
 
   const parser: Middleware = {
     before: (request) => {
@@ -92,7 +98,7 @@ export function createApiHandler<F extends ApiFunctionName>(
       const operation = api === undefined ? undefined : byOperation[api.operationId];
       if (api === undefined || operation === undefined)
         throw new Error('request reached the handler unparsed');
-      const result = toProxyResult(await operation(api.request));
+      const result = toProxyResult(await operation(api.request, context));
       metrics?.addMetric('Requests', MetricUnit.Count, 1);
       return result;
     });

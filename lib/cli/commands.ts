@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import type { z } from 'zod';
+import { ConnectionPolicy } from '../adapters/oci/connection-policy.js';
 import { DistributionClient } from '../adapters/oci/distribution-client.js';
-import { EcrCredentialProvider } from '../adapters/oci/ecr-credentials.js';
+import { EcrCredentialProvider, ecrLayerBucketHosts } from '../adapters/oci/ecr-credentials.js';
 import { buildPackageArtifact, pushArtifact, readPackageDirectory } from '../adapters/oci/package-builder.js';
 import { problemDetailsSchema } from '../contracts/api/common.js';
 import { packageStatusSchema } from '../contracts/api/deployments.js';
@@ -103,8 +104,13 @@ export const commands: Readonly<Record<string, Command>> = {
         throw new UsageError('push needs a tag (the package version), not a digest');
       const files = await readPackageDirectory(resolve(dir));
       if (files['dk.yaml'] === undefined) throw new UsageError(`${dir} has no dk.yaml`);
+      // The registry the user named, listed exactly: a private or loopback one is their decision.
       const client = new DistributionClient({
         credentials: new EcrCredentialProvider({ client: (region) => new ECRClient({ region }) }),
+        policy: new ConnectionPolicy({
+          registries: [reference.registry],
+          blobHosts: ecrLayerBucketHosts([reference.registry]),
+        }),
       });
       const pushed = await pushArtifact(client, reference, reference.tag, await buildPackageArtifact(files));
       out(formatReference(pushed));

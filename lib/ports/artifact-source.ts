@@ -22,15 +22,20 @@ export interface FetchedManifest {
   readonly json: unknown;
 }
 
-/** Size bound for a read; reads refuse as soon as it is crossed instead of buffering further. */
+/** Bounds of a read: its size (refused as soon as it is crossed, nothing further buffered) and its time. */
 export interface ReadLimit {
   readonly maxBytes: number;
+  /**
+   * The caller's deadline: once aborted, the read stops and fails with RegistryUnavailableError, so the
+   * caller still has time to answer (a Lambda function's remaining time, see lib/runtime/deadline.ts).
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Where package artifacts are read from: an OCI registry (ECR or any other) through the distribution API. */
 export interface ArtifactSource {
   /** Fetches a manifest by tag or digest; a digest reference is verified against the bytes. */
-  getManifest(reference: ArtifactReference, limit?: ReadLimit): Promise<FetchedManifest>;
+  getManifest(reference: ArtifactReference, limit?: Partial<ReadLimit>): Promise<FetchedManifest>;
   /** Fetches a blob of the reference's repository, verifying its digest and size against the descriptor. */
   getBlob(reference: ArtifactReference, descriptor: BlobDescriptor, limit: ReadLimit): Promise<Buffer>;
 }
@@ -84,6 +89,26 @@ export class BlobTooLargeError extends ArtifactSourceError {
   readonly retryable = false;
 }
 
+/**
+ * A host the client was asked, redirected or sent for a token to dial is outside the connection policy
+ * (lib/adapters/oci/connection-policy.ts): not on the lists, plain http, or a private address. Retrying
+ * cannot help; the operator's lists decide.
+ */
+export class RegistryHostNotAllowedError extends ArtifactSourceError {
+  readonly code = 'REGISTRY_HOST_NOT_ALLOWED';
+  readonly retryable = false;
+
+  constructor(
+    /** The refused origin (`https://host:port`), never the full URL: pre-signed URLs carry credentials. */
+    readonly origin: string,
+    /** Why, in words an operator can act on. */
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The bytes do not match the digest or size they were addressed by: corruption or tampering. */
 export class BlobIntegrityError extends ArtifactSourceError {
   readonly retryable = false;
@@ -95,4 +120,13 @@ export class BlobIntegrityError extends ArtifactSourceError {
   ) {
     super(message, details);
   }
+}
+
+/** The source with `signal` applied to every read: how a use case hands its caller's deadline down. */
+export function withSignal(source: ArtifactSource, signal: AbortSignal | undefined): ArtifactSource {
+  if (signal === undefined) return source;
+  return {
+    getManifest: (reference, limit) => source.getManifest(reference, { ...limit, signal }),
+    getBlob: (reference, descriptor, limit) => source.getBlob(reference, descriptor, { ...limit, signal }),
+  };
 }

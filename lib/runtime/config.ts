@@ -17,7 +17,13 @@ const configSchema = z.object({
    * patterns. Loopback registries by default (the embedded mode); the stacks set the account's ECR host.
    */
   REGISTRY_ALLOWLIST: z.string().default('localhost,127.0.0.1,[::1]'),
-  /** Registry hosts read over plain http besides loopback ones (comma-separated). */
+  /**
+   * Hosts a registry may redirect blob and manifest reads to, or name as its token realm, besides the
+   * allowlist (comma-separated patterns, https only). The layer bucket of every ECR registry on the
+   * allowlist is always included: that is all ECR needs (lib/adapters/oci/connection-policy.ts).
+   */
+  REGISTRY_BLOB_HOSTS: z.string().default(''),
+  /** Registry hosts read over plain http besides loopback ones (comma-separated patterns). */
   REGISTRY_INSECURE_HOSTS: z.string().default(''),
   /** `iam`: callers are API Gateway's IAM principals; `embedded`: loopback callers name themselves. */
   IDENTITY_SOURCE: z.enum(['iam', 'embedded']).default('iam'),
@@ -27,6 +33,12 @@ const configSchema = z.object({
   ENVIRONMENTS: z.string().min(2).optional(),
   /** Prefix of every Store secret's name in Secrets Manager: `{prefix}/{cell}/{store}` (AWS). */
   SECRET_NAME_PREFIX: z.string().min(1).default('datakit/dev'),
+  /**
+   * The function's timeout in ms: registry reads stop early enough to answer within it (see
+   * lib/runtime/deadline.ts). The stacks set it from each function's timeout; the embedded mode, whose
+   * requests have no timeout of their own, uses it as the budget of every request.
+   */
+  FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

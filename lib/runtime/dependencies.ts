@@ -13,6 +13,7 @@ import { DynamoRegistry } from '../adapters/dynamodb/registry-store.js';
 import { SingleTable } from '../adapters/dynamodb/single-table.js';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.js';
 import { FileBlobStore } from '../adapters/local/file-blob-store.js';
+import { ConnectionPolicy } from '../adapters/oci/connection-policy.js';
 import { DistributionClient } from '../adapters/oci/distribution-client.js';
 import { EcrCredentialProvider } from '../adapters/oci/ecr-credentials.js';
 import { S3BlobStore } from '../adapters/s3/blob-store.js';
@@ -82,7 +83,7 @@ export function createDependencies(config: Config, overrides: DependencyOverride
       credentials: new EcrCredentialProvider({
         client: (ecrRegion) => traced(new ECRClient({ region: ecrRegion })),
       }),
-      insecureHosts: parseRegistryAllowlist(config.REGISTRY_INSECURE_HOSTS),
+      policy: ConnectionPolicy.fromSettings(config),
     });
   return {
     config,

@@ -27,7 +27,7 @@ export interface ApiFunctionProps {
   readonly logRetention: RetentionDays;
   /** @default 512 */
   readonly memorySize?: number;
-  /** @default Duration.seconds(10) */
+  /** Also given to the function as `FUNCTION_TIMEOUT_MS` (lib/runtime/deadline.ts). @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /** @default - no reservation: the function draws on the account's unreserved pool */
   readonly reservedConcurrentExecutions?: number;
@@ -54,6 +54,7 @@ export class ApiFunction extends Construct {
       description: `Execution role of the DataKit ${props.name} function`,
     });
     logGroup.grantWrite(role);
+    const timeout = props.timeout ?? Duration.seconds(10);
 
     this.function = new NodejsFunction(this, 'Function', {
       description: props.description ?? `DataKit API: ${props.name}`,
@@ -64,7 +65,7 @@ export class ApiFunction extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout,
       tracing: Tracing.ACTIVE,
       role,
       logGroup,
@@ -73,6 +74,8 @@ export class ApiFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: 'datakit',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
+        // The function's own timeout, so work with a deadline can stop in time to answer.
+        FUNCTION_TIMEOUT_MS: String(timeout.toMilliseconds()),
       },
       ...(props.reservedConcurrentExecutions === undefined
         ? {}

@@ -18,7 +18,7 @@ export interface RegistrationWorkerProps {
   readonly packageRepositories: readonly IRepository[];
   /** Pushes to repositories whose name starts with this prefix are registered. */
   readonly repositoryPrefix: string;
-  /** Environment of the function (table, bus, allowlist, log level). */
+  /** Environment of the function (table, bus, allowlist, blob hosts, log level). */
   readonly environment: Readonly<Record<string, string>>;
   readonly logRetention: RetentionDays;
   /** @default 512 */
@@ -50,6 +50,8 @@ export class RegistrationWorker extends Construct {
       logRetention: props.logRetention,
       memorySize: props.memorySize ?? 512,
       // Reading an artifact can take a while on a cold registry; API Gateway's 29 s cap does not apply.
+      // Registry reads stop 1.5 s before it (FUNCTION_TIMEOUT_MS), so a slow registry is a retryable
+      // failure (asynchronous retries, then the DLQ), not a timeout.
       timeout: Duration.seconds(60),
       environment: props.environment,
     });

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ecrPushPattern } from '../../lib/contracts/events/ecr.js';
+import { answerMarginMs } from '../../lib/runtime/deadline.js';
 import {
   buildControlPlane,
   logicalIdOf,
@@ -14,6 +15,7 @@ const context = {
   'datakit:existingPackageRepositories': 'pkgs/legacy/ingest',
   'datakit:untaggedImageExpiryDays': 3,
   'datakit:registryAllowlist': ['registry.internal:5000'],
+  'datakit:registryBlobHosts': ['blobs.internal', '*.auth.internal'],
 };
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
@@ -190,5 +192,72 @@ describe('registration permissions', () => {
         }),
       },
     });
+  });
+});
+
+describe('registry connections', () => {
+  it('lets registries send reads and token requests only to the configured blob and token hosts', () => {
+    for (const description of [
+      'DataKit registry: registers packages pushed to ECR',
+      'DataKit API: registrations-api',
+    ]) {
+      api.hasResourceProperties('AWS::Lambda::Function', {
+        Description: description,
+        Environment: {
+          Variables: Match.objectLike({ REGISTRY_BLOB_HOSTS: 'blobs.internal,*.auth.internal' }),
+        },
+      });
+    }
+  });
+});
+
+describe('timeouts', () => {
+  type LambdaFunction = {
+    Properties: {
+      Description?: string;
+      Timeout?: number;
+      Environment?: { Variables?: Record<string, unknown> };
+    };
+  };
+  const functions = () =>
+    Object.values(api.findResources('AWS::Lambda::Function') as Record<string, LambdaFunction>).filter(
+      (fn) => fn.Properties.Description?.startsWith('DataKit') === true,
+    );
+  const timeoutOf = (description: string): number => {
+    const fn = functions().find((candidate) => candidate.Properties.Description === description);
+    if (fn?.Properties.Timeout === undefined) throw new Error(`no timeout for ${description}`);
+    return fn.Properties.Timeout;
+  };
+
+  it('tells every function its own timeout, from which its registry deadline is derived', () => {
+    expect(functions().length).toBeGreaterThan(2);
+    for (const fn of functions()) {
+      expect(fn.Properties.Environment?.Variables?.FUNCTION_TIMEOUT_MS, fn.Properties.Description).toBe(
+        String((fn.Properties.Timeout ?? 0) * 1000),
+      );
+    }
+  });
+
+  it('leaves the registration functions time to read a registry and still answer', () => {
+    for (const description of [
+      'DataKit API: registrations-api',
+      'DataKit registry: registers packages pushed to ECR',
+    ]) {
+      // At least as long again as the margin kept for the answer goes to the registry.
+      expect(timeoutOf(description) * 1000, description).toBeGreaterThanOrEqual(2 * answerMarginMs);
+    }
+  });
+
+  it('answers API calls before API Gateway gives up on the integration (29 s)', () => {
+    expect(timeoutOf('DataKit API: registrations-api')).toBeLessThanOrEqual(29);
+  });
+
+  it('has no SQS event source whose visibility timeout would have to outlast the worker', () => {
+    // The worker is invoked asynchronously by EventBridge; its dead-letter queue is only a destination.
+    // A consumer of that queue would need a visibility timeout of at least the worker's timeout.
+    api.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    expect(timeoutOf('DataKit registry: registers packages pushed to ECR')).toBeGreaterThan(
+      timeoutOf('DataKit API: registrations-api'),
+    );
   });
 });

@@ -22,6 +22,8 @@ describe('CDK context settings', () => {
       functionMemoryMb: 512,
       functionTimeoutSeconds: 10,
       functionReservedConcurrency: undefined,
+      registryAllowlist: [],
+      registryBlobHosts: [],
     });
     expect(settings.serviceVersion).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -44,6 +46,13 @@ describe('CDK context settings', () => {
     expect(() => parseSettings({ 'datakit:stage': 'Prod_1' })).toThrow(/datakit:stage/);
     expect(() => parseSettings({ 'datakit:functionTimeoutSeconds': 60 })).toThrow(
       /datakit:functionTimeoutSeconds/,
+    );
+    // 1.5 s of a function's time is kept to answer after the registry gives up: 2 s leaves too little.
+    expect(() => parseSettings({ 'datakit:functionTimeoutSeconds': 2 })).toThrow(
+      /datakit:functionTimeoutSeconds/,
+    );
+    expect(() => parseSettings({ 'datakit:registryBlobHosts': 'https://blobs.internal' })).toThrow(
+      /datakit:registryBlobHosts/,
     );
   });
 

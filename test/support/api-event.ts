@@ -64,8 +64,9 @@ export function apiEvent(options: EventOptions): APIGatewayProxyEvent {
   };
 }
 
-/** A Lambda context with plenty of time left. */
-export function lambdaContext(): Context {
+/** A Lambda context with `remainingMs` left from now (by default plenty). */
+export function lambdaContext(remainingMs = 30_000): Context {
+  const deadline = Date.now() + remainingMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'test',
@@ -75,7 +76,7 @@ export function lambdaContext(): Context {
     awsRequestId: 'aws-req-test',
     logGroupName: 'test',
     logStreamName: 'test',
-    getRemainingTimeInMillis: () => 30_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

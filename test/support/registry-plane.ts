@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { createPackagesApi } from '../../lambdas/packages-api/handler.js';
 import { createRegistrationsApi } from '../../lambdas/registrations-api/handler.js';
 import type { SingleTable } from '../../lib/adapters/dynamodb/single-table.js';
@@ -18,6 +19,7 @@ export interface ApiResponse {
   readonly body: unknown;
   readonly text: string;
   readonly contentType: string | undefined;
+  readonly headers: Readonly<Record<string, unknown>>;
 }
 
 /** The registry's use case and API handlers over a real dynalite table, with the in-process bus. */
@@ -25,8 +27,8 @@ export interface RegistryPlane {
   readonly table: TestTable;
   readonly deps: Dependencies;
   readonly bus: LocalEventBus;
-  /** `POST /v1/registrations`. */
-  register(reference: string): Promise<ApiResponse>;
+  /** `POST /v1/registrations`, in a Lambda context with plenty of time left unless one is given. */
+  register(reference: string, context?: Context): Promise<ApiResponse>;
   /** A GET of any registry route, e.g. `/v1/packages/sales/orders/versions/1.0.0?x=y`. */
   get(pathAndQuery: string): Promise<ApiResponse>;
   close(): Promise<void>;
@@ -69,13 +71,14 @@ export async function startRegistryPlane(options: RegistryPlaneOptions = {}): Pr
       text: result.body,
       body: json ? (JSON.parse(result.body) as unknown) : undefined,
       contentType: typeof contentType === 'string' ? contentType : undefined,
+      headers: result.headers ?? {},
     };
   };
   return {
     table,
     deps,
     bus,
-    register: async (reference) =>
+    register: async (reference, context = lambdaContext()) =>
       respond(
         await registrations(
           apiEvent({
@@ -84,7 +87,7 @@ export async function startRegistryPlane(options: RegistryPlaneOptions = {}): Pr
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ reference }),
           }),
-          lambdaContext(),
+          context,
         ),
       ),
     get: async (pathAndQuery) => {

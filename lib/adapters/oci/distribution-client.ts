@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { z } from 'zod';
 import type { ArtifactReference, RepositoryName } from '../../domain/registry/reference.js';
 import { referenceTarget } from '../../domain/registry/reference.js';
@@ -14,12 +17,20 @@ import {
   RegistryProtocolError,
   RegistryUnavailableError,
 } from '../../ports/artifact-source.js';
+import {
+  type ConnectionPolicy,
+  type DialPurpose,
+  type DialTarget,
+  loopbackPolicy,
+  type ResolvedAddress,
+} from './connection-policy.js';
 
 export {
   ArtifactNotFoundError,
   BlobIntegrityError,
   BlobTooLargeError,
   RegistryAuthError,
+  RegistryHostNotAllowedError,
   RegistryProtocolError,
   RegistryUnavailableError,
 } from '../../ports/artifact-source.js';
@@ -40,9 +51,12 @@ export interface CredentialProvider {
 export interface DistributionClientOptions {
   /** Where credentials come from; without one every registry is read anonymously. */
   readonly credentials?: CredentialProvider;
-  /** Hosts allowed over plain http besides loopback ones (for in-cluster registries without TLS). @default [] */
-  readonly insecureHosts?: readonly string[];
-  /** Upper bound for each request, headers and body included. @default 30_000 */
+  /**
+   * Which hosts may be dialled and how: every connection (the registry, each redirect, each token
+   * realm) passes it first. @default loopback registries only
+   */
+  readonly policy?: ConnectionPolicy;
+  /** Upper bound for each request, headers and body included; a read's own deadline may end it sooner. @default 30_000 */
   readonly timeoutMs?: number;
   /** Manifest size bound when the caller gives none; the distribution spec's own default. @default 4 MiB */
   readonly maxManifestBytes?: number;
@@ -101,22 +115,10 @@ interface RegistryRequest {
   readonly body?: Buffer;
 }
 
-/** True for hosts that never leave the machine, where TLS adds nothing. */
-export function isLoopbackHost(host: string): boolean {
-  const name = hostName(host.toLowerCase());
-  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
-}
-
-/** Host names are case-insensitive: `Registry.Internal:5000` is `registry.internal:5000`. */
-function isListedHost(host: string, hosts: readonly string[]): boolean {
-  const wanted = host.toLowerCase();
-  return hosts.some((listed) => listed.toLowerCase() === wanted);
-}
-
-/** `http://` for loopback and explicitly insecure hosts, `https://` for everything else. */
-export function registryBaseUrl(host: string, insecureHosts: readonly string[] = []): string {
-  const scheme = isLoopbackHost(host) || isListedHost(host, insecureHosts) ? 'http' : 'https';
-  return `${scheme}://${host}`;
+interface Exchange {
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer | undefined;
 }
 
 /** Parses a `WWW-Authenticate` header into its scheme and auth-params (quoted or token values). */
@@ -132,32 +134,41 @@ export function parseChallenge(header: string): Challenge | undefined {
   return { scheme: scheme.toLowerCase(), params };
 }
 
-/** OCI distribution client over fetch: reads manifests and verified blobs, pushes for tests and tooling. */
+/**
+ * OCI distribution client over node:http(s), every connection decided by its ConnectionPolicy: reads
+ * manifests and verified blobs, pushes for tests and tooling.
+ */
 export class DistributionClient implements ArtifactSource {
   private readonly credentials: CredentialProvider | undefined;
-  private readonly insecureHosts: readonly string[];
+  private readonly policy: ConnectionPolicy;
   private readonly timeoutMs: number;
   private readonly maxManifestBytes: number;
   private readonly now: () => number;
   private readonly challenges = new Map<string, Challenge>();
   private readonly tokens = new Map<string, CachedToken>();
+  // Own agents: kept-alive sockets were opened under this client's policy and are reused only by it.
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
 
   constructor(options: DistributionClientOptions = {}) {
     this.credentials = options.credentials;
-    this.insecureHosts = options.insecureHosts ?? [];
+    this.policy = options.policy ?? loopbackPolicy;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxManifestBytes = options.maxManifestBytes ?? 4 * 1024 * 1024;
     this.now = options.now ?? Date.now;
   }
 
   /** Fetches a manifest by tag or digest; a digest reference must match the bytes received. */
-  async getManifest(reference: ArtifactReference, limit?: ReadLimit): Promise<FetchedManifest> {
+  async getManifest(reference: ArtifactReference, limit?: Partial<ReadLimit>): Promise<FetchedManifest> {
     const target = referenceTarget(reference);
     const maxBytes = limit?.maxBytes ?? this.maxManifestBytes;
-    const response = await this.send(reference, 'pull', `manifests/${target}`, {
-      method: 'GET',
-      headers: { accept: manifestAccept },
-    });
+    const response = await this.send(
+      reference,
+      'pull',
+      `manifests/${target}`,
+      { method: 'GET', headers: { accept: manifestAccept } },
+      limit?.signal,
+    );
     await this.expectStatus(response, [200], `manifest ${target}`);
     const bytes = await readBounded(response, maxBytes, tooLarge(`manifest ${target}`, maxBytes));
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -186,7 +197,13 @@ export class DistributionClient implements ArtifactSource {
         `blob ${descriptor.digest} declares ${descriptor.size} bytes; the limit is ${limit.maxBytes}`,
       );
     }
-    const response = await this.send(reference, 'pull', `blobs/${descriptor.digest}`, { method: 'GET' });
+    const response = await this.send(
+      reference,
+      'pull',
+      `blobs/${descriptor.digest}`,
+      { method: 'GET' },
+      limit.signal,
+    );
     await this.expectStatus(response, [200], `blob ${descriptor.digest}`);
     const bytes = await readBounded(
       response,
@@ -226,9 +243,10 @@ export class DistributionClient implements ArtifactSource {
     await started.body?.cancel();
     const location = started.headers.get('location');
     if (location === null) throw new RegistryProtocolError('blob upload started without a Location header');
-    const uploadUrl = new URL(location, this.repositoryUrl(repository));
-    if (!this.isAllowedScheme(uploadUrl)) {
-      throw new RegistryProtocolError(`blob upload location ${uploadUrl.origin} is not a permitted URL`);
+    // Dialled as a redirect would be: the policy decides when send() connects.
+    const uploadUrl = parseUrl(location, this.repositoryUrl(repository));
+    if (uploadUrl === undefined) {
+      throw new RegistryProtocolError(`blob upload location ${location.slice(0, 200)} is not a URL`);
     }
     uploadUrl.searchParams.set('digest', digest);
 
@@ -255,24 +273,31 @@ export class DistributionClient implements ArtifactSource {
     return { digest, size: bytes.length };
   }
 
-  private repositoryUrl(repository: RepositoryName): string {
-    return `${registryBaseUrl(repository.registry, this.insecureHosts)}/v2/${repository.repository}/`;
+  private repositoryUrl(repository: RepositoryName): URL {
+    return new URL(`v2/${repository.repository}/`, this.policy.registryUrl(repository.registry));
   }
 
-  /** One logical request: authorise (from cache, or by answering the registry's challenge once), follow redirects. */
+  /**
+   * One logical request: authorise (from cache, or by answering the registry's challenge once), follow
+   * redirects. A path is relative to the repository (the registry is dialled); a URL is one the registry
+   * named (an upload location, dialled as a redirect target).
+   */
   private async send(
     repository: RepositoryName,
     action: Action,
     path: string | URL,
     request: RegistryRequest,
+    signal?: AbortSignal,
   ): Promise<Response> {
     const url = typeof path === 'string' ? new URL(path, this.repositoryUrl(repository)) : path;
+    const purpose: DialPurpose = typeof path === 'string' ? 'registry' : 'redirect';
     const scope = `repository:${repository.repository}:${action}`;
     const host = repository.registry;
 
     const known = this.challenges.get(host);
-    let authorization = known === undefined ? undefined : await this.authorize(host, scope, known, false);
-    let response = await this.fetchFollowingRedirects(url, request, authorization);
+    let authorization =
+      known === undefined ? undefined : await this.authorize(host, scope, known, false, signal);
+    let response = await this.fetchFollowingRedirects(url, purpose, request, authorization, signal);
     if (response.status !== 401) return response;
 
     const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
@@ -280,8 +305,8 @@ export class DistributionClient implements ArtifactSource {
     if (challenge === undefined)
       throw new RegistryAuthError(`${host} answered 401 without a usable challenge`, { status: 401 });
     this.challenges.set(host, challenge);
-    authorization = await this.authorize(host, scope, challenge, true);
-    response = await this.fetchFollowingRedirects(url, request, authorization);
+    authorization = await this.authorize(host, scope, challenge, true, signal);
+    response = await this.fetchFollowingRedirects(url, purpose, request, authorization, signal);
     if (response.status === 401) {
       await response.body?.cancel();
       throw new RegistryAuthError(`${host} refused the ${challenge.scheme} credentials for ${scope}`, {
@@ -296,15 +321,16 @@ export class DistributionClient implements ArtifactSource {
     scope: string,
     challenge: Challenge,
     refresh: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<string> {
     if (challenge.scheme === 'basic') {
-      const credentials = await this.credentialsFor(host);
+      const credentials = await this.credentialsFor(host, signal);
       if (credentials === undefined)
         throw new RegistryAuthError(`${host} requires credentials and none are configured`);
       return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
     }
     if (challenge.scheme === 'bearer')
-      return `Bearer ${await this.bearerToken(host, scope, challenge, refresh)}`;
+      return `Bearer ${await this.bearerToken(host, scope, challenge, refresh, signal)}`;
     throw new RegistryAuthError(`${host} asks for unsupported auth scheme ${challenge.scheme}`);
   }
 
@@ -313,29 +339,40 @@ export class DistributionClient implements ArtifactSource {
     scope: string,
     challenge: Challenge,
     refresh: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<string> {
-    const key = `${host} ${scope}`;
-    const cached = this.tokens.get(key);
-    if (!refresh && cached !== undefined && cached.expiresAt > this.now()) return cached.token;
-
     const realm = challenge.params.get('realm');
     if (realm === undefined) throw new RegistryAuthError(`${host} sent a Bearer challenge without a realm`);
     const tokenUrl = parseUrl(realm);
-    if (tokenUrl === undefined || !this.isAllowedScheme(tokenUrl)) {
-      throw new RegistryAuthError(`${host} sent a token realm ${realm} that is not a permitted URL`);
+    if (tokenUrl === undefined) {
+      throw new RegistryAuthError(`${host} sent a token realm ${realm.slice(0, 200)} that is not a URL`);
     }
+    // Checked before the cache is consulted, so a cached token never stands in for a realm the policy
+    // refuses; dialling it below checks its addresses too.
+    this.policy.permit(tokenUrl, 'token realm');
     const service = challenge.params.get('service');
+    // The host is part of the key as well: a token is only ever offered to the registry it was asked for.
+    const key = JSON.stringify([host, tokenUrl.href, service ?? null, scope]);
+    const cached = this.tokens.get(key);
+    if (!refresh && cached !== undefined && cached.expiresAt > this.now()) return cached.token;
+
     if (service !== undefined) tokenUrl.searchParams.set('service', service);
     tokenUrl.searchParams.set('scope', scope);
 
-    const credentials = await this.credentialsFor(host);
-    const headers: Record<string, string> =
+    const credentials = await this.credentialsFor(host, signal);
+    // As the authorization of the exchange, not a plain header: it then stays on the realm's origin
+    // when the token service redirects.
+    const authorization =
       credentials === undefined
-        ? {}
-        : {
-            authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
-          };
-    const response = await this.fetchFollowingRedirects(tokenUrl, { method: 'GET', headers }, undefined);
+        ? undefined
+        : `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+    const response = await this.fetchFollowingRedirects(
+      tokenUrl,
+      'token realm',
+      { method: 'GET' },
+      authorization,
+      signal,
+    );
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
       throw new RegistryAuthError(`token service ${tokenUrl.host} refused ${scope}`, {
@@ -353,47 +390,58 @@ export class DistributionClient implements ArtifactSource {
     return token;
   }
 
-  private async credentialsFor(host: string): Promise<RegistryCredentials | undefined> {
+  private async credentialsFor(
+    host: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RegistryCredentials | undefined> {
     if (this.credentials === undefined) return undefined;
     try {
-      return await this.credentials.credentialsFor(host);
+      // The provider's request is shared with other callers, so only this caller stops waiting.
+      return await untilAborted(this.credentials.credentialsFor(host), signal, `credentials for ${host}`);
     } catch (error) {
       if (error instanceof RegistryAuthError || error instanceof RegistryUnavailableError) throw error;
       throw new RegistryAuthError(`could not obtain credentials for ${host}`, { cause: error });
     }
   }
 
-  private isAllowedScheme(url: URL): boolean {
-    if (url.protocol === 'https:') return true;
-    return (
-      url.protocol === 'http:' && (isLoopbackHost(url.host) || isListedHost(url.host, this.insecureHosts))
-    );
-  }
-
   /**
-   * Follows redirects by hand so credentials never travel to another origin (ECR and S3-backed registries
-   * redirect blob GETs to pre-signed URLs that reject a second authorisation) and https never downgrades.
+   * Follows redirects by hand (at most five), passing every hop through the connection policy, so
+   * credentials never travel to another origin (ECR and S3-backed registries redirect blob GETs to
+   * pre-signed URLs that reject a second authorisation) and no hop reaches a host the policy refuses.
    */
   private async fetchFollowingRedirects(
     url: URL,
+    purpose: DialPurpose,
     request: RegistryRequest,
     authorization: string | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<Response> {
     let current = url;
+    let currentPurpose = purpose;
     const origin = url.origin;
     for (let hop = 0; hop <= maxRedirects; hop += 1) {
+      const target = await untilAborted(
+        this.policy.check(current, currentPurpose),
+        signal,
+        `resolving ${current.host}`,
+      );
       const headers: Record<string, string> = { ...request.headers };
       if (authorization !== undefined && current.origin === origin) headers.authorization = authorization;
-      const response = await this.fetchOnce(current, { method: request.method, headers, body: request.body });
+      const response = await this.exchange(
+        target,
+        { method: request.method, headers, body: request.body },
+        signal,
+      );
       const location = response.headers.get('location');
       const redirect = [301, 302, 303, 307, 308].includes(response.status) && request.method !== 'POST';
       if (!redirect || location === null) return response;
       await response.body?.cancel();
-      const next = new URL(location, current);
-      if (!this.isAllowedScheme(next)) {
-        throw new RegistryProtocolError(`${current.host} redirected to a non-permitted URL ${next.origin}`);
+      const next = parseUrl(location, current);
+      if (next === undefined) {
+        throw new RegistryProtocolError(`${current.host} redirected to ${location.slice(0, 200)}, not a URL`);
       }
       current = next;
+      currentPurpose = 'redirect';
     }
     throw new RegistryProtocolError(`${url.host} redirected more than ${maxRedirects} times`);
   }
@@ -401,42 +449,80 @@ export class DistributionClient implements ArtifactSource {
   /**
    * One HTTP exchange. Idempotent reads are retried on connection failures: a registry closing an idle
    * keep-alive connection just as it is reused answers ECONNRESET, which says nothing about the registry.
+   * Nothing is retried once the request's time is up.
    */
-  private async fetchOnce(
-    url: URL,
-    init: { method: string; headers: Record<string, string>; body: Buffer | undefined },
+  private async exchange(
+    target: DialTarget,
+    init: Exchange,
+    deadline: AbortSignal | undefined,
   ): Promise<Response> {
     const idempotent = init.method === 'GET' || init.method === 'HEAD';
     for (let attempt = 1; ; attempt++) {
+      const timeout = AbortSignal.timeout(this.timeoutMs);
+      const signal = deadline === undefined ? timeout : AbortSignal.any([timeout, deadline]);
+      const { url } = target;
+      const what = `${init.method} ${url.origin}${url.pathname}`;
+      // Which limit ended the exchange, in words: the same error ends a stalled body (see toResponse).
+      const stopped = (cause?: unknown): RegistryUnavailableError =>
+        deadline?.aborted === true
+          ? new RegistryUnavailableError(`${what} stopped: the caller's deadline passed`, { cause })
+          : new RegistryUnavailableError(`${what} got no answer within ${this.timeoutMs} ms`, { cause });
       try {
-        return await this.fetchAttempt(url, init);
+        return await this.dial(target, init, signal, stopped);
       } catch (error) {
-        const timedOut = error instanceof RegistryUnavailableError && isTimeout(error.cause);
-        if (!idempotent || timedOut || attempt >= 3) throw error;
+        if (signal.aborted) throw stopped(error);
+        if (!idempotent || attempt >= 3) {
+          throw new RegistryUnavailableError(`${what} failed: ${describe(error)}`, { cause: error });
+        }
       }
     }
   }
 
-  private async fetchAttempt(
-    url: URL,
-    init: { method: string; headers: Record<string, string>; body: Buffer | undefined },
+  /**
+   * Connects to the addresses the policy checked (the socket's lookup answers with them instead of asking
+   * DNS again), with the URL's host name for the Host header, TLS SNI and certificate check. The response
+   * body stays bound to `signal`: a stalled body is cut off like stalled headers.
+   */
+  private dial(
+    target: DialTarget,
+    init: Exchange,
+    signal: AbortSignal,
+    stopped: () => Error,
   ): Promise<Response> {
-    try {
-      return await fetch(url, {
-        method: init.method,
-        headers: init.headers,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...(init.body === undefined ? {} : { body: new Uint8Array(init.body) }),
-      });
-    } catch (error) {
-      throw new RegistryUnavailableError(
-        `${init.method} ${url.origin}${url.pathname} failed: ${describe(error)}`,
-        {
-          cause: error,
-        },
-      );
+    const { url } = target;
+    const secure = url.protocol === 'https:';
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const headers: Record<string, string> = { 'user-agent': 'datakit-control-plane', ...init.headers };
+    if (init.body !== undefined || init.method === 'POST' || init.method === 'PUT') {
+      headers['content-length'] = String(init.body?.length ?? 0);
     }
+    return new Promise<Response>((resolve, reject) => {
+      const options = {
+        hostname,
+        ...(url.port === '' ? {} : { port: Number(url.port) }),
+        path: `${url.pathname}${url.search}`,
+        method: init.method,
+        headers,
+        signal,
+        lookup: pinnedLookup(target.addresses),
+      };
+      const onResponse = (incoming: IncomingMessage): void => {
+        try {
+          resolve(toResponse(incoming, init.method, signal, stopped));
+        } catch (error) {
+          incoming.destroy();
+          reject(error);
+        }
+      };
+      const request = secure
+        ? httpsRequest(
+            { ...options, agent: this.httpsAgent, ...(isIP(hostname) === 0 ? { servername: hostname } : {}) },
+            onResponse,
+          )
+        : httpRequest({ ...options, agent: this.httpAgent }, onResponse);
+      request.on('error', reject);
+      request.end(init.body);
+    });
   }
 
   private async expectStatus(response: Response, expected: readonly number[], what: string): Promise<void> {
@@ -518,22 +604,100 @@ function sha256Header(value: string | null): string | undefined {
   return value !== null && /^sha256:[a-f0-9]{64}$/.test(value) ? value : undefined;
 }
 
-function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
-  const colon = host.lastIndexOf(':');
-  return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
-}
-
-function parseUrl(value: string): URL | undefined {
+function parseUrl(value: string, base?: URL): URL | undefined {
   try {
-    return new URL(value);
+    return new URL(value, base);
   } catch {
     return undefined;
   }
 }
 
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+/** A socket lookup that answers with addresses already checked, never asking DNS again. */
+function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    const wanted =
+      options.family === 4 || options.family === 6
+        ? addresses.filter((candidate) => candidate.family === options.family)
+        : addresses;
+    const [first] = wanted;
+    if (first === undefined) {
+      callback(
+        Object.assign(new Error('no checked address of the wanted family'), { code: 'ENOTFOUND' }),
+        '',
+      );
+    } else if (options.all === true) {
+      callback(
+        null,
+        wanted.map(({ address, family }) => ({ address, family })),
+      );
+    } else {
+      callback(null, first.address, first.family);
+    }
+  };
+}
+
+/**
+ * The web Response of a node response, its body a pull stream that `signal` (the request's time) ends
+ * with the `stopped()` error.
+ */
+function toResponse(
+  incoming: IncomingMessage,
+  method: string,
+  signal: AbortSignal,
+  stopped: () => Error,
+): Response {
+  const status = incoming.statusCode ?? 0;
+  if (status < 200 || status > 599) {
+    throw new RegistryProtocolError(`the registry answered with status ${status}`);
+  }
+  const headers = new Headers();
+  for (let index = 0; index + 1 < incoming.rawHeaders.length; index += 2) {
+    headers.append(incoming.rawHeaders[index] ?? '', incoming.rawHeaders[index + 1] ?? '');
+  }
+  if (method === 'HEAD' || status === 204 || status === 205 || status === 304) {
+    incoming.resume();
+    return new Response(null, { status, headers });
+  }
+  const abort = () => incoming.destroy(stopped());
+  signal.addEventListener('abort', abort, { once: true });
+  incoming.once('close', () => signal.removeEventListener('abort', abort));
+  // Errors surface through the stream's reads; without a listener an unread body's error would crash.
+  incoming.on('error', () => undefined);
+  const chunks = incoming[Symbol.asyncIterator]();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done === true) {
+        controller.close();
+        return;
+      }
+      const chunk: unknown = next.value;
+      if (chunk instanceof Uint8Array) controller.enqueue(chunk);
+    },
+    cancel() {
+      incoming.destroy();
+    },
+  });
+  return new Response(body, { status, headers });
+}
+
+/** `work`, unless `signal` aborts first: then RegistryUnavailableError (the work itself is not cancelled). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () =>
+      reject(
+        new RegistryUnavailableError(`${what} stopped: the caller's deadline passed`, {
+          cause: signal.reason,
+        }),
+      );
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function describe(error: unknown): string {

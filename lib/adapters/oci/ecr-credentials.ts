@@ -19,6 +19,9 @@ export interface EcrCredentialProviderOptions {
 
 const ecrHostPattern = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
 
+// ECR's commercial-partition endpoint, by account or by a `*.` pattern of the allowlist, port optional.
+const ecrRegistryPattern = /^(?:\d{12}|\*)\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?::443)?$/;
+
 interface CachedCredentials {
   readonly credentials: RegistryCredentials;
   readonly expiresAt: number;
@@ -31,6 +34,20 @@ export function parseEcrHost(
   const match = ecrHostPattern.exec(host);
   const [, accountId, region] = match ?? [];
   return accountId === undefined || region === undefined ? undefined : { accountId, region };
+}
+
+/**
+ * The hosts ECR sends layer downloads to, for each ECR registry (or `*.dkr.ecr.<region>.amazonaws.com`
+ * pattern) of an allowlist: ECR answers a blob GET with a redirect to a pre-signed URL on its regional
+ * layer bucket, `https://prod-<region>-starport-layer-bucket.s3.<region>.amazonaws.com/...` (the bucket
+ * AWS's ECR VPC-endpoint guide names). FIPS and China endpoints are not derived: list their layer hosts
+ * in `REGISTRY_BLOB_HOSTS`.
+ */
+export function ecrLayerBucketHosts(allowlist: readonly string[]): string[] {
+  const regions = allowlist.flatMap((pattern) => ecrRegistryPattern.exec(pattern.toLowerCase())?.[1] ?? []);
+  return [...new Set(regions)].map(
+    (region) => `prod-${region}-starport-layer-bucket.s3.${region}.amazonaws.com`,
+  );
 }
 
 /** Credentials for ECR registries from `GetAuthorizationToken`, cached per host until shortly before expiry. */

@@ -79,13 +79,17 @@ export const registryRoutes = {
         schema: registrationRecordSchema,
       },
       400: problemResponse('Malformed body or reference (DK_REF_INVALID)'),
-      403: problemResponse('REGISTRY_NOT_ALLOWED'),
+      403: problemResponse(
+        'REGISTRY_NOT_ALLOWED (the registry is not on the allowlist) or REGISTRY_HOST_NOT_ALLOWED (a host it redirected to or named as token realm is refused)',
+      ),
       409: {
         description: 'Rejected with E021: the version exists with another digest',
         schema: registrationRecordSchema,
       },
       422: { description: 'Rejected: the record lists every problem', schema: registrationRecordSchema },
-      503: problemResponse('The registry or storage is unavailable; retry'),
+      503: problemResponse(
+        'The registry or storage is unavailable, or the registry did not answer in time; retry',
+      ),
     },
   },
   listRegistrations: {

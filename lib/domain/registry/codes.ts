@@ -10,6 +10,11 @@ export const registryCodes = {
   DK_REGISTRY_UNAVAILABLE: 'The registry is unavailable; retry later.',
   /** The registry refused our credentials, or we had none to offer. */
   DK_REGISTRY_AUTH: 'The registry refused access.',
+  /**
+   * A host the registry would have us dial (itself, a redirect target, a token realm) is not allowed:
+   * not on the allowlist or the blob and token hosts, plain http, or a private address.
+   */
+  REGISTRY_HOST_NOT_ALLOWED: 'The registry sent us to a host that is not allowed.',
   /** The registry answered in a way the OCI distribution spec does not allow. */
   DK_REGISTRY_PROTOCOL: 'The registry sent an unexpected response.',
   /** The manifest or blob does not exist in the registry. */

@@ -11,7 +11,9 @@ import {
   type ArtifactSource,
   ArtifactSourceError,
   RegistryAuthError,
+  RegistryHostNotAllowedError,
   RegistryUnavailableError,
+  withSignal,
 } from '../../ports/artifact-source.js';
 import type { EventPublisher } from '../../ports/event-publisher.js';
 import type { RegistryStore } from '../../ports/registry-store.js';
@@ -39,6 +41,11 @@ export interface RegisterPackageInput {
   readonly reference: string;
   readonly tag?: string | undefined;
   readonly source: RegistrationSource;
+  /**
+   * The caller's deadline for reading the artifact (lib/runtime/deadline.ts): once it fires the read
+   * stops and the registration fails as retryable (503), leaving the caller time to answer.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The outcome; `record` is what `POST /v1/registrations` answers with. */
@@ -99,7 +106,11 @@ export function makeRegisterPackage(deps: RegisterPackageDeps): RegisterPackage 
     const tag = input.tag ?? reference.tag;
     const context: Context = { input, reference, tag, createdAt: clock().toISOString() };
 
-    const artifact = await readArtifact(deps.artifacts, reference, deps.limits?.artifact);
+    const artifact = await readArtifact(
+      withSignal(deps.artifacts, input.signal),
+      reference,
+      deps.limits?.artifact,
+    );
     if (!artifact.ok)
       return reject(
         context,
@@ -380,7 +391,11 @@ type ArtifactRead =
   | PackageArtifact
   | { readonly ok: false; readonly digest?: string; readonly problems: readonly Problem[] };
 
-/** Registry outages and refused credentials are retryable dependency failures; anything about the artifact is a rejection. */
+/**
+ * Registry outages and refused credentials are retryable dependency failures; a host the connection
+ * policy refuses is the registry's (or the allowlist's) problem, refused like a registry off the
+ * allowlist; anything about the artifact is a rejection.
+ */
 async function readArtifact(
   source: ArtifactSource,
   reference: ArtifactReference,
@@ -389,6 +404,12 @@ async function readArtifact(
   try {
     return await readPackageArtifact(source, reference, limits);
   } catch (error) {
+    if (error instanceof RegistryHostNotAllowedError) {
+      throw new ForbiddenError(error.code, error.message, {
+        problems: [{ code: error.code, path: 'body.reference', message: error.message }],
+        cause: error,
+      });
+    }
     if (error instanceof RegistryUnavailableError || error instanceof RegistryAuthError) {
       throw new DependencyUnavailableError(error.code, 'The registry could not be read; retry later.', {
         cause: error,

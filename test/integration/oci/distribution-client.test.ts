@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ArtifactNotFoundError,
@@ -140,6 +141,57 @@ describe('DistributionClient against docker-registry', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await silent.stop();
+    }
+  });
+});
+
+describe('DistributionClient time limits', () => {
+  /** A registry that sends headers and the start of a manifest, then nothing more. */
+  async function startStallingBody(): Promise<{ host: string; stop(): Promise<void> }> {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': ociManifest, 'content-length': '1000' });
+      res.write('{"schemaVersion":');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const bound = server.address();
+    if (bound === null || typeof bound === 'string') throw new Error('server has no TCP address');
+    return {
+      host: `127.0.0.1:${bound.port}`,
+      stop: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it('gives up on a body that stops halfway after the configured timeout', async () => {
+    const stalling = await startStallingBody();
+    try {
+      const reading = new DistributionClient({ timeoutMs: 300 }).getManifest({
+        registry: stalling.host,
+        repository: 'team/stalled',
+        tag: '1',
+      });
+
+      await expect(reading).rejects.toBeInstanceOf(RegistryUnavailableError);
+    } finally {
+      await stalling.stop();
+    }
+  });
+
+  it("stops a read when the caller's deadline passes, before its own timeout", async () => {
+    const stalling = await startStallingBody();
+    try {
+      const reading = new DistributionClient({ timeoutMs: 20_000 }).getManifest(
+        { registry: stalling.host, repository: 'team/stalled', tag: '1' },
+        { signal: AbortSignal.timeout(200) },
+      );
+
+      await expect(reading).rejects.toBeInstanceOf(RegistryUnavailableError);
+      await expect(reading).rejects.toThrow(/deadline/);
+    } finally {
+      await stalling.stop();
     }
   });
 });

@@ -1,40 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isLoopbackHost,
-  parseChallenge,
-  registryBaseUrl,
-} from '../../../lib/adapters/oci/distribution-client.js';
-
-describe('registryBaseUrl', () => {
-  it.each([
-    ['127.0.0.1:5000', 'http://127.0.0.1:5000'],
-    ['localhost:5000', 'http://localhost:5000'],
-    ['[::1]:5000', 'http://[::1]:5000'],
-    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com', 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
-    ['registry.internal:5000', 'https://registry.internal:5000'],
-    ['127.0.0.1.nip.io', 'https://127.0.0.1.nip.io'],
-    // Host names are case-insensitive, as the allowlist treats them.
-    ['LocalHost:5000', 'http://LocalHost:5000'],
-  ])('uses plain http only for loopback hosts: %s', (host, expected) => {
-    expect(registryBaseUrl(host)).toBe(expected);
-  });
-
-  it('uses plain http for a host explicitly configured as insecure', () => {
-    expect(registryBaseUrl('registry.internal:5000', ['registry.internal:5000'])).toBe(
-      'http://registry.internal:5000',
-    );
-  });
-
-  it('matches insecure hosts case-insensitively', () => {
-    expect(registryBaseUrl('Registry.Internal:5000', ['registry.internal:5000'])).toBe(
-      'http://Registry.Internal:5000',
-    );
-  });
-
-  it('does not treat a lookalike of localhost as loopback', () => {
-    expect(isLoopbackHost('localhost.example.com')).toBe(false);
-  });
-});
+import { parseChallenge } from '../../../lib/adapters/oci/distribution-client.js';
 
 describe('parseChallenge', () => {
   it('reads realm, service and scope from a Bearer challenge', () => {

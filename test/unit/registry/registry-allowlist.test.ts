@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { registryBaseUrl } from '../../../lib/adapters/oci/distribution-client.js';
+import { loopbackPolicy } from '../../../lib/adapters/oci/connection-policy.js';
 import { parseReference } from '../../../lib/domain/registry/reference.js';
 import {
   isRegistryAllowed,
@@ -82,7 +82,7 @@ describe('the registry allowlist', () => {
       fc.property(host, (candidate) => {
         const registry = admitted(`${candidate}/sales/orders:1.0.0`);
         if (registry === undefined) return;
-        const dialled = new URL(registryBaseUrl(registry));
+        const dialled = loopbackPolicy.registryUrl(registry);
         expect(['localhost', '127.0.0.1', '[::1]']).toContain(dialled.hostname);
       }),
       { numRuns: 3000 },
