@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type ArchiveLimits, readTarGz } from '../../domain/registry/archive.js';
+import { ArchiveError, type ArchiveLimits, readTarGz } from '../../domain/registry/archive.js';
 import type { TaskPackage } from '../../ports/task-control.js';
 import { TaskStateError } from './task-state-error.js';
 
@@ -102,7 +102,9 @@ export class ContentLayers {
     } catch (error) {
       throw new TaskStateError(
         'RUN_CONTENT_LAYER_INVALID',
-        `the content layer of ${describe(pkg)} cannot be unpacked: ${messageOf(error)}`,
+        `the content layer of ${describe(pkg)} cannot be unpacked: ${
+          error instanceof ArchiveError ? `${error.code}: ${error.message}` : messageOf(error)
+        }`,
         { cause: error },
       );
     }
