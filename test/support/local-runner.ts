@@ -38,6 +38,16 @@ export function nodeTaskSpec(
   };
 }
 
+/** A `node -e` script that starts a grandchild `sleep`, records both pids in $PIDS, and keeps running. */
+export function parentOfSleeper(options: { ignoreTerm?: boolean } = {}): string {
+  return `
+    const sleeper = require('node:child_process').spawn('sleep', ['30'], { stdio: 'ignore' });
+    ${options.ignoreTerm === true ? "process.on('SIGTERM', () => {});" : ''}
+    require('node:fs').writeFileSync(process.env.PIDS, JSON.stringify([process.pid, sleeper.pid]));
+    setInterval(() => {}, 1000);
+  `;
+}
+
 /** The Parameters the RunTask state hands the local runner, as the run state machine builds them. */
 export function runTaskParameters(
   runId: string,

@@ -61,6 +61,12 @@ export class ProcessRecords {
       throw error;
     }
     const owners = new Set<string>();
+    // A `.tmp` is a record whose write the crash interrupted: its process may have started, but it names nothing.
+    await Promise.all(
+      entries
+        .filter((name) => /\.pid\.\d+\.tmp$/.test(name))
+        .map((name) => rm(join(this.dir, name), { force: true })),
+    );
     for (const entry of entries.filter((name) => name.endsWith('.pid'))) {
       const file = join(this.dir, entry);
       const record = await readRecord(file);

@@ -8,6 +8,7 @@ import {
   contentLayerSource,
   isProcessAlive,
   nodeTaskSpec,
+  parentOfSleeper,
   rejectionOf,
   runTaskParameters,
   temporaryDataDir,
@@ -15,15 +16,6 @@ import {
 } from '../../support/local-runner.js';
 
 const local = { kind: 'local' } as const;
-
-/** A script that starts a grandchild `sleep`, records both pids in $PIDS, and keeps running. */
-const parentOfSleeper = (ignoreTerm: boolean) => `
-  const { spawn } = require('node:child_process');
-  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
-  ${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''}
-  require('node:fs').writeFileSync(process.env.PIDS, JSON.stringify([process.pid, sleeper.pid]));
-  setInterval(() => {}, 1000);
-`;
 
 function stoppedTaskOf(error: Error): StoppedTask {
   return JSON.parse(error.message) as StoppedTask;
@@ -175,7 +167,7 @@ describe('LocalTasks.run', () => {
   it('times out after spec.timeout with States.Timeout, killing the whole group, a TERM-ignoring leader included', async () => {
     const pidsFile = join(dataDir, 'pids.json');
     const definition = await tasks.registerTaskDefinition(
-      nodeTaskSpec(parentOfSleeper(true), {
+      nodeTaskSpec(parentOfSleeper({ ignoreTerm: true }), {
         timeoutSeconds: 1,
         environment: [{ name: 'PIDS', value: pidsFile }],
       }),
@@ -193,7 +185,7 @@ describe('LocalTasks.run', () => {
   it('stops a run on stopRunTasks: the group is gone when it returns, and the run fails as UserInitiated with the reason', async () => {
     const pidsFile = join(dataDir, 'pids.json');
     const definition = await tasks.registerTaskDefinition(
-      nodeTaskSpec(parentOfSleeper(false), { environment: [{ name: 'PIDS', value: pidsFile }] }),
+      nodeTaskSpec(parentOfSleeper(), { environment: [{ name: 'PIDS', value: pidsFile }] }),
     );
     const running = rejectionOf(tasks.run(runTaskParameters('run-cancel', definition)));
     const pids = await pidsOnceStarted(pidsFile);
@@ -214,7 +206,7 @@ describe('LocalTasks.run', () => {
   it('stops a run when its AbortSignal aborts', async () => {
     const pidsFile = join(dataDir, 'pids.json');
     const definition = await tasks.registerTaskDefinition(
-      nodeTaskSpec(parentOfSleeper(false), { environment: [{ name: 'PIDS', value: pidsFile }] }),
+      nodeTaskSpec(parentOfSleeper(), { environment: [{ name: 'PIDS', value: pidsFile }] }),
     );
     const controller = new AbortController();
     const running = rejectionOf(tasks.run(runTaskParameters('run-abort', definition), controller.signal));
@@ -303,7 +295,7 @@ describe('LocalTasks.run', () => {
   it('stops every running task on close (TerminationNotice) and refuses new ones, leaving no record behind', async () => {
     const pidsFile = join(dataDir, 'pids.json');
     const definition = await tasks.registerTaskDefinition(
-      nodeTaskSpec(parentOfSleeper(false), { environment: [{ name: 'PIDS', value: pidsFile }] }),
+      nodeTaskSpec(parentOfSleeper(), { environment: [{ name: 'PIDS', value: pidsFile }] }),
     );
     const running = rejectionOf(tasks.run(runTaskParameters('run-shutdown', definition)));
     const pids = await pidsOnceStarted(pidsFile);
