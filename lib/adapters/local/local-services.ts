@@ -54,6 +54,7 @@ export interface ServiceStatus {
 
 interface Replica {
   readonly index: number;
+  readonly generation: number;
   readonly id: string;
   readonly request: LaunchRequest;
   /** Stopped on purpose (scaled in, replaced, removed): its exit is not a crash. */
@@ -129,7 +130,7 @@ export class LocalServices {
     return this.queued(serviceKey, async () => {
       const service = this.services.get(serviceKey);
       if (service === undefined) return;
-      await Promise.all(service.replicas.map((replica) => this.retire(replica)));
+      await Promise.all(service.replicas.map((replica) => this.retire(service, replica)));
       service.output.note('service removed');
       service.output.close();
       this.services.delete(serviceKey);
@@ -227,7 +228,7 @@ export class LocalServices {
         `deploying ${spec.family} with ${replicas} replica(s) (generation ${current.generation})`,
       );
       await Promise.all(Array.from({ length: replicas }, (_, index) => this.addReplica(current, index)));
-      await Promise.all(previous.map((replica) => this.retire(replica)));
+      await Promise.all(previous.map((replica) => this.retire(current, replica)));
     } else {
       current.desired = replicas;
       const surplus = current.replicas.splice(replicas);
@@ -236,7 +237,7 @@ export class LocalServices {
         for (let index = current.replicas.length; index < replicas; index += 1)
           added.push(this.addReplica(current, index));
       }
-      await Promise.all([...added, ...surplus.map((replica) => this.retire(replica))]);
+      await Promise.all([...added, ...surplus.map((replica) => this.retire(current, replica))]);
     }
     const status = this.status(key);
     if (status === undefined) throw new Error(`service ${key} vanished while it was changed`);
@@ -247,6 +248,7 @@ export class LocalServices {
     const id = `${service.key}.${service.generation}.${index}`;
     const replica: Replica = {
       index,
+      generation: service.generation,
       id,
       request: {
         spec: service.spec,
@@ -286,7 +288,9 @@ export class LocalServices {
     }
     replica.launched = launched;
     replica.startedAtMs = Date.now();
-    service.output.note(`replica ${replica.index} started (pid ${launched.pid})`);
+    service.output.note(
+      `replica ${replica.index} of generation ${replica.generation} started (pid ${launched.pid})`,
+    );
     await this.records.write(replica.id, {
       owner: service.key,
       pid: launched.pid,
@@ -341,11 +345,17 @@ export class LocalServices {
   }
 
   /** Stops a replica on purpose and waits until its process is gone and cleaned up. */
-  private async retire(replica: Replica): Promise<void> {
+  private async retire(service: Service, replica: Replica): Promise<void> {
     replica.retired = true;
     clearTimeout(replica.restartTimer);
     await replica.starting;
-    await replica.launched?.stop(this.graceMs);
+    const launched = replica.launched;
+    if (launched !== undefined) {
+      await launched.stop(this.graceMs);
+      service.output.note(
+        `replica ${replica.index} of generation ${replica.generation} stopped (pid ${launched.pid})`,
+      );
+    }
     await replica.done;
   }
 
