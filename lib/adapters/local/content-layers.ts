@@ -11,6 +11,11 @@ export type ContentLayerFetcher = (pkg: TaskPackage) => Promise<Buffer>;
 
 const digestPattern = /^sha256:([a-f0-9]{64})$/;
 const unpackingPrefix = '.unpacking-';
+/**
+ * Marks the temporary directories of this process, so the sweep spares those another instance in the same
+ * process (runs and services each have one) is writing right now; a pid could be the previous one's too.
+ */
+const processToken = randomUUID();
 
 /**
  * Content layers of packages unpacked on disk, once per package digest, under `{root}/{digest hex}/`.
@@ -74,7 +79,7 @@ export class ContentLayers {
     await this.swept;
 
     const files = await this.read(pkg);
-    const temporary = join(this.root, `${unpackingPrefix}${hex}-${randomUUID()}`);
+    const temporary = join(this.root, `${unpackingPrefix}${processToken}-${hex}-${randomUUID()}`);
     try {
       await writeFiles(temporary, files);
     } catch (error) {
@@ -110,13 +115,16 @@ export class ContentLayers {
     }
   }
 
-  /** Removes what crashed unpacks left behind (one control plane per data directory, so none is live). */
+  /** Removes what crashed unpacks left behind (one control plane per data directory: only ours are live). */
   private async sweep(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     const entries = await readdir(this.root);
     await Promise.all(
       entries
-        .filter((entry) => entry.startsWith(unpackingPrefix))
+        .filter(
+          (entry) =>
+            entry.startsWith(unpackingPrefix) && !entry.startsWith(`${unpackingPrefix}${processToken}`),
+        )
         .map((entry) => rm(join(this.root, entry), { recursive: true, force: true })),
     );
   }

@@ -340,7 +340,9 @@ export class LocalServices {
       replica.restartTimer = undefined;
       if (replica.retired || service.failed) return;
       service.restarts += 1;
-      replica.starting = this.start(service, replica);
+      replica.starting = this.start(service, replica).catch((error: unknown) => {
+        service.lastError = error instanceof Error ? error.message : String(error);
+      });
     }, delay);
   }
 

@@ -31,6 +31,8 @@ export class OutputCapture {
   private fd: number;
   private size: number;
   private segment: number;
+  /** Set when the file could not be written (disk full...): capture stops, the task and the control plane go on. */
+  private failed = false;
 
   private constructor(
     private readonly file: string,
@@ -92,15 +94,25 @@ export class OutputCapture {
   }
 
   close(): void {
-    closeSync(this.fd);
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already closed by a failed rotation.
+    }
   }
 
   private write(tag: Tag | 'meta', text: string): void {
+    if (this.failed) return;
     const line = `${this.clock().toISOString()} ${tag} ${text}\n`;
     const bytes = Buffer.byteLength(line);
-    if (tag !== 'meta' && this.size + bytes > this.maxBytes / 2) this.rotate();
-    writeSync(this.fd, line);
-    this.size += bytes;
+    try {
+      if (tag !== 'meta' && this.size + bytes > this.maxBytes / 2) this.rotate();
+      writeSync(this.fd, line);
+      this.size += bytes;
+    } catch {
+      // Called from a child's stdout handler: a throw here would take the whole control plane down.
+      this.failed = true;
+    }
   }
 
   private rotate(): void {

@@ -85,12 +85,16 @@ export class ProcessGroup {
     });
   }
 
-  /** Sends a signal to every process of the group; a group already gone is not an error. */
+  /**
+   * Sends a signal to every process of the group. A group already gone (ESRCH) is not an error, nor is one
+   * we may not signal (EPERM): that id then names someone else's group, which is not ours to stop.
+   */
   signal(signal: NodeJS.Signals): void {
     try {
       process.kill(-this.pid, signal);
     } catch (error) {
-      if (!(error instanceof Error && 'code' in error && error.code === 'ESRCH')) throw error;
+      const code = error instanceof Error && 'code' in error ? error.code : undefined;
+      if (code !== 'ESRCH' && code !== 'EPERM') throw error;
     }
   }
 
