@@ -125,6 +125,12 @@ export class LocalTasks implements TaskControl {
       throw new TaskStateError('RUN_TASK_ALREADY_STARTED', `a task of run ${runId} is already running`);
     }
 
+    // First, so that nothing is registered when the output file cannot be created.
+    const output = OutputCapture.create(
+      runOutputFile(this.options.dataDir, runId),
+      this.maxOutputBytes,
+      this.clock,
+    );
     let settle = () => {};
     const entry: ActiveRun = {
       runId,
@@ -144,11 +150,6 @@ export class LocalTasks implements TaskControl {
     if (signal?.aborted) entry.stop ??= { code: 'UserInitiated', reason: abortReason(signal) };
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const output = OutputCapture.create(
-      runOutputFile(this.options.dataDir, runId),
-      this.maxOutputBytes,
-      this.clock,
-    );
     const request: LaunchRequest = {
       spec,
       overrides: transformOverrides(parsed.data, runId),
