@@ -1,5 +1,5 @@
 /**
- * A control plane reduced to its local runner: starts one long run (a node process with a grandchild
+ * A control plane reduced to its local runner: starts one long run (a node process ignoring SIGTERM, with a grandchild
  * `sleep`) on the data directory given as argv[2], and never ends by itself. The orphan tests kill it with
  * SIGKILL to leave a run behind the way a crashed `npm start` does.
  *
@@ -18,6 +18,6 @@ const tasks = new LocalTasks({
   resolveSecret: async () => '',
 });
 const definition = await tasks.registerTaskDefinition(
-  nodeTaskSpec(parentOfSleeper(), { environment: [{ name: 'PIDS', value: pidsFile }] }),
+  nodeTaskSpec(parentOfSleeper({ ignoreTerm: true }), { environment: [{ name: 'PIDS', value: pidsFile }] }),
 );
 await tasks.run(runTaskParameters(runId, definition));

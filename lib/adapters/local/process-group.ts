@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { liveGroupMembers } from './process-table.js';
 
 /** How the group's leader ended. */
 export interface ProcessExit {
@@ -19,6 +20,7 @@ export interface ProcessGroupCommand {
 
 /** How long to wait for stdout/stderr to drain after the group is gone, when something escaped the group. */
 const drainTimeoutMs = 2_000;
+const pollMs = 10;
 
 /** A container's exit code for a process ended by a signal (128 + signal number, as docker reports it). */
 export function exitCodeOf(exit: ProcessExit): number {
@@ -39,23 +41,35 @@ export class ProcessGroup {
     child: ChildProcess,
     readonly pid: number,
   ) {
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     this.exited = new Promise<ProcessExit>((resolve) => {
       child.once('exit', (code, signal) => {
         // A container's processes die with its main process; so do the leader's children here.
         this.signal('SIGKILL');
-        const exit = { code, signal };
-        const drained = setTimeout(() => {
+        const drained = settlesWithin(closed, drainTimeoutMs).then((inTime) => {
+          if (inTime) return;
           // Something left the group (setsid) and holds the pipes open: stop listening, do not wait forever.
           child.stdout?.destroy();
           child.stderr?.destroy();
-          resolve(exit);
-        }, drainTimeoutMs);
-        child.once('close', () => {
-          clearTimeout(drained);
-          resolve(exit);
         });
+        void Promise.all([drained, this.emptied()]).then(() => resolve({ code, signal }));
       });
     });
+  }
+
+  /**
+   * Resolves once no live process is left in the group (a signal is delivered, not acted on, when kill
+   * returns), so "exited" means nothing of the task runs any more. Zombies count as gone: their parent,
+   * not us, has to reap them.
+   */
+  private async emptied(): Promise<void> {
+    const deadline = Date.now() + drainTimeoutMs;
+    while (Date.now() < deadline) {
+      const members = liveGroupMembers(this.pid);
+      if (members === undefined ? !groupExists(this.pid) : members.length === 0) return;
+      this.signal('SIGKILL');
+      await sleep(pollMs);
+    }
   }
 
   /** Starts the command; rejects when it cannot start at all (command not found, bad working directory). */
@@ -110,4 +124,28 @@ export class ProcessGroup {
     if (first === 'grace over') this.signal('SIGKILL');
     return this.exited;
   }
+}
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `promise` settles within `ms` (no timer left behind either way). */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const outcome = await Promise.race([promise.then(() => true as const), late]);
+  clearTimeout(timer);
+  return outcome;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

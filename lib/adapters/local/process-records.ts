@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { listPids, type ProcessStat, processStat } from './process-table.js';
 
 /**
  * Files recording the process groups this control plane started (`{dir}/{id}.pid`), so that the next one
@@ -33,6 +33,8 @@ export interface ReapOptions {
 }
 
 const pollMs = 50;
+/** How long SIGKILL may take to act before we stop waiting for it. */
+const killWaitMs = 2_000;
 
 export class ProcessRecords {
   constructor(private readonly dir: string) {}
@@ -91,11 +93,9 @@ async function readRecord(file: string): Promise<ProcessRecord | undefined> {
 }
 
 async function endGroup(record: ProcessRecord, options: ReapOptions): Promise<void> {
-  if (survivorsOf(record).length > 0) {
-    signalGroup(record.pgid, 'SIGTERM');
-    const deadline = Date.now() + options.graceMs;
-    while (survivorsOf(record).length > 0 && Date.now() < deadline) await sleep(pollMs);
-    if (survivorsOf(record).length > 0) signalGroup(record.pgid, 'SIGKILL');
+  // SIGTERM, then SIGKILL after the grace period; both waited for, so callers see the group gone.
+  if (await signalUntilGone(record, 'SIGTERM', options.graceMs)) {
+    await signalUntilGone(record, 'SIGKILL', killWaitMs);
   }
   if (record.container !== undefined) {
     await new Promise<void>((resolve) => {
@@ -133,39 +133,18 @@ export function survivorsOf(record: ProcessRecord): number[] {
     .map((stat) => stat.pid);
 }
 
-interface ProcessStat {
-  readonly pid: number;
-  readonly state: string;
-  readonly pgrp: number;
-  readonly startTime: number;
-}
-
-/** Reads `/proc/{pid}/stat`; undefined when the process does not exist (or there is no /proc). */
-export function processStat(pid: number): ProcessStat | undefined {
-  let text: string;
-  try {
-    // Synchronous on purpose: /proc reads do not touch a disk, and a scan reads hundreds of tiny files.
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
+/** Signals the group until none of it survives or `ms` pass; true when some of it is still alive. */
+async function signalUntilGone(record: ProcessRecord, signal: NodeJS.Signals, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  let sent = false;
+  while (survivorsOf(record).length > 0) {
+    if (Date.now() >= deadline) return true;
+    // One SIGTERM (a handler may be shutting down gracefully); SIGKILL again for anything forked meanwhile.
+    if (!sent || signal === 'SIGKILL') signalGroup(record.pgid, signal);
+    sent = true;
+    await sleep(pollMs);
   }
-  // The command name (field 2) may hold spaces and parentheses: the fields that follow start after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  const pgrp = Number(fields[2]);
-  const startTime = Number(fields[19]);
-  if (state === undefined || !Number.isInteger(pgrp) || !Number.isInteger(startTime)) return undefined;
-  return { pid, state, pgrp, startTime };
-}
-
-function listPids(): number[] {
-  try {
-    return readdirSync('/proc')
-      .filter((name) => /^\d+$/.test(name))
-      .map(Number);
-  } catch {
-    return [];
-  }
+  return false;
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

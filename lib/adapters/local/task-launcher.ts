@@ -6,7 +6,7 @@ import type { EnvironmentVariable, TaskDefinitionSpec } from '../../ports/task-c
 import { type ContentLayerFetcher, ContentLayers } from './content-layers.js';
 import type { OutputCapture } from './output-capture.js';
 import { type ProcessExit, ProcessGroup } from './process-group.js';
-import { processStat } from './process-records.js';
+import { processStat } from './process-table.js';
 import {
   composeTaskEnvironment,
   defaultInheritedVariables,

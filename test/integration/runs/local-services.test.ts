@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalServices, type LocalServicesOptions } from '../../../lib/adapters/local/local-services.js';
-import { processStat } from '../../../lib/adapters/local/process-records.js';
+import { processStat } from '../../../lib/adapters/local/process-table.js';
 import {
   contentLayerSource,
   isProcessAlive,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalTasks } from '../../../lib/adapters/local/local-tasks.js';
-import { processStat } from '../../../lib/adapters/local/process-records.js';
+import { processStat } from '../../../lib/adapters/local/process-table.js';
 import {
   contentLayerSource,
   isProcessAlive,
@@ -52,7 +52,7 @@ function writeRecord(runId: string, record: object): void {
 }
 
 describe('runs a crashed control plane left behind', () => {
-  it('are found and killed, group and all, by the next control plane on the data directory', async () => {
+  it('are found and killed, group and all (SIGKILL after the grace period), by the next control plane on the data directory', async () => {
     const pidsFile = join(dataDir, 'pids.json');
     const host = spawn(
       process.execPath,
