@@ -1,0 +1,224 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
+import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/package-builder.js';
+import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+
+/**
+ * Issue 8's acceptance, through `npm start` and a real registry: a package pushed, deployed to dev in
+ * cell `local`, runs for real and writes its output; failing, timing-out, cancelled and orphaned runs
+ * end in the right state with FAIL/ABORT lineage and no process left behind.
+ */
+
+const namespace = 'e2e';
+const name = 'writer';
+
+/** The Transform's program: writes a file into its output Store (a `file` connector: `file:?path=…`). */
+const program = `
+const { writeFileSync, mkdirSync } = require('node:fs');
+const dsn = process.env.DK_STORE_DSN_FILES;
+const dir = new URLSearchParams(dsn.slice(dsn.indexOf('?') + 1)).get('path');
+mkdirSync(dir, { recursive: true });
+const mode = process.argv[2];
+console.log('writer starting', process.env.DK_RUN_ID, mode);
+if (mode === 'fail') { console.error('something broke'); process.exit(3); }
+if (mode === 'hang') { setInterval(() => {}, 1000); return; }
+writeFileSync(dir + '/report-' + process.env.DK_RUN_ID + '.txt', JSON.stringify({
+  run: process.env.DK_RUN_ID, package: process.env.DK_PACKAGE, version: process.env.DK_VERSION,
+  env: process.env.DK_ENV, cell: process.env.DK_CELL, type: process.env.DK_STORE_TYPE_FILES,
+  lineage: process.env.OPENLINEAGE_URL, parent: process.env.OPENLINEAGE_PARENT_ID,
+  leaked: process.env.E2E_CONTROL_PLANE_ONLY ?? null,
+}));
+console.log('writer done');
+`;
+
+const transform = (version: string, mode: string, timeout = '1m') => `apiVersion: datakit.infoblox.dev/v1alpha1
+kind: Transform
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+  version: ${version}
+spec:
+  runtime: generic-python
+  image: team/writer:${version}
+  command: ["node", "main.js", "${mode}", "dk-e2e-${version}"]
+  inputs:
+    - dataset: seed
+  outputs:
+    - dataset: report
+  trigger:
+    policy: manual
+  timeout: ${timeout}
+`;
+
+const dataSet = (dataset: string, prefix: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
+kind: DataSet
+metadata:
+  name: ${dataset}
+  namespace: ${namespace}
+  version: 1.0.0
+spec:
+  store: files
+  prefix: ${prefix}
+  classification: internal
+  schema:
+    - { name: id, type: string }
+`;
+
+let dataDir: string;
+let outDir: string;
+let plane: ControlPlaneProcess;
+let registry: TestRegistry;
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${plane.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+async function until<T>(read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function publish(version: string, mode: string, timeout?: string): Promise<void> {
+  const artifact = await buildPackageArtifact({
+    'dk.yaml': transform(version, mode, timeout),
+    'dataset/seed.yaml': dataSet('seed', 'seed/'),
+    'dataset/report.yaml': dataSet('report', 'reports/'),
+    'main.js': program,
+  });
+  await pushArtifact(new DistributionClient({ timeoutMs: 10_000 }), { registry: registry.host, repository: `${namespace}/${name}` }, version, artifact);
+  const registered = await call('POST', '/v1/registrations', { reference: `${registry.host}/${namespace}/${name}:${version}` });
+  expect([200, 201]).toContain(registered.status);
+  const promoted = await call('POST', '/v1/promotions', { namespace, name, version, env: 'dev', cell: 'local' });
+  expect(promoted).toMatchObject({ status: 201, json: { status: 'DEPLOYED', version, env: 'dev', cell: 'local' } });
+}
+
+async function runToEnd(): Promise<any> {
+  const started = await call('POST', '/v1/runs', { namespace, name, cell: 'local' });
+  expect(started).toMatchObject({ status: 202, json: { status: 'PENDING' } });
+  return until(async () => {
+    const run = await call('GET', `/v1/runs/${started.json.runId}`);
+    return ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'].includes(run.json.status) ? run.json : undefined;
+  });
+}
+
+async function lineageEventTypes(runId: string): Promise<string[]> {
+  const events = await call('GET', '/api/v1/events/lineage?limit=100&sortDirection=asc');
+  return events.json.events.filter((event: any) => event.run?.runId === runId).map((event: any) => event.eventType);
+}
+
+/** Processes whose command line carries the marker: what a run of that version left behind. */
+function processesWith(marker: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return out.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'datakit-e2e-runs-'));
+  outDir = join(dataDir, 'store-files');
+  plane = await startControlPlaneProcess(dataDir, { E2E_CONTROL_PLANE_ONLY: 'must-not-leak' });
+  registry = await startRegistry();
+  const store = await call('PUT', '/v1/cells/local/stores/files', {
+    apiVersion: 'datakit.infoblox.dev/v1alpha1',
+    kind: 'Store',
+    metadata: { name: 'files' },
+    spec: { connector: 'file', connection: { path: outDir } },
+  });
+  expect(store.status).toBe(201);
+});
+
+afterAll(async () => {
+  await registry?.stop();
+  await plane?.stop('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('runs in npm start', () => {
+  it('runs a deployed Transform for real: its output appears, the run SUCCEEDED with START/COMPLETE lineage', async () => {
+    await publish('0.1.0', 'write');
+    const run = await runToEnd();
+
+    expect(run).toMatchObject({ status: 'SUCCEEDED', exitCode: 0, version: '0.1.0', env: 'dev', cell: 'local', trigger: { type: 'manual' } });
+    expect(run.lineage).toEqual({ namespace, name, runId: run.runId });
+    const report = JSON.parse(readFileSync(join(outDir, `report-${run.runId}.txt`), 'utf8'));
+    expect(report).toEqual({
+      run: run.runId,
+      package: `${namespace}/${name}`,
+      version: '0.1.0',
+      env: 'dev',
+      cell: 'local',
+      type: 'file',
+      lineage: plane.url,
+      parent: `${namespace}/${name}/${run.runId}`,
+      leaked: null,
+    });
+    expect(await lineageEventTypes(run.runId)).toEqual(['START', 'COMPLETE']);
+    const logs = await call('GET', `/v1/runs/${run.runId}/logs`);
+    expect(logs.json.lines.map((line: any) => line.message)).toEqual(
+      expect.arrayContaining([expect.stringContaining('writer done')]),
+    );
+    const status = await call('GET', `/v1/packages/${namespace}/${name}/status`);
+    expect(status.json.deployments).toEqual([
+      expect.objectContaining({ env: 'dev', cell: 'local', version: '0.1.0', status: 'Deployed', lastRun: expect.objectContaining({ runId: run.runId, status: 'SUCCEEDED' }) }),
+    ]);
+  });
+
+  it('ends a failing run FAILED with its exit code and FAIL lineage', async () => {
+    await publish('0.2.0', 'fail');
+    const run = await runToEnd();
+    expect(run).toMatchObject({ status: 'FAILED', exitCode: 3, error: { code: 'RUN_EXIT_NONZERO' } });
+    expect(await lineageEventTypes(run.runId)).toEqual(['START', 'FAIL']);
+    expect(processesWith('dk-e2e-0.2.0')).toEqual([]);
+  });
+
+  it('stops a run past its timeout: TIMED_OUT, FAIL lineage, no process left', async () => {
+    await publish('0.3.0', 'hang', '2s');
+    const run = await runToEnd();
+    expect(run).toMatchObject({ status: 'TIMED_OUT', error: { code: 'RUN_TIMED_OUT' } });
+    expect(await lineageEventTypes(run.runId)).toEqual(['START', 'FAIL']);
+    expect(processesWith('dk-e2e-0.3.0')).toEqual([]);
+  });
+
+  it('cancels a running run: CANCELLED, ABORT lineage, its process group gone', async () => {
+    await publish('0.4.0', 'hang');
+    const started = await call('POST', '/v1/runs', { namespace, name, cell: 'local' });
+    await until(async () => (processesWith('dk-e2e-0.4.0').length > 0 ? true : undefined));
+    const cancelled = await call('POST', `/v1/runs/${started.json.runId}/cancel`);
+    expect(cancelled).toMatchObject({ status: 202, json: { status: 'CANCELLED', error: { code: 'RUN_CANCELLED' } } });
+    await until(async () => (processesWith('dk-e2e-0.4.0').length === 0 ? true : undefined), 10_000);
+    expect(await lineageEventTypes(started.json.runId)).toEqual(['START', 'ABORT']);
+    expect((await call('POST', `/v1/runs/${started.json.runId}/cancel`)).status).toBe(409);
+  });
+
+  it('marks a run the process lost in a kill -9 as FAILED RUN_ORPHANED after a restart, and stops its process', async () => {
+    const started = await call('POST', '/v1/runs', { namespace, name, cell: 'local' });
+    await until(async () => (processesWith('dk-e2e-0.4.0').length > 0 ? true : undefined));
+    await plane.stop('SIGKILL');
+    plane = await startControlPlaneProcess(dataDir, { E2E_CONTROL_PLANE_ONLY: 'must-not-leak' });
+    const run = await call('GET', `/v1/runs/${started.json.runId}`);
+    expect(run.json).toMatchObject({ status: 'FAILED', error: { code: 'RUN_ORPHANED' } });
+    await until(async () => (processesWith('dk-e2e-0.4.0').length === 0 ? true : undefined), 10_000);
+    expect(existsSync(join(outDir, `report-${started.json.runId}.txt`))).toBe(false);
+  });
+
+  it('refuses to deploy into a cell without the Stores the DataSets need, naming them', async () => {
+    expect((await call('PUT', '/v1/cells/bare', {})).status).toBe(201);
+    const refused = await call('POST', '/v1/promotions', { namespace, name, version: '0.1.0', env: 'dev', cell: 'bare' });
+    expect(refused).toMatchObject({ status: 422, json: { code: 'DEPLOY_STORE_MISSING', errors: [{ path: 'files' }] } });
+  });
+});
