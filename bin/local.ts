@@ -23,6 +23,10 @@ const plane = await startEmbeddedControlPlane({
   dataDir: resolve(env.data.DATAKIT_DATA_DIR),
   logLevel: env.data.LOG_LEVEL,
   ...(env.data.REGISTRY_ALLOWLIST === undefined ? {} : { registryAllowlist: env.data.REGISTRY_ALLOWLIST }),
+}).catch((error: unknown) => {
+  // A refusal to open the data directory says what to do; a stack trace would bury it.
+  console.error(`control plane did not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
 plane.deps.logger.info('control plane listening', {
   url: plane.url,
