@@ -3,6 +3,7 @@ import { type Metric, registeredBenchmarks } from './benchmark.js';
 import './lambda-bundles.js';
 import './registration.js';
 import './lineage.js';
+import './soak.js';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- <name>...` runs those; `--list` lists them.

@@ -9,8 +9,11 @@ export interface EmbeddedDynamoDb {
   readonly endpoint: string;
   /** Whether the store serves reads and writes: unhealthy after a failed read or write, or while restarting. */
   health(): Promise<StorageHealth>;
-  /** The worker's heap and the LevelDB iterators still open (the soak benchmark and the leak guard read them). */
-  stats(): Promise<StorageWorkerStats>;
+  /**
+   * The worker's heap and the LevelDB iterators still open (the soak benchmark and the leak guard read
+   * them); `collect` runs a full garbage collection in the worker first.
+   */
+  stats(options?: { collect?: boolean }): Promise<StorageWorkerStats>;
   close(): Promise<void>;
 }
 
@@ -96,7 +99,7 @@ export async function startEmbeddedDynamoDb(
   return {
     endpoint: `http://127.0.0.1:${port}`,
     health: () => supervisor.health(),
-    stats: () => supervisor.stats(),
+    stats: (options) => supervisor.stats(options?.collect ?? false),
     close: () => supervisor.close(),
   };
 }
@@ -150,7 +153,7 @@ class StorageSupervisor {
     }
     let answer: WorkerMessage;
     try {
-      answer = await this.ask('health');
+      answer = await this.ask({ type: 'health' });
     } catch (error) {
       return { status: 'unhealthy', detail: `The embedded storage does not answer: ${messageOf(error)}` };
     }
@@ -158,8 +161,8 @@ class StorageSupervisor {
     return { status: 'unhealthy', detail: describeFault(answer.fault) };
   }
 
-  async stats(): Promise<StorageWorkerStats> {
-    const answer = await this.ask('stats');
+  async stats(collect: boolean): Promise<StorageWorkerStats> {
+    const answer = await this.ask({ type: 'stats', collect });
     if (answer.type !== 'stats') throw new Error(`embedded DynamoDB answered ${answer.type} to stats`);
     const { heapUsed, heapTotal, openIterators } = answer;
     return { heapUsed, heapTotal, openIterators, restarts: this.restarts };
@@ -184,7 +187,7 @@ class StorageSupervisor {
       workerData: {
         dynalite: createRequire(import.meta.url).resolve('dynalite'),
         port,
-        sync: this.options.sync ?? true,
+        sync: this.options.sync ?? process.env.SOAK_SYNC !== '0',
         options: {
           createTableMs: 0,
           deleteTableMs: 0,
@@ -265,14 +268,14 @@ class StorageSupervisor {
     }
   }
 
-  private ask(type: 'health' | 'stats'): Promise<WorkerMessage> {
+  private ask(request: { type: 'health' } | { type: 'stats'; collect: boolean }): Promise<WorkerMessage> {
     const worker = this.worker;
     if (worker === undefined) return Promise.reject(new Error('the storage worker is not running'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new Error(`no answer to ${type} within ${answerTimeoutMs} ms`));
+        reject(new Error(`no answer to ${request.type} within ${answerTimeoutMs} ms`));
       }, answerTimeoutMs);
       this.waiting.set(id, {
         resolve: (message) => {
@@ -284,7 +287,7 @@ class StorageSupervisor {
           reject(error);
         },
       });
-      worker.postMessage({ type, id });
+      worker.postMessage({ ...request, id });
     });
   }
 }

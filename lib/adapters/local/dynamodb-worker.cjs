@@ -21,7 +21,8 @@ const { readdirSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { parentPort, workerData } = require('node:worker_threads');
-const { getHeapStatistics } = require('node:v8');
+const { getHeapStatistics, setFlagsFromString } = require('node:v8');
+const { runInNewContext } = require('node:vm');
 
 const fromDynalite = createRequire(workerData.dynalite);
 
@@ -157,8 +158,15 @@ for (const file of readdirSync(actionsDir)) {
 
 const dynalite = require(workerData.dynalite);
 
-async function stats() {
+/** V8's collector, exposed on demand: heap figures after a full collection compare across runs. */
+function collectGarbage() {
+  setFlagsFromString('--expose-gc');
+  runInNewContext('gc')();
+}
+
+async function stats(collect) {
   await Promise.allSettled([...openIterators.values()]);
+  if (collect) collectGarbage();
   const heap = getHeapStatistics();
   return {
     heapUsed: heap.used_heap_size,
@@ -194,7 +202,9 @@ async function start() {
   );
   parentPort.on('message', (message) => {
     if (message?.type === 'stats') {
-      stats().then((value) => parentPort.postMessage({ type: 'stats', id: message.id, ...value }));
+      stats(message.collect === true).then((value) =>
+        parentPort.postMessage({ type: 'stats', id: message.id, ...value }),
+      );
     } else if (message?.type === 'health') {
       parentPort.postMessage({ type: 'health', id: message.id, ...(fault === undefined ? {} : { fault }) });
     } else if (message?.type === 'close') {
