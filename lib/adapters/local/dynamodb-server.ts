@@ -187,7 +187,7 @@ class StorageSupervisor {
       workerData: {
         dynalite: createRequire(import.meta.url).resolve('dynalite'),
         port,
-        sync: this.options.sync ?? process.env.SOAK_SYNC !== '0',
+        sync: this.options.sync ?? true,
         options: {
           createTableMs: 0,
           deleteTableMs: 0,
