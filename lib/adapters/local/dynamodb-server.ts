@@ -171,7 +171,8 @@ class StorageSupervisor {
   async close(): Promise<void> {
     this.closing = true;
     const worker = this.worker;
-    if (worker === undefined) return;
+    // A worker that died has nothing left to close; a restart under way sees `closing` and stops.
+    if (worker === undefined || this.stopped !== undefined) return;
     const closed = nextMessage(worker, (message) => message.type === 'closed');
     worker.postMessage({ type: 'close' });
     const outcome = await closed.catch((error: unknown) => ({
@@ -225,7 +226,14 @@ class StorageSupervisor {
     this.worker = worker;
     this.stopped = undefined;
     worker.on('message', (raw: unknown) => {
-      const message = workerMessageSchema.parse(raw);
+      const parsed = workerMessageSchema.safeParse(raw);
+      if (!parsed.success) {
+        this.options.logger?.error('embedded storage worker sent an unknown message', {
+          issues: parsed.error.issues,
+        });
+        return;
+      }
+      const message = parsed.data;
       if (message.type === 'fault') {
         const { kind, action, message: error, since } = message.fault;
         this.options.logger?.error('embedded storage fault', { kind, action, error, since });
@@ -318,8 +326,9 @@ function nextMessage(worker: Worker, accept: (message: WorkerMessage) => boolean
       worker.off('exit', onExit);
     };
     const onMessage = (raw: unknown) => {
-      const message = workerMessageSchema.parse(raw);
-      if (!accept(message)) return;
+      const parsed = workerMessageSchema.safeParse(raw);
+      if (!parsed.success || !accept(parsed.data)) return;
+      const message = parsed.data;
       cleanup();
       resolve(message);
     };
