@@ -79,6 +79,8 @@ function tracked(Base, sync) {
       return super.del(key, sync ? { sync: true, ...options } : options);
     }
     batch(operations, options) {
+      // Without operations it is the chained form, whose write() takes the options: dynalite never uses it.
+      if (operations === undefined) return super.batch();
       return super.batch(operations, sync ? { sync: true, ...options } : options);
     }
   };
