@@ -51,8 +51,11 @@ describe('npm start on a disk that fills up', () => {
     disk = mountTmpfs('16m');
   });
   afterAll(async () => {
-    await plane?.stop('SIGKILL');
-    disk.unmount();
+    try {
+      await plane?.stop('SIGKILL');
+    } finally {
+      disk.unmount();
+    }
   });
 
   it('keeps running: writes answer 503, reads and /healthz answer', async () => {

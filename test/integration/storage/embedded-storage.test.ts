@@ -81,8 +81,11 @@ describe('the embedded storage on a full disk', () => {
     disk = mountTmpfs('16m');
   });
   afterAll(async () => {
-    await plane?.close();
-    disk.unmount();
+    try {
+      await plane?.close();
+    } finally {
+      disk.unmount();
+    }
   });
 
   it('answers writes with 503 STORAGE_UNAVAILABLE, keeps serving reads, and says so on /healthz', async () => {
