@@ -4,6 +4,7 @@ import './lambda-bundles.js';
 import './registration.js';
 import './lineage.js';
 import './artifact-memory.js';
+import './soak.js';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- <name>...` runs those; `--list` lists them.

@@ -31,6 +31,10 @@ const plane = await startEmbeddedControlPlane({
     ? {}
     : { registryInsecureHosts: env.data.REGISTRY_INSECURE_HOSTS }),
   ...(env.data.FUNCTION_TIMEOUT_MS === undefined ? {} : { functionTimeoutMs: env.data.FUNCTION_TIMEOUT_MS }),
+}).catch((error: unknown) => {
+  // A refusal to open the data directory says what to do; a stack trace would bury it.
+  console.error(`control plane did not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
 plane.deps.logger.info('control plane listening', {
   url: plane.url,

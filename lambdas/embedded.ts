@@ -2,7 +2,11 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
 import { ensureTable } from '../lib/adapters/dynamodb/create-table.js';
-import { startEmbeddedDynamoDb } from '../lib/adapters/local/dynamodb-server.js';
+import {
+  type EmbeddedDynamoDb,
+  EmbeddedStorageError,
+  startEmbeddedDynamoDb,
+} from '../lib/adapters/local/dynamodb-server.js';
 import { LocalEventBus } from '../lib/adapters/local/event-bus.js';
 import { type LocalApi, type LocalRoute, startLocalApi } from '../lib/adapters/local/http-server.js';
 import { registryWebhookRoute } from '../lib/adapters/local/registry-webhook.js';
@@ -39,6 +43,8 @@ export interface EmbeddedControlPlane {
   readonly deps: Dependencies;
   /** The in-process `datakit` bus: rules, targets and the most recent events. */
   readonly bus: LocalEventBus;
+  /** The embedded DynamoDB's health and its worker's heap and open iterators. */
+  readonly storage: Pick<EmbeddedDynamoDb, 'health' | 'stats'>;
   close(): Promise<void>;
 }
 
@@ -49,12 +55,23 @@ export interface EmbeddedControlPlane {
 export async function startEmbeddedControlPlane(
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedControlPlane> {
-  const dynamo = await startEmbeddedDynamoDb(
-    options.dataDir === undefined ? {} : { dataDir: options.dataDir },
-  );
+  const logger = new Logger({ serviceName: 'datakit', logLevel: options.logLevel ?? 'INFO' });
+  const dynamo = await startEmbeddedDynamoDb({
+    logger,
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+  });
   let api: LocalApi | undefined;
   try {
-    await ensureTable(createDynamoDbClient({ endpoint: dynamo.endpoint }), defaultTableName);
+    await ensureTable(createDynamoDbClient({ endpoint: dynamo.endpoint }), defaultTableName).catch(
+      (cause: unknown) => {
+        throw new EmbeddedStorageError(
+          `The embedded DynamoDB in ${options.dataDir ?? 'memory'} cannot read or create its table: ${
+            cause instanceof Error ? cause.message : String(cause)
+          }`,
+          { cause },
+        );
+      },
+    );
     const config = loadConfig({
       TABLE_NAME: defaultTableName,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
@@ -70,7 +87,6 @@ export async function startEmbeddedControlPlane(
         ? {}
         : { FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) }),
     });
-    const logger = new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL });
     const bus = new LocalEventBus(logger);
     const deps = createDependencies(config, { logger, events: bus });
     const localRoutes: LocalRoute[] = [registryWebhookRoute(deps.registerPackage, logger)];
@@ -78,7 +94,7 @@ export async function startEmbeddedControlPlane(
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8080,
       functions: {
-        'system-api': createSystemApi(deps),
+        'system-api': createSystemApi(deps, { storageHealth: () => dynamo.health() }),
         'packages-api': createPackagesApi(deps),
         'lineage-ingest': createLineageIngestApi(deps),
         'lineage-api': createLineageApi(deps),
@@ -93,6 +109,7 @@ export async function startEmbeddedControlPlane(
       url: started.url,
       deps,
       bus,
+      storage: dynamo,
       close: async () => {
         await started.close();
         await bus.drain();

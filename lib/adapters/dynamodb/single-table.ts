@@ -13,7 +13,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { IndexName } from '../../contracts/table.js';
-import { ConcurrentModificationError } from '../../domain/errors.js';
+import { ConcurrentModificationError, DependencyUnavailableError } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { ItemKey } from './keys.js';
 
@@ -103,13 +103,15 @@ export class SingleTable {
 
   /** Reads one item; strongly consistent unless told otherwise. */
   async get(key: ItemKey, options: { consistent?: boolean } = {}): Promise<Item | undefined> {
-    const output = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { PK: key.PK, SK: key.SK },
-        ConsistentRead: options.consistent ?? true,
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+    const output = await this.guard(
+      this.documents.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { PK: key.PK, SK: key.SK },
+          ConsistentRead: options.consistent ?? true,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
     );
     this.countRead(output.Item === undefined ? 0 : 1, output.ConsumedCapacity?.CapacityUnits);
     return output.Item === undefined ? undefined : this.live(toItem(output.Item));
@@ -154,7 +156,7 @@ export class SingleTable {
     };
     const startKey = decodeCursor(options.cursor, options);
     if (startKey !== undefined) input.ExclusiveStartKey = startKey;
-    const output = await this.documents.send(new QueryCommand(input));
+    const output = await this.guard(this.documents.send(new QueryCommand(input)));
     const items = (output.Items ?? []).map(toItem);
     this.countRead(items.length, output.ConsumedCapacity?.CapacityUnits);
     const nextCursor = encodeCursor(output.LastEvaluatedKey);
@@ -183,13 +185,16 @@ export class SingleTable {
         .slice(start, start + maxBatchGet)
         .map((key) => ({ PK: key.PK, SK: key.SK }));
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= maxBatchAttempts) throw new Error('DynamoDB left keys unprocessed after retries');
+        if (attempt >= maxBatchAttempts)
+          throw unavailable(new Error('DynamoDB left keys unprocessed after retries'));
         if (attempt > 0) await backoff(attempt);
-        const output = await this.documents.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
+        const output = await this.guard(
+          this.documents.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
         );
         const items = (output.Responses?.[this.tableName] ?? []).map(toItem);
         this.countRead(items.length, sumCapacity(output.ConsumedCapacity));
@@ -240,8 +245,10 @@ export class SingleTable {
     input: Omit<PutCommandInput, 'TableName' | 'ReturnConsumedCapacity'>,
   ): Promise<boolean> {
     return this.conditionalWrite(() =>
-      this.documents.send(
-        new PutCommand({ ...input, TableName: this.tableName, ReturnConsumedCapacity: 'TOTAL' }),
+      this.guard(
+        this.documents.send(
+          new PutCommand({ ...input, TableName: this.tableName, ReturnConsumedCapacity: 'TOTAL' }),
+        ),
       ),
     );
   }
@@ -270,19 +277,21 @@ export class SingleTable {
   async putWithRevision(item: Item, expectedRevision: number): Promise<Item> {
     const next = { ...item, revision: expectedRevision + 1 };
     try {
-      const output = await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: next,
-          ...(expectedRevision === 0
-            ? { ConditionExpression: 'attribute_not_exists(PK)' }
-            : {
-                ConditionExpression: '#revision = :expected',
-                ExpressionAttributeNames: { '#revision': 'revision' },
-                ExpressionAttributeValues: { ':expected': expectedRevision },
-              }),
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
+      const output = await this.guard(
+        this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: next,
+            ...(expectedRevision === 0
+              ? { ConditionExpression: 'attribute_not_exists(PK)' }
+              : {
+                  ConditionExpression: '#revision = :expected',
+                  ExpressionAttributeNames: { '#revision': 'revision' },
+                  ExpressionAttributeValues: { ':expected': expectedRevision },
+                }),
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
       );
       this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
       return next;
@@ -347,36 +356,42 @@ export class SingleTable {
     ].filter((clause) => clause !== '');
     if (clauses.length === 0) return true;
     return this.conditionalWrite(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { PK: key.PK, SK: key.SK },
-          UpdateExpression: clauses.join(' '),
-          ExpressionAttributeNames: names,
-          ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
-          ...(condition === undefined ? {} : { ConditionExpression: condition }),
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
+      this.guard(
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { PK: key.PK, SK: key.SK },
+            UpdateExpression: clauses.join(' '),
+            ExpressionAttributeNames: names,
+            ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
+            ...(condition === undefined ? {} : { ConditionExpression: condition }),
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
       ),
     );
   }
 
   /** Puts one item unconditionally. */
   async put(item: Item): Promise<void> {
-    const output = await this.documents.send(
-      new PutCommand({ TableName: this.tableName, Item: item, ReturnConsumedCapacity: 'TOTAL' }),
+    const output = await this.guard(
+      this.documents.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ReturnConsumedCapacity: 'TOTAL' }),
+      ),
     );
     this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
   }
 
   /** Deletes one item. */
   async delete(key: ItemKey): Promise<void> {
-    const output = await this.documents.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { PK: key.PK, SK: key.SK },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+    const output = await this.guard(
+      this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { PK: key.PK, SK: key.SK },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
     );
     this.countWrite(1, output.ConsumedCapacity?.CapacityUnits);
   }
@@ -385,18 +400,30 @@ export class SingleTable {
     for (let start = 0; start < requests.length; start += maxBatchWrite) {
       let pending = requests.slice(start, start + maxBatchWrite);
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= maxBatchAttempts) throw new Error('DynamoDB left writes unprocessed after retries');
+        if (attempt >= maxBatchAttempts)
+          throw unavailable(new Error('DynamoDB left writes unprocessed after retries'));
         if (attempt > 0) await backoff(attempt);
-        const output = await this.documents.send(
-          new BatchWriteCommand({
-            RequestItems: { [this.tableName]: pending },
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
+        const output = await this.guard(
+          this.documents.send(
+            new BatchWriteCommand({
+              RequestItems: { [this.tableName]: pending },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
         );
         const unprocessed = output.UnprocessedItems?.[this.tableName] ?? [];
         this.countWrite(pending.length - unprocessed.length, sumCapacity(output.ConsumedCapacity));
         pending = unprocessed;
       }
+    }
+  }
+
+  /** Awaits a DynamoDB request; a failure worth retrying (server fault, throttling, no connection) becomes a 503. */
+  private async guard<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      throw isUnavailable(error) ? unavailable(error) : error;
     }
   }
 
@@ -435,4 +462,43 @@ function sumCapacity(consumed: readonly { CapacityUnits?: number | undefined }[]
 function backoff(attempt: number): Promise<void> {
   const delay = Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random() / 2);
   return new Promise((resolve) => setTimeout(resolve, delay));
+}
+
+/** Client-side faults that mean "not now" rather than "never": DynamoDB throttling. */
+const throttlingErrors = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+/** Socket errors: the endpoint (the embedded server, or DynamoDB through the network) did not answer. */
+const connectionErrors = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether DynamoDB failed on its side after the client's own retries: a 5xx (the embedded server answers
+ * 500 for a full disk or a damaged file), throttling, or no connection. Everything else (validation, a
+ * missing table, a failed condition) is a bug or handled by the caller, and stays as it is.
+ */
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const fault = '$fault' in error ? error.$fault : undefined;
+  const code = 'code' in error ? error.code : undefined;
+  return (
+    fault === 'server' ||
+    throttlingErrors.has(error.name) ||
+    error.name === 'TimeoutError' ||
+    (typeof code === 'string' && connectionErrors.has(code))
+  );
+}
+
+function unavailable(cause: unknown): DependencyUnavailableError {
+  return new DependencyUnavailableError('STORAGE_UNAVAILABLE', 'The storage is unavailable; retry.', {
+    cause,
+  });
 }

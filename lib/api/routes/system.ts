@@ -12,7 +12,9 @@ export const systemRoutes = {
     tag: 'system',
     responses: {
       200: { description: 'Healthy', schema: healthSchema },
-      503: problemResponse('Storage unreachable'),
+      503: problemResponse(
+        'Storage unreachable, or (embedded mode) unhealthy since a read or write failed: the detail says which',
+      ),
     },
   },
   getOpenApi: {
