@@ -122,6 +122,10 @@ export class CellStack extends Stack {
       value: this.runStateMachine.stateMachine.stateMachineArn,
       description: 'The run state machine of the cell',
     });
+    new CfnOutput(this, 'ExecutionRoleArn', {
+      value: this.roles.executionRole.roleArn,
+      description: 'The role ECS starts tasks with (image pull, logs, Store secrets)',
+    });
     new CfnOutput(this, 'TaskRoleArn', {
       value: this.roles.taskRole.roleArn,
       description: "The Transforms' role: attach the policies they need here",

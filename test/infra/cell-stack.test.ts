@@ -326,6 +326,15 @@ describe('the task roles', () => {
     ]);
   });
 
+  it('exports both role ARNs, so operators can extend them (docs/operations.md)', () => {
+    templateOf(blue).hasOutput('TaskRoleArn', {
+      Value: { 'Fn::GetAtt': [logicalIdOf(blue.roles.taskRole), 'Arn'] },
+    });
+    templateOf(blue).hasOutput('ExecutionRoleArn', {
+      Value: { 'Fn::GetAtt': [logicalIdOf(blue.roles.executionRole), 'Arn'] },
+    });
+  });
+
   it('starts the task role with no permission at all', () => {
     expect(roleStatements(blue, blue.roles.taskRole)).toEqual([]);
   });
