@@ -7,9 +7,14 @@ import { cellNameSchema, ecsCellRuntimeSchema } from './api/cells.js';
  * AccessDenied, so both sides build it here.
  */
 
+/** Prefix of every Store secret of a stage, without the trailing `/`: `datakit/{stage}`. */
+export function stageSecretNamePrefix(stage: string): string {
+  return `datakit/${stage}`;
+}
+
 /** Prefix of every Store secret of one cell in one stage: `datakit/{stage}/{cell}/`. */
 export function cellSecretNamePrefix(stage: string, cell: string): string {
-  return `datakit/${stage}/${cell}/`;
+  return `${stageSecretNamePrefix(stage)}/${cell}/`;
 }
 
 /**
@@ -20,14 +25,13 @@ export function storeSecretName(stage: string, cell: string, store: string): str
   return `${cellSecretNamePrefix(stage, cell)}${store}`;
 }
 
-/** Prefix of the task-definition families of one cell: `datakit-{cell}-`. */
+/**
+ * Prefix of the task-definition families of one cell: `datakit-{cell}-`. Every family the runtime
+ * registers in a cell (`datakit-{cell}-{namespace}-{name}`, ADR 0006) must start with it: the cell's
+ * state machine may run those families only.
+ */
 export function taskDefinitionFamilyPrefix(cell: string): string {
   return `datakit-${cell}-`;
-}
-
-/** The task-definition family of a Transform in a cell: `datakit-{cell}-{namespace}-{name}`. */
-export function taskDefinitionFamily(cell: string, namespace: string, name: string): string {
-  return `${taskDefinitionFamilyPrefix(cell)}${namespace}-${name}`;
 }
 
 /** The resource type of the cell record a cell stack writes (and deletes with the stack). */

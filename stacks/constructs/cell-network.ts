@@ -25,7 +25,7 @@ export interface CellNetworkProps {
  * which admits nothing and lets tasks reach anything (ECR, Secrets Manager, CloudWatch Logs, the Stores).
  *
  * An existing VPC is imported from its ids alone, never looked up: a lookup would tie the synth to an
- * account and region (docs/adr/0007-cell-stacks.md).
+ * account and region (docs/adr/0011-cell-stacks.md).
  */
 export class CellNetwork extends Construct {
   /** The VPC the cluster and the security group belong to. */

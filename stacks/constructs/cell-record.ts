@@ -20,7 +20,7 @@ export interface CellRecordProps {
  * stack is deployed and deleted with it, so `GET /v1/cells` lists what is deployed. A small function of
  * the stack's own (`lambdas/cell-record`) writes it rather than an `AwsCustomResource`: the record carries
  * the time it was written, which a template cannot, and the keys come from the one module that builds
- * them (docs/adr/0007-cell-stacks.md).
+ * them (docs/adr/0011-cell-stacks.md).
  */
 export class CellRecord extends Construct {
   readonly resource: CustomResource;

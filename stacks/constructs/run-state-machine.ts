@@ -39,7 +39,7 @@ export interface RunStateMachineProps {
  *
  * Logging: every event (ALL, which AwsSolutions-SF1 asks for) without execution data, so inputs and
  * outputs (task overrides, Prepare's results, error causes) never reach the log group; the execution
- * history keeps them, behind `states:GetExecutionHistory` (docs/adr/0007-cell-stacks.md).
+ * history keeps them, behind `states:GetExecutionHistory` (docs/adr/0011-cell-stacks.md).
  */
 export class RunStateMachine extends Construct {
   readonly stateMachine: StateMachine;

@@ -127,7 +127,6 @@ export const keys = {
     SK: join('APPROVAL', group, approver),
   }),
   cell: (cell: string): ItemKey => ({ PK: join('CELL', cell), SK: '#CELL' }),
-  /** Every cell, by name (list cells: Query GSI1 `CELLS`). */
   cellsIndex: { pk: 'CELLS', sk: (cell: string): string => cell },
   cellStore: (cell: string, store: string): ItemKey => ({ PK: join('CELL', cell), SK: join('STORE', store) }),
   subscription: (

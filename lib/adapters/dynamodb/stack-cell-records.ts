@@ -3,7 +3,7 @@ import { keys } from './keys.js';
 import type { SingleTable } from './single-table.js';
 
 /**
- * The cell records cell stacks own (ADR 0006, ADR 0007): a stack writes its cell's record when it is
+ * The cell records cell stacks own (ADR 0006, ADR 0011): a stack writes its cell's record when it is
  * created or updated and deletes it with the stack. The stack owns `runtime`; description and labels are
  * only initial values, because `PUT /v1/cells/{cell}` may have changed them since, and a redeploy must
  * not undo that.

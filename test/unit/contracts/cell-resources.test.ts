@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   cellRecordPropertiesSchema,
   cellSecretNamePrefix,
+  stageSecretNamePrefix,
   storeSecretName,
-  taskDefinitionFamily,
   taskDefinitionFamilyPrefix,
 } from '../../../lib/contracts/cell-resources.js';
 
@@ -13,6 +13,7 @@ describe('cell resource names', () => {
 
     expect(name).toBe('datakit/prod/blue/warehouse');
     expect(name.startsWith(cellSecretNamePrefix('prod', 'blue'))).toBe(true);
+    expect(name).toBe(`${stageSecretNamePrefix('prod')}/blue/warehouse`);
   });
 
   it("keeps one cell's secret prefix from covering a cell whose name extends it", () => {
@@ -24,11 +25,8 @@ describe('cell resource names', () => {
     );
   });
 
-  it('names task-definition families datakit-{cell}-{namespace}-{name}, under the cell prefix', () => {
-    const family = taskDefinitionFamily('blue', 'sales', 'orders-daily');
-
-    expect(family).toBe('datakit-blue-sales-orders-daily');
-    expect(family.startsWith(taskDefinitionFamilyPrefix('blue'))).toBe(true);
+  it('prefixes the task-definition families of a cell with datakit-{cell}-', () => {
+    expect(taskDefinitionFamilyPrefix('blue')).toBe('datakit-blue-');
   });
 });
 
