@@ -18,6 +18,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type ApiFunctionName, apiFunctionNames, routeList } from '../lib/api/routes.js';
+import type { CellFunctions } from './cell-stack.js';
 import { ApiFunction } from './constructs/api-function.js';
 import { apiFunctionPermissions, grantApiPermissions } from './constructs/api-permissions.js';
 import { LineageAlarms } from './constructs/lineage-alarms.js';
@@ -106,6 +107,12 @@ export class ApiStack extends Stack {
   readonly functions: ReadonlyMap<ApiFunctionName, IFunction>;
   /** Functions behind event rules rather than routes, by name. */
   readonly workers: ReadonlyMap<string, IFunction>;
+  /**
+   * The functions that act in cells (run steps, runs and cells API, deployer), which each cell stack
+   * grants access to its resources. Undefined while this stack deploys none of them: no cell stack is
+   * created then (see createControlPlane).
+   */
+  readonly cellFunctions: CellFunctions | undefined = undefined;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);

@@ -1,6 +1,8 @@
-import { Tags } from 'aws-cdk-lib';
+import { Annotations, type Stack, Tags } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack.js';
+import { type CellFunctions, CellStack, cellStackId } from './cell-stack.js';
 import type { Settings } from './settings.js';
 import { StatefulStack } from './stateful-stack.js';
 
@@ -8,6 +10,40 @@ import { StatefulStack } from './stateful-stack.js';
 export interface ControlPlane {
   readonly stateful: StatefulStack;
   readonly api: ApiStack;
+  /** One per `datakit:cells` entry, in that order. */
+  readonly cells: readonly CellStack[];
+}
+
+/** What every cell stack of a deployment shares. */
+export interface CellStackDependencies {
+  readonly table: ITable;
+  readonly functions: CellFunctions;
+}
+
+/** One `<stage>-datakit-cell-<cell>` stack per configured cell. */
+export function createCellStacks(
+  scope: Construct,
+  settings: Settings,
+  dependencies: CellStackDependencies,
+): CellStack[] {
+  return settings.cells.map(
+    (cell) =>
+      new CellStack(scope, cellStackId(settings.stage, cell.name), {
+        description: `DataKit cell ${cell.name}: ECS cluster, network, roles and run state machine`,
+        stage: settings.stage,
+        cell,
+        table: dependencies.table,
+        functions: dependencies.functions,
+        logRetention: settings.logRetention,
+      }),
+  );
+}
+
+/** The tags of every stack of the deployment. */
+function tagStack(stack: Stack, settings: Settings): void {
+  Tags.of(stack).add('datakit:project', 'datakit-control-plane');
+  Tags.of(stack).add('datakit:stage', settings.stage);
+  Tags.of(stack).add('datakit:managed-by', 'cdk');
 }
 
 /**
@@ -49,10 +85,18 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
       ? {}
       : { functionReservedConcurrency: settings.functionReservedConcurrency }),
   });
-  for (const stack of [stateful, api]) {
-    Tags.of(stack).add('datakit:project', 'datakit-control-plane');
-    Tags.of(stack).add('datakit:stage', settings.stage);
-    Tags.of(stack).add('datakit:managed-by', 'cdk');
+  const cellFunctions = api.cellFunctions;
+  const cells =
+    cellFunctions === undefined
+      ? []
+      : createCellStacks(scope, settings, { table: stateful.table, functions: cellFunctions });
+  if (cellFunctions === undefined && settings.cells.length > 0) {
+    Annotations.of(api).addWarningV2(
+      'datakit:cells-without-run-functions',
+      `datakit:cells lists ${settings.cells.map((cell) => cell.name).join(', ')}, but this API stack ` +
+        'deploys no run functions yet: no cell stack is synthesized.',
+    );
   }
-  return { stateful, api };
+  for (const stack of [stateful, api, ...cells]) tagStack(stack, settings);
+  return { stateful, api, cells };
 }

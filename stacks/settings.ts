@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
+import { cellNameSchema, cpuArchitectureSchema, labelsSchema } from '../lib/contracts/api/cells.js';
 
 /** Every value `aws-logs` accepts as a retention period, in days. */
 const retentionDays: readonly number[] = Object.values(RetentionDays).filter(
@@ -33,6 +34,104 @@ const boolean = z.preprocess(
   (value) => (value === 'true' ? true : value === 'false' ? false : value),
   z.boolean(),
 );
+
+const vpcId = z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'a VPC id (vpc-...)');
+const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'a subnet id (subnet-...)');
+const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id (sg-...)');
+
+/**
+ * A cell's network: an existing VPC (`vpcId` and the `subnetIds` tasks run in) or, without `vpcId`, a
+ * new VPC of its own. One flat object with a check, rather than a union, so a half-filled existing
+ * network fails naming the missing field instead of "no union member matched".
+ */
+const cellNetworkSchema = z
+  .strictObject({
+    vpcId: vpcId.optional(),
+    subnetIds: z.array(subnetId).min(1).optional(),
+    securityGroupIds: z.array(securityGroupId).optional(),
+    maxAzs: integer(1, 6).optional(),
+    natGateways: integer(0, 6).optional(),
+  })
+  .superRefine((network, context) => {
+    const existing = network.vpcId !== undefined;
+    const misplaced = existing
+      ? (['maxAzs', 'natGateways'] as const)
+      : (['subnetIds', 'securityGroupIds'] as const);
+    for (const key of misplaced) {
+      if (network[key] !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: existing ? 'only for a new VPC (without vpcId)' : 'only with vpcId (an existing VPC)',
+        });
+      }
+    }
+    if (existing && network.subnetIds === undefined) {
+      context.addIssue({ code: 'custom', path: ['subnetIds'], message: 'required with vpcId' });
+    }
+    if (!existing && (network.natGateways ?? 1) > (network.maxAzs ?? 2)) {
+      context.addIssue({ code: 'custom', path: ['natGateways'], message: 'at most one per AZ (maxAzs)' });
+    }
+  });
+
+const cellSchema = z
+  .strictObject({
+    name: cellNameSchema,
+    description: z.string().max(1024).optional(),
+    labels: labelsSchema.optional(),
+    network: cellNetworkSchema.optional(),
+    assignPublicIp: boolean.optional(),
+    cpuArchitecture: cpuArchitectureSchema.optional(),
+  })
+  .superRefine((cell, context) => {
+    // Without NAT gateways tasks run in public subnets: without a public IP they could reach nothing.
+    if (
+      cell.network?.vpcId === undefined &&
+      cell.network?.natGateways === 0 &&
+      cell.assignPublicIp === false
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['assignPublicIp'],
+        message: 'must be true (or unset) when natGateways is 0: tasks run in public subnets',
+      });
+    }
+  });
+
+/**
+ * The cells: a JSON array in cdk.json; on the command line either the same JSON
+ * (`-c 'datakit:cells=[{"name":"blue"}]'`) or comma-separated names with every default (`-c datakit:cells=blue,green`).
+ */
+const cellsSchema = z
+  .preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const text = value.trim();
+    if (text.startsWith('[')) {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return value; // not an array: the schema reports it
+      }
+    }
+    return text
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '')
+      .map((name) => ({ name }));
+  }, z.array(cellSchema))
+  .superRefine((cells, context) => {
+    const seen = new Set<string>();
+    cells.forEach((cell, index) => {
+      if (seen.has(cell.name)) {
+        context.addIssue({
+          code: 'custom',
+          path: [index, 'name'],
+          message: `cell ${cell.name} is listed twice`,
+        });
+      }
+      seen.add(cell.name);
+    });
+  });
 
 /**
  * The CDK context keys this app reads, with their defaults. `README.md` (Deploying to AWS) documents
@@ -105,9 +204,39 @@ const settingsSchema = z.object({
   'datakit:registryBlobHosts': stringList(
     z.string().regex(/^[a-z0-9*.[\]:-]+$/, 'a host[:port] pattern'),
   ).default([]),
+  /** The cells Transforms run in: one `<stage>-datakit-cell-<name>` stack each. */
+  'datakit:cells': cellsSchema.default([]),
 });
 
 export type SettingsKey = keyof z.input<typeof settingsSchema>;
+
+/** The network of a cell: a VPC of its own, or subnets of an existing VPC. */
+export type CellNetworkSettings =
+  | {
+      readonly kind: 'new';
+      /** Availability zones of the VPC (one private and one public subnet each). */
+      readonly maxAzs: number;
+      /** 0 puts tasks in the public subnets with a public IP instead of behind NAT. */
+      readonly natGateways: number;
+    }
+  | {
+      readonly kind: 'existing';
+      readonly vpcId: string;
+      /** The subnets tasks run in; they need a route to ECR, CloudWatch Logs and Secrets Manager. */
+      readonly subnetIds: readonly string[];
+      /** Groups tasks get besides the cell's own (egress-only) group, e.g. one a database admits. */
+      readonly securityGroupIds: readonly string[];
+    };
+
+/** One cell as the settings declare it, defaults applied. */
+export interface CellSettings {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly network: CellNetworkSettings;
+  readonly assignPublicIp: boolean;
+  readonly cpuArchitecture: 'X86_64' | 'ARM64';
+}
 
 /** The parsed settings of one deployment. */
 export interface Settings {
@@ -132,6 +261,8 @@ export interface Settings {
   readonly untaggedImageExpiryDays: number;
   readonly registryAllowlist: readonly string[];
   readonly registryBlobHosts: readonly string[];
+  /** One cell stack each, in this order. */
+  readonly cells: readonly CellSettings[];
 }
 
 /** Thrown when the CDK context holds a bad value; the message names every offending key. */
@@ -187,6 +318,29 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     untaggedImageExpiryDays: s['datakit:untaggedImageExpiryDays'],
     registryAllowlist: s['datakit:registryAllowlist'],
     registryBlobHosts: s['datakit:registryBlobHosts'],
+    cells: s['datakit:cells'].map(cellSettings),
+  };
+}
+
+/** A parsed cell with its defaults: a new VPC of 2 AZs and 1 NAT gateway; public IPs only without NAT. */
+function cellSettings(cell: z.infer<typeof cellSchema>): CellSettings {
+  const network = cell.network ?? {};
+  const settings: CellNetworkSettings =
+    network.vpcId === undefined
+      ? { kind: 'new', maxAzs: network.maxAzs ?? 2, natGateways: network.natGateways ?? 1 }
+      : {
+          kind: 'existing',
+          vpcId: network.vpcId,
+          subnetIds: network.subnetIds ?? [],
+          securityGroupIds: network.securityGroupIds ?? [],
+        };
+  return {
+    name: cell.name,
+    description: cell.description,
+    labels: cell.labels ?? {},
+    network: settings,
+    assignPublicIp: cell.assignPublicIp ?? (settings.kind === 'new' && settings.natGateways === 0),
+    cpuArchitecture: cell.cpuArchitecture ?? 'X86_64',
   };
 }
 

@@ -38,3 +38,15 @@ export function acknowledgeTableIndexWildcards(scope: Construct, reason: string)
     },
   });
 }
+
+/**
+ * Acknowledges `AwsSolutions-IAM5[Resource::<resource>]` on `scope` (and what it holds) for one resource
+ * pattern a policy under it names: the id is rendered from the resource exactly as cdk-nag renders it, so
+ * the acknowledgement covers that pattern and nothing else. For resources of this stack only (pseudo
+ * parameters, literals, own references); a reference to another stack renders only at synth time.
+ */
+export function acknowledgeWildcardResource(scope: Construct, resource: string, reason: string): void {
+  const rendered = flattenCfnReference(Stack.of(scope).resolve(resource));
+  if (!rendered.includes('*')) throw new Error(`${rendered} has no wildcard to acknowledge`);
+  Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${rendered}]`, reason });
+}

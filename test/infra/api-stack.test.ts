@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ApiFunctionName, apiFunctionNames, routeList } from '../../lib/api/routes.js';
@@ -21,6 +21,7 @@ const context = {
   'datakit:apiThrottleRateLimit': 7,
   'datakit:apiThrottleBurstLimit': 13,
   'datakit:logLevel': 'DEBUG',
+  'datakit:cells': [{ name: 'blue' }],
 };
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
@@ -342,5 +343,18 @@ describe('ApiStack least privilege', () => {
     for (const name of apiFunctionNames) {
       expect(actionsOf(name).filter((action) => action.endsWith(':*') || action === '*')).toEqual([]);
     }
+  });
+});
+
+describe('cells without run functions', () => {
+  it('synthesizes no cell stack while the API stack deploys no run functions, and warns naming the cells', () => {
+    const warnings = Annotations.fromStack(controlPlane.api).findWarning(
+      '*',
+      Match.stringLikeRegexp('datakit:cells lists blue, but .* no cell stack is synthesized'),
+    );
+
+    expect(controlPlane.api.cellFunctions).toBeUndefined();
+    expect(controlPlane.cells).toEqual([]);
+    expect(warnings).toHaveLength(1);
   });
 });

@@ -89,3 +89,88 @@ describe('CDK context settings', () => {
     for (const key of settingsKeys) expect(section, key).toMatch(new RegExp(`\\|\\s*\`${key}\`\\s*\\|`));
   });
 });
+
+describe('datakit:cells', () => {
+  const existing = {
+    vpcId: 'vpc-0abc1234def567890',
+    subnetIds: ['subnet-0aaa1111bbb22222c'],
+  };
+
+  it('defaults to no cell', () => {
+    expect(parseSettings({}).cells).toEqual([]);
+  });
+
+  it('gives a cell of just a name its own VPC (2 AZs, 1 NAT gateway), private tasks and X86_64', () => {
+    expect(parseSettings({ 'datakit:cells': [{ name: 'blue' }] }).cells).toEqual([
+      {
+        name: 'blue',
+        description: undefined,
+        labels: {},
+        network: { kind: 'new', maxAzs: 2, natGateways: 1 },
+        assignPublicIp: false,
+        cpuArchitecture: 'X86_64',
+      },
+    ]);
+  });
+
+  it('imports an existing network by ids, with extra security groups', () => {
+    const [cell] = parseSettings({
+      'datakit:cells': [
+        { name: 'green', network: { ...existing, securityGroupIds: ['sg-0123456789abcdef0'] } },
+      ],
+    }).cells;
+
+    expect(cell?.network).toEqual({
+      kind: 'existing',
+      vpcId: existing.vpcId,
+      subnetIds: existing.subnetIds,
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    });
+    expect(cell?.assignPublicIp).toBe(false);
+  });
+
+  it('gives tasks a public IP by default when the new VPC has no NAT gateway', () => {
+    const [cell] = parseSettings({ 'datakit:cells': [{ name: 'red', network: { natGateways: 0 } }] }).cells;
+
+    expect(cell?.assignPublicIp).toBe(true);
+  });
+
+  it('accepts the JSON and the comma-separated forms of `cdk -c`', () => {
+    expect(
+      parseSettings({ 'datakit:cells': '[{"name":"blue","labels":{"team":"data"}}]' }).cells.map((cell) => [
+        cell.name,
+        cell.labels,
+      ]),
+    ).toEqual([['blue', { team: 'data' }]]);
+    expect(parseSettings({ 'datakit:cells': 'blue, green' }).cells.map((cell) => cell.name)).toEqual([
+      'blue',
+      'green',
+    ]);
+  });
+
+  it.each([
+    [[{ name: 'Blue' }], /datakit:cells\.0\.name: must be a DNS-safe name/],
+    [[{ name: 'a'.repeat(32) }], /datakit:cells\.0\.name/],
+    [[{ name: 'blue' }, { name: 'blue' }], /datakit:cells\.1\.name: cell blue is listed twice/],
+    [
+      [{ name: 'blue', network: { vpcId: existing.vpcId } }],
+      /datakit:cells\.0\.network\.subnetIds: required with vpcId/,
+    ],
+    [
+      [{ name: 'blue', network: { ...existing, maxAzs: 3 } }],
+      /datakit:cells\.0\.network\.maxAzs: only for a new VPC/,
+    ],
+    [[{ name: 'blue', network: { subnetIds: existing.subnetIds } }], /network\.subnetIds: only with vpcId/],
+    [[{ name: 'blue', network: { maxAzs: 2, natGateways: 3 } }], /network\.natGateways: at most one per AZ/],
+    [[{ name: 'blue', network: { vpcId: 'vpc-1', subnetIds: ['subnet-1'] } }], /network\.vpcId: a VPC id/],
+    [
+      [{ name: 'blue', network: { natGateways: 0 }, assignPublicIp: false }],
+      /\.assignPublicIp: must be true/,
+    ],
+    [[{ name: 'blue', cpuArchitecture: 'arm' }], /datakit:cells\.0\.cpuArchitecture/],
+    [[{ name: 'blue', vpc: 'vpc-0abc1234def567890' }], /datakit:cells\.0: Unrecognized key/i],
+    ['[{"name":', /datakit:cells/],
+  ])('refuses %j naming the field', (cells, message) => {
+    expect(() => parseSettings({ 'datakit:cells': cells })).toThrow(message);
+  });
+});

@@ -9,22 +9,27 @@ export const cellNameSchema = z
 
 export const cellPathSchema = z.object({ cell: cellNameSchema });
 
+/** The CPU architectures Fargate runs; a cell's task definitions all use its one architecture. */
+export const cpuArchitectureSchema = z.enum(['X86_64', 'ARM64']);
+
+/** A cell on ECS/Fargate, as its cell stack records it. */
+export const ecsCellRuntimeSchema = z.object({
+  kind: z.literal('ecs'),
+  clusterArn: z.string().min(1),
+  stateMachineArn: z.string().min(1),
+  executionRoleArn: z.string().min(1),
+  taskRoleArn: z.string().min(1),
+  logGroupName: z.string().min(1),
+  subnets: z.array(z.string().min(1)).min(1),
+  securityGroups: z.array(z.string().min(1)).min(1),
+  assignPublicIp: z.boolean(),
+  /** `runtimePlatform.cpuArchitecture` of the cell's task definitions; absent means X86_64. */
+  cpuArchitecture: cpuArchitectureSchema.optional(),
+});
+
 /** Where a cell runs Transforms: ECS on Fargate (written by the cell stack) or this process (embedded). */
 export const cellRuntimeSchema = z
-  .discriminatedUnion('kind', [
-    z.object({
-      kind: z.literal('ecs'),
-      clusterArn: z.string().min(1),
-      stateMachineArn: z.string().min(1),
-      executionRoleArn: z.string().min(1),
-      taskRoleArn: z.string().min(1),
-      logGroupName: z.string().min(1),
-      subnets: z.array(z.string().min(1)).min(1),
-      securityGroups: z.array(z.string().min(1)).min(1),
-      assignPublicIp: z.boolean(),
-    }),
-    z.object({ kind: z.literal('local') }),
-  ])
+  .discriminatedUnion('kind', [ecsCellRuntimeSchema, z.object({ kind: z.literal('local') })])
   .meta({ id: 'CellRuntime' });
 
 export type CellRuntime = z.infer<typeof cellRuntimeSchema>;
