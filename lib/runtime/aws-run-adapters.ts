@@ -29,7 +29,7 @@ export function awsRunAdapters(deps: Dependencies): RunAdapters {
   return {
     workflows: new StepFunctionsWorkflowStarter(new SFNClient(region)),
     tasks: new EcsTaskControl(ecs, new DynamoTaskDefinitionCache(deps.table)),
-    secrets: new SecretsManagerSecretStore(new SecretsManagerClient(region), config.SECRET_NAME_PREFIX),
+    secrets: new SecretsManagerSecretStore(new SecretsManagerClient(region), config.STAGE),
     logs: new CloudWatchRunLogs(new CloudWatchLogsClient(region), async (runId) => {
       const run = await runs.getRun(runId);
       if (run?.taskArn !== undefined) return run.taskArn;

@@ -31,8 +31,8 @@ const configSchema = z.object({
   OPENLINEAGE_ENDPOINT: z.url().default('http://127.0.0.1:8080'),
   /** The environments and their approvals as JSON (`datakit:environments`); dev → int → prod by default. */
   ENVIRONMENTS: z.string().min(2).optional(),
-  /** Prefix of every Store secret's name in Secrets Manager: `{prefix}/{cell}/{store}` (AWS). */
-  SECRET_NAME_PREFIX: z.string().min(1).default('datakit/dev'),
+  /** The stage (`datakit:stage`): Store secrets are `datakit/{stage}/{cell}/{store}` (AWS). */
+  STAGE: z.string().min(1).default('dev'),
   /**
    * The function's timeout in ms: registry reads stop early enough to answer within it (see
    * lib/runtime/deadline.ts). The stacks set it from each function's timeout; the embedded mode, whose

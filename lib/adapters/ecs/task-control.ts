@@ -59,7 +59,10 @@ export class EcsTaskControl implements TaskControl {
         memory: String(spec.memory),
         executionRoleArn: runtime.executionRoleArn,
         taskRoleArn: runtime.taskRoleArn,
-        runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+        runtimePlatform: {
+          cpuArchitecture: runtime.cpuArchitecture ?? 'X86_64',
+          operatingSystemFamily: 'LINUX',
+        },
         containerDefinitions: [
           {
             name: transformContainerName,

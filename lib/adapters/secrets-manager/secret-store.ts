@@ -8,14 +8,10 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { storeSecretName } from '../../contracts/cell-resources.js';
 import { SecretMissingError, type SecretStore, type StoreSecretRef } from '../../ports/secret-store.js';
 
 const secretValuesSchema = z.record(z.string(), z.unknown());
-
-/** The name of a Store's secret: `{prefix}/{cell}/{store}` (the cell stack grants exactly these). */
-export function storeSecretName(prefix: string, cell: string, store: string): string {
-  return `${prefix}/${cell}/${store}`;
-}
 
 /**
  * Store secrets in Secrets Manager (ADR 0006): one secret per cell and Store, a JSON object keyed by
@@ -25,11 +21,12 @@ export function storeSecretName(prefix: string, cell: string, store: string): st
 export class SecretsManagerSecretStore implements SecretStore {
   constructor(
     private readonly client: Pick<SecretsManagerClient, 'send'>,
-    private readonly prefix: string,
+    /** The stage: secrets are `datakit/{stage}/{cell}/{store}` (the cell stack grants exactly these). */
+    private readonly stage: string,
   ) {}
 
   async ensureStoreSecret(ref: StoreSecretRef): Promise<string | undefined> {
-    const name = storeSecretName(this.prefix, ref.cell, ref.store);
+    const name = storeSecretName(this.stage, ref.cell, ref.store);
     try {
       const created = await this.client.send(
         new CreateSecretCommand({
@@ -51,7 +48,7 @@ export class SecretsManagerSecretStore implements SecretStore {
   }
 
   private async values(ref: StoreSecretRef): Promise<Record<string, unknown>> {
-    const id = ref.secretArn ?? storeSecretName(this.prefix, ref.cell, ref.store);
+    const id = ref.secretArn ?? storeSecretName(this.stage, ref.cell, ref.store);
     try {
       const output = await this.client.send(new GetSecretValueCommand({ SecretId: id }));
       const parsed = secretValuesSchema.safeParse(JSON.parse(output.SecretString ?? '{}'));
@@ -76,7 +73,7 @@ export class SecretsManagerSecretStore implements SecretStore {
   }
 
   async putDerived(ref: StoreSecretRef, key: string, value: string): Promise<string> {
-    const id = ref.secretArn ?? storeSecretName(this.prefix, ref.cell, ref.store);
+    const id = ref.secretArn ?? storeSecretName(this.stage, ref.cell, ref.store);
     const stored = await this.values(ref);
     if (stored[key] !== value) {
       await this.client.send(

@@ -1,4 +1,5 @@
 import type { CellRuntime } from '../../contracts/api/cells.js';
+import { taskDefinitionFamilyPrefix } from '../../contracts/cell-resources.js';
 import type { TransformManifest } from '../../contracts/manifests/transform.js';
 import type { StoreRecord } from '../../ports/cell-store.js';
 import type { SecretStore } from '../../ports/secret-store.js';
@@ -29,7 +30,9 @@ export interface LineageEndpoint {
 
 /** The task-definition family of a package in a cell (ECS: letters, digits, `-`, `_`; at most 255). */
 export function taskFamily(cell: string, namespace: string, name: string): string {
-  return `datakit-${cell}-${namespace}-${name}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 255);
+  return `${taskDefinitionFamilyPrefix(cell)}${namespace}-${name}`
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, 255);
 }
 
 /**
