@@ -34,6 +34,8 @@ export interface LineageHarness {
   ): Promise<APIGatewayProxyResult>;
   /** Every item of the table (tests only: counting what an ingestion wrote). */
   itemCount(): Promise<number>;
+  /** Every item of the table, as JSON text sorted by key (tests only: asserting nothing was written). */
+  dump(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,18 @@ export async function startLineageHarness(): Promise<LineageHarness> {
         start = page.LastEvaluatedKey;
       } while (start !== undefined);
       return count;
+    },
+    dump: async () => {
+      const items: string[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await table.client.send(
+          new ScanCommand({ TableName: defaultTableName, ExclusiveStartKey: start }),
+        );
+        for (const item of page.Items ?? []) items.push(JSON.stringify(item));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return items.sort();
     },
     close: async () => {
       await bus.drain();
