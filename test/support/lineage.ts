@@ -30,7 +30,8 @@ export interface LineageHarness {
     body: unknown,
     options?: { raw?: string | Buffer; headers?: Record<string, string> },
   ): Promise<APIGatewayProxyResult>;
-  postBatch(body: unknown): Promise<APIGatewayProxyResult>;
+  /** `POST /api/v1/lineage/batch` with a JSON value (or raw text). */
+  postBatch(body: unknown, options?: { raw?: string }): Promise<APIGatewayProxyResult>;
   /** A GET on a lineage read route; path parameters already decoded, as API Gateway passes them. */
   get(
     resource: string,
@@ -72,13 +73,13 @@ export async function startLineageHarness(): Promise<LineageHarness> {
         }),
         lambdaContext(),
       ),
-    postBatch: (body) =>
+    postBatch: (body, options = {}) =>
       ingest(
         apiEvent({
           method: 'POST',
           resource: '/api/v1/lineage/batch',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
+          body: options.raw ?? JSON.stringify(body),
         }),
         lambdaContext(),
       ),

@@ -87,6 +87,34 @@ describe('a facet nested too deep', () => {
   });
 });
 
+describe('a batch nested too deep', () => {
+  it.each([
+    ['an array', (events: string) => `[${events}]`],
+    ['{events}', (events: string) => `{"events": [${events}]}`],
+  ])('names the event and the value in %s of megabytes of nesting', async (_, batch) => {
+    const good = JSON.stringify(
+      runEvent({ runId: runId(), eventTime, job: { namespace: 'deep-text', name: 'ok' } }),
+    );
+    const deep = JSON.stringify(
+      runEvent({
+        runId: runId(),
+        eventTime,
+        job: { namespace: 'deep-text', name: 'j', facets: { deep: 'HERE' } },
+      }),
+    ).replace('"HERE"', `${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}`);
+    const before = await h.dump();
+
+    const response = await h.postBatch(undefined, { raw: batch(`${good},${deep}`) });
+
+    expect(response.statusCode).toBe(400);
+    expect(json(response)).toMatchObject({
+      code: 'OL_TOO_DEEP',
+      errors: [{ path: `[1].job.facets.deep${'[0]'.repeat(maxEventNesting - 3)}` }],
+    });
+    expect(await h.dump()).toEqual(before);
+  });
+});
+
 describe('an event with too many inputs and outputs', () => {
   it.each([3000, 5000])('refuses %i outputs with 400 before writing anything', async (count) => {
     const event = runEvent({
