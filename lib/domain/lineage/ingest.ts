@@ -302,10 +302,14 @@ function lineageIngestion(deps: IngestDependencies) {
         next: foldDataset(current, dataset, event, version === undefined ? undefined : { version }),
       });
     }
+    // One record per dataset, the last naming wins as for the datasets: a batch write refuses duplicate keys.
     const versionRecords =
-      run === undefined || versions.size === 0
+      run === undefined
         ? []
-        : event.outputs.map((output) => versionRecordOf(output, run.record.runId, event.eventTime));
+        : [...versions.keys()].flatMap((id) => {
+            const output = event.outputs.findLast((o) => datasetNodeId(o.namespace, o.name) === id);
+            return output === undefined ? [] : [versionRecordOf(output, run.record.runId, event.eventTime)];
+          });
 
     const oversized = store.oversized({
       ...(run?.changed === true ? { run: run.record } : {}),

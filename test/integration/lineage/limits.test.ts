@@ -221,6 +221,26 @@ describe('an event at every limit', () => {
   }, 300_000);
 });
 
+describe('an event naming a dataset twice', () => {
+  it('stores it once, with one version of an output named twice', async () => {
+    const ns = 'twice';
+    const out = { namespace: ns, name: 'out' };
+    const id = runId();
+    const event = runEvent({
+      runId: id,
+      eventTime,
+      job: { namespace: ns, name: 'j' },
+      inputs: [out],
+      outputs: [out, out],
+    });
+
+    expect((await h.post(event)).statusCode).toBe(201);
+
+    expect(json(await get.run(id))).toMatchObject({ outputDatasetVersions: [{ datasetVersionId: out }] });
+    expect(json(await get.job(ns, 'j'))).toMatchObject({ inputs: [out], outputs: [out] });
+  });
+});
+
 describe('records that would not fit in storage', () => {
   it('refuses a dataset description of 400 KB with LINEAGE_RECORD_TOO_LARGE naming the dataset, writing nothing', async () => {
     const ns = 'big-doc';
