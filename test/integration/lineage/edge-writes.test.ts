@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLineageStore } from '../../../lib/adapters/dynamodb/lineage-store.js';
-import { type NormalizedLineageEvent, parseLineageEvent } from '../../../lib/contracts/openlineage/parse.js';
 import { makeIngestLineageEvent } from '../../../lib/domain/lineage/ingest.js';
 import { datasetNodeId, jobNodeId } from '../../../lib/domain/lineage/node-id.js';
 import type { LineageStore } from '../../../lib/ports/lineage-store.js';
-import { type LineageHarness, runEvent, startLineageHarness } from '../../support/lineage.js';
+import { type LineageHarness, normalized, runEvent, startLineageHarness } from '../../support/lineage.js';
 
 // Interleavings a load test only hits by luck, forced here: the store is the real one over dynalite, with
 // one of its calls held until the concurrent ingestion has finished.
@@ -16,12 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-function normalized(raw: Record<string, unknown>): NormalizedLineageEvent {
-  const parsed = parseLineageEvent(raw);
-  if (!parsed.ok) throw new Error(`test event refused: ${JSON.stringify(parsed.problems)}`);
-  return parsed.event;
-}
 
 type HeldMethod = 'removeDatasetEdges' | 'writeJob';
 
