@@ -1,30 +1,47 @@
+import { z } from 'zod';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import { readLineageBatch, readLineageEvent } from '../../lib/api/lineage-body.js';
 import { maxLineageBodyBytes } from '../../lib/contracts/api/lineage.js';
-import type { NormalizedLineageEvent } from '../../lib/contracts/openlineage/parse.js';
 import { DataKitError, DependencyUnavailableError } from '../../lib/domain/errors.js';
 import { LineageNodeTooLargeError } from '../../lib/domain/lineage/errors.js';
-import { makeIngestLineageEvent } from '../../lib/domain/lineage/ingest.js';
+import {
+  type IngestOutcome,
+  makeIngestLineageBatch,
+  makeIngestLineageEvent,
+} from '../../lib/domain/lineage/ingest.js';
 import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
 
-/** Events of one batch ingested at once. */
-const batchConcurrency = 4;
+/**
+ * Whether a failure past the parser is worth the producer's retry: storage, the blob store or the bus
+ * failing is (ingestion is idempotent); a bug is not — a stack overflow, a type error, DynamoDB refusing
+ * the request as invalid — and answering 503 to it would have the producer retry an event forever.
+ */
+function retryable(cause: unknown): boolean {
+  if (cause instanceof LineageNodeTooLargeError) return false;
+  if (
+    cause instanceof RangeError ||
+    cause instanceof TypeError ||
+    cause instanceof SyntaxError ||
+    cause instanceof ReferenceError ||
+    cause instanceof z.ZodError
+  ) {
+    return false;
+  }
+  return !(cause instanceof Error && cause.name === 'ValidationException');
+}
 
 /** OpenLineage ingestion: `POST /api/v1/lineage` and `/api/v1/lineage/batch`. */
 export function createLineageIngestApi(deps: Dependencies): ApiHandler {
-  const ingest = makeIngestLineageEvent({ store: deps.lineage, events: deps.events, clock: deps.clock });
+  const use = { store: deps.lineage, events: deps.events, clock: deps.clock };
+  const ingest = makeIngestLineageEvent(use);
+  const ingestBatch = makeIngestLineageBatch(use);
 
-  // Past the parser, every failure is storage or the bus: a 503 tells producers to retry, and a retry is
-  // safe because ingestion is idempotent.
-  const accept = async (events: readonly NormalizedLineageEvent[]): Promise<void> => {
+  // Refusals keep their status; what a retry can fix is a 503, anything else a generic 500 (logged).
+  const accept = async (ingesting: () => Promise<readonly IngestOutcome[]>): Promise<void> => {
     try {
-      for (let start = 0; start < events.length; start += batchConcurrency) {
-        const outcomes = await Promise.all(events.slice(start, start + batchConcurrency).map(ingest));
-        for (const outcome of outcomes) deps.logger.debug('lineage event ingested', { ...outcome });
-      }
+      for (const outcome of await ingesting()) deps.logger.debug('lineage event ingested', { ...outcome });
     } catch (cause) {
-      // Refusals keep their status; a node at the item size limit is a 500, since a retry cannot help.
-      if (cause instanceof DataKitError || cause instanceof LineageNodeTooLargeError) throw cause;
+      if (cause instanceof DataKitError || !retryable(cause)) throw cause;
       throw new DependencyUnavailableError(
         'LINEAGE_STORAGE_UNAVAILABLE',
         'Lineage storage is unavailable; retry.',
@@ -39,11 +56,13 @@ export function createLineageIngestApi(deps: Dependencies): ApiHandler {
     'lineage-ingest',
     {
       postLineageEvent: async (request) => {
-        await accept([readLineageEvent(request, maxLineageBodyBytes)]);
+        const event = readLineageEvent(request, maxLineageBodyBytes);
+        await accept(async () => [await ingest(event)]);
         return { status: 201 };
       },
       postLineageBatch: async (request) => {
-        await accept(readLineageBatch(request, maxLineageBodyBytes));
+        const events = readLineageBatch(request, maxLineageBodyBytes);
+        await accept(() => ingestBatch(events));
         return { status: 201 };
       },
     },

@@ -1,4 +1,5 @@
 import { maxLineageBatchEvents } from '../contracts/api/lineage.js';
+import { maxEventNesting, tooDeepTextPath } from '../contracts/openlineage/limits.js';
 import { type NormalizedLineageEvent, parseLineageEvent } from '../contracts/openlineage/parse.js';
 import type { Problem } from '../contracts/problem.js';
 import { PayloadTooLargeError, ValidationError } from '../domain/errors.js';
@@ -55,6 +56,17 @@ export function readLineageEvent(request: HttpRequest, maxBytes: number): Normal
  */
 export function readLineageBatch(request: HttpRequest, maxBytes: number): NormalizedLineageEvent[] {
   const text = bodyText(request, maxBytes);
+  // Spares the parser megabytes of `[[[[…`: the events sit one level down in an array, two in
+  // `{"events": [...]}`, and a path names the event by its index, as the checks of parsed events do.
+  const wrapped = text.trimStart().startsWith('{');
+  const tooDeep = tooDeepTextPath(text, maxEventNesting + (wrapped ? 2 : 1));
+  if (tooDeep !== undefined) {
+    const path = wrapped ? tooDeep.replace(/^events(?=\[)/, '') : tooDeep;
+    refuse(
+      [{ code: 'OL_TOO_DEEP', path, message: `${path}: nested more than ${maxEventNesting} levels deep` }],
+      maxBytes,
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -82,12 +82,41 @@ export interface DatasetWrite {
   addLineageFields?: readonly string[];
 }
 
+/** The records one ingestion is about to write, checked against the store's item limit before it writes. */
+export interface PlannedRecords {
+  readonly run?: RunRecord | undefined;
+  /** A job and the latest run stored beside it (one item). */
+  readonly job?: { readonly job: JobRecord; readonly latestRun?: RunRecord | undefined } | undefined;
+  readonly datasets?: readonly DatasetRecord[];
+  readonly versions?: readonly DatasetVersionRecord[];
+  readonly fields?: readonly {
+    readonly record: ColumnLineageRecord;
+    readonly inputs: readonly DatasetFieldNodeId[];
+  }[];
+}
+
+/** A planned record that would not fit in its item even with its facets dropped. */
+export interface OversizedRecord {
+  readonly kind: 'run' | 'job' | 'dataset' | 'version' | 'field';
+  /** The run id, or the node id of the job, dataset (also for a version) or field. */
+  readonly id: string;
+  /** UTF-8 bytes the record would take, facets dropped. */
+  readonly bytes: number;
+  /** UTF-8 bytes a record of this kind may take. */
+  readonly limit: number;
+}
+
 /**
  * The write side of the lineage store. Record writes are conditional (optimistic locking: they return
  * false when someone else wrote first, and the caller reads again and refolds); edge-set writes are
  * idempotent adds and deletes, so concurrent ingestions never lose each other's edges.
  */
 export interface LineageWriter {
+  /**
+   * The planned records that would not fit in their items, facets dropped (empty when all fit). Pure: an
+   * ingestion asks before it writes anything, so an event too large to store is refused whole.
+   */
+  oversized(planned: PlannedRecords): OversizedRecord[];
   /** Stores the raw event unless an event with its id is stored: `false` for a replay. */
   putRawEvent(event: RawLineageEvent): Promise<boolean>;
   /** Creates the namespaces not seen yet (one conditional write each, remembered per process). */

@@ -7,9 +7,13 @@ import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createLineageApi } from '../../lambdas/lineage-api/handler.js';
 import { createLineageIngestApi } from '../../lambdas/lineage-ingest/handler.js';
+import { DynamoLineageStore } from '../../lib/adapters/dynamodb/lineage-store.js';
+import { SingleTable } from '../../lib/adapters/dynamodb/single-table.js';
 import { LocalEventBus } from '../../lib/adapters/local/event-bus.js';
 import { FileBlobStore } from '../../lib/adapters/local/file-blob-store.js';
+import { type NormalizedLineageEvent, parseLineageEvent } from '../../lib/contracts/openlineage/parse.js';
 import { defaultTableName } from '../../lib/contracts/table.js';
+import { makeIngestLineageEvent } from '../../lib/domain/lineage/ingest.js';
 import { loadConfig } from '../../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../../lib/runtime/dependencies.js';
 import { apiEvent, lambdaContext } from './api-event.js';
@@ -26,7 +30,8 @@ export interface LineageHarness {
     body: unknown,
     options?: { raw?: string | Buffer; headers?: Record<string, string> },
   ): Promise<APIGatewayProxyResult>;
-  postBatch(body: unknown): Promise<APIGatewayProxyResult>;
+  /** `POST /api/v1/lineage/batch` with a JSON value (or raw text). */
+  postBatch(body: unknown, options?: { raw?: string }): Promise<APIGatewayProxyResult>;
   /** A GET on a lineage read route; path parameters already decoded, as API Gateway passes them. */
   get(
     resource: string,
@@ -34,6 +39,8 @@ export interface LineageHarness {
   ): Promise<APIGatewayProxyResult>;
   /** Every item of the table (tests only: counting what an ingestion wrote). */
   itemCount(): Promise<number>;
+  /** Every item of the table, as JSON text sorted by key (tests only: asserting nothing was written). */
+  dump(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -66,13 +73,13 @@ export async function startLineageHarness(): Promise<LineageHarness> {
         }),
         lambdaContext(),
       ),
-    postBatch: (body) =>
+    postBatch: (body, options = {}) =>
       ingest(
         apiEvent({
           method: 'POST',
           resource: '/api/v1/lineage/batch',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
+          body: options.raw ?? JSON.stringify(body),
         }),
         lambdaContext(),
       ),
@@ -96,6 +103,18 @@ export async function startLineageHarness(): Promise<LineageHarness> {
         start = page.LastEvaluatedKey;
       } while (start !== undefined);
       return count;
+    },
+    dump: async () => {
+      const items: string[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await table.client.send(
+          new ScanCommand({ TableName: defaultTableName, ExclusiveStartKey: start }),
+        );
+        for (const item of page.Items ?? []) items.push(JSON.stringify(item));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return items.sort();
     },
     close: async () => {
       await bus.drain();
@@ -145,4 +164,79 @@ export function runEvent(options: RunEventOptions): Record<string, unknown> {
 /** The JSON body of a response. */
 export function json(response: APIGatewayProxyResult): unknown {
   return JSON.parse(response.body);
+}
+
+/**
+ * The table, except that its `crashAt`-th write (counting from 0) and every later one fail without reaching
+ * DynamoDB, as if the process had died there: a fault injected behind the lineage store's port. Writes
+ * started before the crash land; `idle()` waits for them.
+ */
+export class CrashingTable extends SingleTable {
+  /** Writes asked for so far, the failed ones included. */
+  writes = 0;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    client: TestTable['client'],
+    private readonly crashAt: number,
+  ) {
+    super(client, defaultTableName);
+  }
+
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private write<T>(send: () => Promise<T>): Promise<T> {
+    if (this.writes++ >= this.crashAt) return Promise.reject(new Error(`crashed at write ${this.crashAt}`));
+    const sent = send();
+    this.inFlight.add(sent);
+    const forget = () => this.inFlight.delete(sent);
+    sent.then(forget, forget);
+    return sent;
+  }
+
+  override update(...args: Parameters<SingleTable['update']>) {
+    return this.write(() => super.update(...args));
+  }
+  override put(...args: Parameters<SingleTable['put']>) {
+    return this.write(() => super.put(...args));
+  }
+  override putIfAbsent(...args: Parameters<SingleTable['putIfAbsent']>) {
+    return this.write(() => super.putIfAbsent(...args));
+  }
+  override putIfAbsentOrSame(...args: Parameters<SingleTable['putIfAbsentOrSame']>) {
+    return this.write(() => super.putIfAbsentOrSame(...args));
+  }
+  override putWithRevision(...args: Parameters<SingleTable['putWithRevision']>) {
+    return this.write(() => super.putWithRevision(...args));
+  }
+  override batchPut(...args: Parameters<SingleTable['batchPut']>) {
+    return this.write(() => super.batchPut(...args));
+  }
+  override batchDelete(...args: Parameters<SingleTable['batchDelete']>) {
+    return this.write(() => super.batchDelete(...args));
+  }
+  override delete(...args: Parameters<SingleTable['delete']>) {
+    return this.write(() => super.delete(...args));
+  }
+}
+
+/** The ingestion use case over `h`'s table behind a `CrashingTable`. */
+export function crashingIngestion(h: LineageHarness, crashAt: number) {
+  const table = new CrashingTable(h.table.client, crashAt);
+  const store = new DynamoLineageStore(table, new FileBlobStore(h.blobDir));
+  const ingest = makeIngestLineageEvent({
+    store,
+    events: h.bus,
+    clock: () => new Date('2024-08-01T00:00:00Z'),
+  });
+  return { table, ingest };
+}
+
+/** The normalized form of a test event (the use case's input). */
+export function normalized(raw: Record<string, unknown>): NormalizedLineageEvent {
+  const parsed = parseLineageEvent(raw);
+  if (!parsed.ok) throw new Error(`test event refused: ${JSON.stringify(parsed.problems)}`);
+  return parsed.event;
 }

@@ -6,6 +6,7 @@ import type {
   DatasetVersionRecord,
   JobRecord,
   NamespaceRecord,
+  RunDatasetVersion,
   RunRecord,
 } from '../../domain/lineage/model.js';
 import {
@@ -30,6 +31,8 @@ import type {
   LineageSnapshot,
   LineageStore,
   OffsetPaging,
+  OversizedRecord,
+  PlannedRecords,
   RawEventQuery,
   RawLineageEvent,
   SearchCandidate,
@@ -51,8 +54,14 @@ import type { Item, SingleTable, UpdateOptions } from './single-table.js';
 
 /** Raw events larger than this (UTF-8 bytes) go to the blob store; the item keeps a pointer. */
 export const maxInlineRawEventBytes = 350 * 1024;
-/** A record document larger than this loses its facets (items must stay below 400 KB). */
-const maxDocBytes = 300 * 1024;
+/**
+ * Most a record document may take of its 400 KB item: the rest is for the key, the attribute names and, on
+ * dataset and field nodes, the edge sets. A record larger than this loses its facets; one still larger is
+ * refused before anything is written (`oversized`).
+ */
+export const maxRecordBytes = 300 * 1024;
+/** A job and its latest run share one item, which has no edge sets: together they may take this much. */
+export const maxJobItemRecordBytes = 380 * 1024;
 
 const stringSet = z
   .set(z.string())
@@ -95,11 +104,75 @@ type ParsedNode =
   | { kind: 'dataset'; stored: StoredDataset; adjacency: NodeAdjacency }
   | { kind: 'field'; stored: StoredField; adjacency: NodeAdjacency };
 
-function serialise<T extends { facets: Record<string, unknown> }>(record: T): string {
+// Facets are the part of a record producers grow without bound; the raw event (in S3 when large) still holds
+// all of them, so a record that would not fit keeps its identity, edges and typed fields and drops them.
+const droppedFacets = { _truncated: true };
+
+function bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+function withoutFacets<T extends { facets: Record<string, unknown> }>(record: T): T {
+  return { ...record, facets: droppedFacets };
+}
+
+/** A run without its facets nor those of its datasets (`inputFacets`/`outputFacets`). */
+function runWithoutFacets(run: RunRecord): RunRecord {
+  const lean = (versions: readonly RunDatasetVersion[]) =>
+    versions.map((version) => ({ ...version, facets: {} }));
+  return {
+    ...withoutFacets(run),
+    inputVersions: lean(run.inputVersions),
+    outputVersions: lean(run.outputVersions),
+  };
+}
+
+/** A record's document: whole when it fits `maxRecordBytes`, else without facets (which may still not fit). */
+function recordDoc<T extends { facets: Record<string, unknown> }>(
+  record: T,
+  lean: (record: T) => T = withoutFacets,
+): string {
   const json = JSON.stringify(record);
-  if (Buffer.byteLength(json, 'utf8') <= maxDocBytes) return json;
-  // Facets are the only unbounded part; the raw event (in S3 when large) still holds all of them.
-  return JSON.stringify({ ...record, facets: { _truncated: true } });
+  return bytes(json) <= maxRecordBytes ? json : JSON.stringify(lean(record));
+}
+
+function runDoc(run: RunRecord): string {
+  return recordDoc(run, runWithoutFacets);
+}
+
+/**
+ * The documents of a job item: the job and its latest run whole when they fit `maxJobItemRecordBytes`
+ * together, else the run's facets dropped, then the job's too.
+ */
+function jobDocs(job: JobRecord, latestRun: RunRecord | undefined): { doc: string; latestRun?: string } {
+  const total = (doc: string, run?: string) => bytes(doc) + (run === undefined ? 0 : bytes(run));
+  const doc = JSON.stringify(job);
+  if (latestRun === undefined) {
+    return total(doc) <= maxJobItemRecordBytes ? { doc } : { doc: JSON.stringify(withoutFacets(job)) };
+  }
+  const run = JSON.stringify(latestRun);
+  if (total(doc, run) <= maxJobItemRecordBytes) return { doc, latestRun: run };
+  const leanRun = JSON.stringify(runWithoutFacets(latestRun));
+  if (total(doc, leanRun) <= maxJobItemRecordBytes) return { doc, latestRun: leanRun };
+  return { doc: JSON.stringify(withoutFacets(job)), latestRun: leanRun };
+}
+
+function jobDocsBytes(docs: { doc: string; latestRun?: string }): number {
+  return bytes(docs.doc) + (docs.latestRun === undefined ? 0 : bytes(docs.latestRun));
+}
+
+/** A field node's record and its list of input field ids. */
+function fieldBytes(record: ColumnLineageRecord, inputs: readonly DatasetFieldNodeId[]): number {
+  return inputs.reduce((total, input) => total + bytes(input), bytes(JSON.stringify(record)));
+}
+
+/**
+ * Refuses to send a record past its budget. An ingestion checks `oversized` before it writes, so this only
+ * trips when concurrent events grew a record between that check and the write: not retryable.
+ */
+function fitting(id: string, size: number, limit: number): void {
+  if (size > limit)
+    throw new LineageNodeTooLargeError(id, new Error(`record of ${size} bytes, limit ${limit}`));
 }
 
 function nodeKey(id: NodeId): ItemKey {
@@ -229,11 +302,44 @@ export class DynamoLineageStore implements LineageStore {
     return snapshot;
   }
 
+  oversized(planned: PlannedRecords): OversizedRecord[] {
+    const found: OversizedRecord[] = [];
+    const check = (kind: OversizedRecord['kind'], id: string, size: number, limit: number) => {
+      if (size > limit) found.push({ kind, id, bytes: size, limit });
+    };
+    if (planned.run !== undefined)
+      check('run', planned.run.runId, bytes(runDoc(planned.run)), maxRecordBytes);
+    if (planned.job !== undefined) {
+      const { job, latestRun } = planned.job;
+      check(
+        'job',
+        jobNodeId(job.namespace, job.name),
+        jobDocsBytes(jobDocs(job, latestRun)),
+        maxJobItemRecordBytes,
+      );
+    }
+    for (const dataset of planned.datasets ?? []) {
+      const id = datasetNodeId(dataset.namespace, dataset.name);
+      check('dataset', id, bytes(recordDoc(dataset)), maxRecordBytes);
+    }
+    for (const version of planned.versions ?? []) {
+      const id = datasetNodeId(version.namespace, version.name);
+      check('version', id, bytes(recordDoc(version)), maxRecordBytes);
+    }
+    for (const { record, inputs } of planned.fields ?? []) {
+      const id = datasetFieldNodeId(record.namespace, record.dataset, record.field);
+      check('field', id, fieldBytes(record, inputs), maxRecordBytes);
+    }
+    return found;
+  }
+
   async writeRun(run: RunRecord, expectedRevision: number, parentRunId?: string): Promise<boolean> {
     const jobId = jobNodeId(run.namespace, run.jobName);
-    return this.table.update(keys.lineageRun(run.runId), {
+    const doc = runDoc(run);
+    fitting(run.runId, bytes(doc), maxRecordBytes);
+    return this.updateItem(run.runId, keys.lineageRun(run.runId), {
       set: {
-        doc: serialise(run),
+        doc,
         GSI1PK: keys.lineageRunsOfJobIndex.pk(jobId),
         GSI1SK: keys.lineageRunsOfJobIndex.sk(run.createdAt, run.runId),
         ...(parentRunId === undefined
@@ -253,24 +359,24 @@ export class DynamoLineageStore implements LineageStore {
     expectedRevision: number,
   ): Promise<boolean> {
     const id = jobNodeId(job.namespace, job.name);
+    const docs = jobDocs(job, latestRun);
+    fitting(id, jobDocsBytes(docs), maxJobItemRecordBytes);
     if (expectedRevision === 0) await this.register('job', id, job.namespace, job.name);
     return this.updateNode(id, {
-      set: {
-        kind: 'job',
-        doc: serialise(job),
-        ...(latestRun === undefined ? {} : { latestRun: serialise(latestRun) }),
-      },
+      set: { kind: 'job', ...docs },
       condition: { kind: 'revision', expected: expectedRevision },
     });
   }
 
   async writeDataset(id: DatasetNodeId, write: DatasetWrite): Promise<boolean> {
     const { dataset } = write;
+    const doc = dataset === undefined ? undefined : recordDoc(dataset);
+    if (doc !== undefined) fitting(id, bytes(doc), maxRecordBytes);
     if (dataset !== undefined && write.expectedRevision === 0) {
       await this.register('dataset', id, dataset.namespace, dataset.name);
     }
     return this.updateNode(id, {
-      set: dataset === undefined ? {} : { kind: 'dataset', doc: serialise(dataset) },
+      set: doc === undefined ? {} : { kind: 'dataset', doc },
       add: {
         writers: new Set(write.addWriters ?? []),
         readers: new Set(write.addReaders ?? []),
@@ -293,12 +399,13 @@ export class DynamoLineageStore implements LineageStore {
   }
 
   async putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<void> {
-    await this.table.batchPut(
-      versions.map((version) => ({
-        ...keys.lineageDatasetVersion(datasetNodeId(version.namespace, version.name), version.version),
-        doc: serialise(version),
-      })),
-    );
+    const items = versions.map((version) => {
+      const id = datasetNodeId(version.namespace, version.name);
+      const doc = recordDoc(version);
+      fitting(id, bytes(doc), maxRecordBytes);
+      return { ...keys.lineageDatasetVersion(id, version.version), doc };
+    });
+    await this.table.batchPut(items);
   }
 
   async writeColumnLineage(
@@ -306,6 +413,7 @@ export class DynamoLineageStore implements LineageStore {
     inputs: readonly DatasetFieldNodeId[],
   ): Promise<boolean> {
     const id = datasetFieldNodeId(record.namespace, record.dataset, record.field);
+    fitting(id, fieldBytes(record, inputs), maxRecordBytes);
     return this.updateNode(id, {
       set: { kind: 'field', doc: JSON.stringify(record), inputs: [...inputs], recordTime: record.updatedAt },
       condition: { kind: 'not-after', attribute: 'recordTime', value: record.updatedAt },
@@ -327,10 +435,14 @@ export class DynamoLineageStore implements LineageStore {
     ]);
   }
 
-  /** Updates a node item; an update that would pass the 400 KB item limit is a `LineageNodeTooLargeError`. */
-  private async updateNode(id: NodeId, options: UpdateOptions): Promise<boolean> {
+  private updateNode(id: NodeId, options: UpdateOptions): Promise<boolean> {
+    return this.updateItem(id, nodeKey(id), options);
+  }
+
+  /** Updates an item; an update that would pass the 400 KB item limit is a `LineageNodeTooLargeError`. */
+  private async updateItem(id: string, key: ItemKey, options: UpdateOptions): Promise<boolean> {
     try {
-      return await this.table.update(nodeKey(id), options);
+      return await this.table.update(key, options);
     } catch (error) {
       if (isItemTooLarge(error)) throw new LineageNodeTooLargeError(id, error);
       throw error;
@@ -355,13 +467,13 @@ export class DynamoLineageStore implements LineageStore {
       ...nodes.jobs.map((job) => ({
         ...nodeKey(jobNodeId(job.namespace, job.name)),
         kind: 'job',
-        doc: serialise(job),
+        ...jobDocs(job, undefined),
         revision: 1,
       })),
       ...nodes.datasets.map(({ dataset, writers, readers }) => ({
         ...nodeKey(datasetNodeId(dataset.namespace, dataset.name)),
         kind: 'dataset',
-        doc: serialise(dataset),
+        doc: recordDoc(dataset),
         writers: set(writers),
         readers: set(readers),
         revision: 1,

@@ -45,7 +45,9 @@ export const lineageRoutes = {
     maxBodyBytes: maxLineageBodyBytes,
     responses: {
       201: { description: 'Stored (empty body)' },
-      400: problemResponse('Malformed event: `errors[].code` is an OL_* code, `errors[].path` the field'),
+      400: problemResponse(
+        'Malformed event, or one over a limit (nesting, inputs and outputs, names, fields, record size): `errors[].code` is an OL_* code or LINEAGE_RECORD_TOO_LARGE, `errors[].path` the field',
+      ),
       413: problemResponse('Body over 5 MiB after decompression'),
       415: problemResponse('Not JSON, or an unsupported Content-Encoding'),
       503: problemResponse('Storage or event bus unavailable, or contention: retry'),
@@ -61,7 +63,9 @@ export const lineageRoutes = {
     maxBodyBytes: maxLineageBodyBytes,
     responses: {
       201: { description: 'Every event stored (empty body)' },
-      400: problemResponse('A malformed event: paths start with the event index (`[3].run.runId`)'),
+      400: problemResponse(
+        'A malformed event, or one over a limit: paths start with the event index (`[3].run.runId`)',
+      ),
       413: problemResponse('Body over 5 MiB, or more than 100 events'),
       503: problemResponse('Storage or event bus unavailable: retry the batch (ingestion is idempotent)'),
     },

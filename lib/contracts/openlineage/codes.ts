@@ -24,6 +24,16 @@ export const openLineageCodes = {
   OL_INVALID_EVENT_TYPE: 'eventType is not a known OpenLineage event type.',
   /** A field has the wrong JSON type (e.g. `inputs` is not an array, a facets container is not an object). */
   OL_INVALID_FIELD: 'A field has the wrong type.',
+  /** Objects and arrays are nested more than 100 levels deep (`maxEventNesting`); the path names the first too deep. */
+  OL_TOO_DEEP: 'The lineage event nests objects and arrays more than 100 levels deep.',
+  /** More than 1000 inputs and outputs together (`maxEventDatasets`); the path names the first one past the limit. */
+  OL_TOO_MANY_DATASETS: 'The lineage event names more than 1000 inputs and outputs.',
+  /** A job's or dataset's namespace or name is over 1024 UTF-8 bytes (`maxNameBytes`). */
+  OL_NAME_TOO_LONG: 'A namespace or name is longer than 1024 bytes.',
+  /** The namespaces and names of the inputs and outputs pass 64 KiB together (`maxEventDatasetNameBytes`). */
+  OL_DATASET_NAMES_TOO_LONG: 'The names of the inputs and outputs are longer than 64 KiB together.',
+  /** A schema facet has more than 1000 fields, or the column-lineage facets more than 1000 fields or 10000 inputs. */
+  OL_TOO_MANY_FIELDS: 'A schema or column-lineage facet has more fields than the limit.',
 } as const;
 
 /** One of the stable OpenLineage ingestion problem codes. */

@@ -12,6 +12,7 @@ import {
   knownJobFacetsSchema,
   knownRunFacetsSchema,
 } from './facets.js';
+import { eventLimitProblems, maxEventNesting, tooDeepPath, tooDeepTextPath } from './limits.js';
 
 /** Facets exactly as the producer sent them (opaque JSON), keyed by facet name. */
 export type RawFacets = Record<string, unknown>;
@@ -315,10 +316,23 @@ function refuse(code: OpenLineageCode, message: string): ParseLineageEventResult
   return { ok: false, problems: [{ code, message }] };
 }
 
+function tooDeep(path: string): ParseLineageEventResult {
+  const message = `${path}: nested more than ${maxEventNesting} objects and arrays deep`;
+  return { ok: false, problems: [{ code: 'OL_TOO_DEEP', path, message }] };
+}
+
+/** The event within `lineageEventLimits`, or every limit it breaks. */
+function withinLimits(result: ParseLineageEventResult): ParseLineageEventResult {
+  if (!result.ok) return result;
+  const problems = eventLimitProblems(result.event);
+  return problems.length === 0 ? result : { ok: false, problems };
+}
+
 /**
  * Parses an OpenLineage RunEvent, DatasetEvent or JobEvent as leniently as Marquez: accepts the parsed JSON
  * value, or the JSON text itself (a Lambda body). Refuses only what cannot be stored as lineage, naming the
- * field; unknown or invalid facets are kept as opaque JSON.
+ * field — malformed identities, and events past `lineageEventLimits` — and keeps unknown or invalid facets
+ * as opaque JSON.
  */
 export function parseLineageEvent(
   json: unknown,
@@ -330,12 +344,18 @@ export function parseLineageEvent(
     if (Buffer.byteLength(json, 'utf8') > maxBytes) {
       return refuse('OL_TOO_LARGE', `The lineage event exceeds ${maxBytes} bytes`);
     }
+    const tooDeepText = tooDeepTextPath(json, maxEventNesting);
+    if (tooDeepText !== undefined) return tooDeep(tooDeepText);
     try {
       value = JSON.parse(json);
     } catch {
       return refuse('OL_NOT_JSON', openLineageCodes.OL_NOT_JSON);
     }
   }
+  // Before anything else walks the value: zod, hashing and serialising all recurse, and a stack overflow
+  // would surface as a failure the producer retries forever instead of a refusal naming the field.
+  const tooDeepValue = tooDeepPath(value, maxEventNesting);
+  if (tooDeepValue !== undefined) return tooDeep(tooDeepValue);
   if (!isRecord(value)) return refuse('OL_NOT_OBJECT', openLineageCodes.OL_NOT_OBJECT);
-  return parseObject(value);
+  return withinLimits(parseObject(value));
 }

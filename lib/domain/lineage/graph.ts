@@ -114,7 +114,8 @@ async function fetchMissing(
  * they share a dataset in any role (producer, consumer, or both reading it — Marquez walks both directions),
  * plus every dataset those jobs read or write. Job nodes carry all their edges; dataset nodes only the edges
  * to jobs in the graph. From a dataset, every job touching it is at hop 0 (Marquez picks one of them
- * arbitrarily). A dataset no job touches is returned alone; an unknown node yields `undefined`.
+ * arbitrarily). A dataset no job touches is returned alone; an unknown node yields `undefined`. A job is
+ * reached through a dataset only when it holds the edge the dataset lists (see `isIndexSide`).
  * Each BFS level costs one port call for its datasets and one for its jobs.
  */
 export async function lineageGraph(
@@ -129,13 +130,34 @@ export async function lineageGraph(
 
   const jobs = new Map<JobNodeId, NodeAdjacency>();
   const seenDatasets = new Set<NodeId>();
-  const admitJobs = async (ids: JobNodeId[]): Promise<JobNodeId[]> => {
-    const fresh = ids.filter((id) => !jobs.has(id));
+  // A dataset's writers and readers index the jobs holding an edge to it; an entry counts only when the job
+  // holds that edge (ingestion lists a job on a dataset before the job holds the edge, and removes it after).
+  const admitJobs = async (datasets: readonly DatasetNodeId[]): Promise<JobNodeId[]> => {
+    const candidates = new Map<JobNodeId, { reads: DatasetNodeId[]; writes: DatasetNodeId[] }>();
+    const candidate = (id: JobNodeId) => {
+      let found = candidates.get(id);
+      if (found === undefined) {
+        found = { reads: [], writes: [] };
+        candidates.set(id, found);
+      }
+      return found;
+    };
+    for (const dataset of datasets) {
+      const adjacency = known.get(dataset) ?? NO_EDGES;
+      for (const writer of adjacency.in.filter(isJobNodeId)) candidate(writer).writes.push(dataset);
+      for (const reader of adjacency.out.filter(isJobNodeId)) candidate(reader).reads.push(dataset);
+    }
+    const fresh = [...candidates.keys()].filter((id) => !jobs.has(id));
     await fetchMissing(port, known, fresh);
     const admitted: JobNodeId[] = [];
     for (const id of fresh) {
       const adjacency = known.get(id);
-      if (adjacency === undefined) continue;
+      const via = candidates.get(id);
+      if (adjacency === undefined || via === undefined) continue;
+      const holds =
+        via.reads.some((dataset) => adjacency.in.includes(dataset)) ||
+        via.writes.some((dataset) => adjacency.out.includes(dataset));
+      if (!holds) continue;
       jobs.set(id, adjacency);
       admitted.push(id);
     }
@@ -148,7 +170,7 @@ export async function lineageGraph(
     frontier = [query.nodeId];
   } else {
     seenDatasets.add(query.nodeId);
-    frontier = await admitJobs(unique([...start.in, ...start.out].filter(isJobNodeId)));
+    frontier = await admitJobs([query.nodeId]);
   }
 
   for (let hop = 0; hop < depth && frontier.length > 0; hop++) {
@@ -160,13 +182,7 @@ export async function lineageGraph(
     ).filter((id) => !seenDatasets.has(id));
     for (const id of datasets) seenDatasets.add(id);
     await fetchMissing(port, known, datasets);
-    const nextJobs = unique(
-      datasets.flatMap((id) => {
-        const adjacency = known.get(id) ?? NO_EDGES;
-        return [...adjacency.in, ...adjacency.out].filter(isJobNodeId);
-      }),
-    );
-    frontier = await admitJobs(nextJobs);
+    frontier = await admitJobs(datasets);
   }
 
   return toLineageGraph(jobs, isDatasetNodeId(query.nodeId) ? query.nodeId : undefined);
@@ -216,8 +232,23 @@ interface Walk {
 }
 
 /**
+ * Whether this side of a node's adjacency is an index rather than the record of its edges: a dataset's
+ * writers and readers, a field's consumers. The other end of such an edge holds the record (a job's IO, a
+ * field's inputs) and must confirm the entry: ingestion adds an entry before the record names the edge and
+ * removes it after the record dropped it, so an unconfirmed entry is an edge in progress, not an edge.
+ */
+function isIndexSide(id: NodeId, side: Side): boolean {
+  return isDatasetNodeId(id) || (isDatasetFieldNodeId(id) && side === 'out');
+}
+
+function confirms(neighbour: NodeAdjacency | undefined, id: NodeId, side: Side): boolean {
+  return (side === 'out' ? neighbour?.in : neighbour?.out)?.includes(id) === true;
+}
+
+/**
  * Breadth-first walk from `roots` along `in` and/or `out` edges for at most `maxHops` edges. Every level is
- * one port call covering both sides, and a node's adjacency is fetched at most once.
+ * one port call covering both sides (two when it reads index entries, whose nodes are fetched to confirm
+ * them), and a node's adjacency is fetched at most once.
  */
 async function walk(
   port: LineageGraphPort,
@@ -236,10 +267,15 @@ async function walk(
     const frontiers = [...walks.values()].flatMap((w) => w.frontier);
     if (frontiers.length === 0) break;
     await fetchMissing(port, known, frontiers);
+    const indexed = [...walks].flatMap(([side, w]) =>
+      w.frontier.flatMap((id) => (isIndexSide(id, side) ? (known.get(id) ?? NO_EDGES)[side] : [])),
+    );
+    await fetchMissing(port, known, indexed);
     for (const [side, current] of walks) {
       const next: NodeId[] = [];
       for (const id of current.frontier) {
         for (const neighbour of (known.get(id) ?? NO_EDGES)[side]) {
+          if (isIndexSide(id, side) && !confirms(known.get(neighbour), id, side)) continue;
           const edge =
             side === 'in' ? { origin: neighbour, destination: id } : { origin: id, destination: neighbour };
           current.edges.set(`${edge.origin}\u0000${edge.destination}`, edge);

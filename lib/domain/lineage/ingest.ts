@@ -1,30 +1,35 @@
 import { datasetUpdatedDetailSchema } from '../../contracts/events/lineage.js';
-import type {
-  NormalizedDataset,
-  NormalizedLineageEvent,
-  NormalizedOutputDataset,
-} from '../../contracts/openlineage/parse.js';
+import type { NormalizedDataset, NormalizedLineageEvent } from '../../contracts/openlineage/parse.js';
+import type { Problem } from '../../contracts/problem.js';
 import type { DomainEvent, EventPublisher } from '../../ports/event-publisher.js';
 import type {
+  DatasetWrite,
   LineageSnapshot,
   LineageWriter,
+  OversizedRecord,
   StoredDataset,
-  StoredField,
   StoredJob,
   StoredRun,
 } from '../../ports/lineage-store.js';
-import { DependencyUnavailableError } from '../errors.js';
-import { canonicalJson, deterministicUuid, lineageEventId } from './event-id.js';
+import { DependencyUnavailableError, ValidationError } from '../errors.js';
+import { deterministicUuid, lineageEventId } from './event-id.js';
+import {
+  columnLineageOf,
+  equal,
+  foldDataset,
+  foldJob,
+  foldRun,
+  outputVersionId,
+  refOf,
+  versionRecordOf,
+} from './folds.js';
 import type { Edge } from './graph.js';
-import { applyJobIo, jobIoEdges } from './job-io.js';
+import { jobIoEdges } from './job-io.js';
 import type {
   ColumnLineageRecord,
-  DatasetFieldRecord,
   DatasetRecord,
-  DatasetRef,
   DatasetVersionRecord,
   JobRecord,
-  RunDatasetVersion,
   RunRecord,
 } from './model.js';
 import {
@@ -36,7 +41,6 @@ import {
   type JobNodeId,
   jobNodeId,
 } from './node-id.js';
-import { applyRunEvent } from './run-state.js';
 
 /** What one ingestion did. */
 export interface IngestOutcome {
@@ -55,6 +59,9 @@ export interface IngestDependencies {
   readonly maxAttempts?: number;
 }
 
+/** Stable code of an event whose records would not fit in the store (400). */
+export const LINEAGE_RECORD_TOO_LARGE = 'LINEAGE_RECORD_TOO_LARGE';
+
 /** Thrown when concurrent writers kept winning; the caller's retry will succeed. */
 const contended = () =>
   new DependencyUnavailableError(
@@ -66,6 +73,8 @@ async function backoff(attempt: number): Promise<void> {
   const delay = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random() / 2);
   await new Promise((resolve) => setTimeout(resolve, delay));
 }
+
+const CONFLICT = Symbol('conflict');
 
 /** Retries `attempt` (0 = use what the snapshot read, later = read again) until it reports success. */
 async function withConflictRetries<T>(
@@ -80,252 +89,36 @@ async function withConflictRetries<T>(
   throw contended();
 }
 
-const CONFLICT = Symbol('conflict');
-
-function equal(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+/**
+ * Awaits every promise, then rethrows the first failure: an ingestion that fails returns only once its
+ * writes in flight have landed or failed, never leaving writes running behind its answer.
+ */
+async function settled(promises: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
 }
 
-function minTime(a: string, b: string): string {
-  return b < a ? b : a;
-}
+/** Writes of one step of an ingestion in flight at once (an event names up to 1000 datasets). */
+const maxWritesInFlight = 16;
 
-function maxTime(a: string, b: string): string {
-  return b > a ? b : a;
-}
-
-function refOf(dataset: { namespace: string; name: string }): DatasetRef {
-  return { namespace: dataset.namespace, name: dataset.name };
-}
-
-/** Facets of a newer event replace same-named ones and drop `_deleted` ones; an older event only fills gaps. */
-function mergeFacets(
-  current: Record<string, unknown>,
-  incoming: Record<string, unknown>,
-  newer: boolean,
-): Record<string, unknown> {
-  const merged = newer ? { ...current, ...incoming } : { ...incoming, ...current };
-  if (newer) {
-    for (const [name, facet] of Object.entries(incoming)) {
-      if (typeof facet === 'object' && facet !== null && '_deleted' in facet && facet._deleted === true) {
-        delete merged[name];
+/** `write` for every item, at most `maxWritesInFlight` at a time; after a failure, starts no more. */
+async function writeEach<T>(items: readonly T[], write: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    for (let index = next++; !failed && index < items.length; index = next++) {
+      const item = items[index];
+      if (item === undefined) continue;
+      try {
+        await write(item);
+      } catch (error) {
+        failed = true;
+        throw error;
       }
     }
-  }
-  return merged;
-}
-
-/** The version a run produced of an output dataset: one per (run, dataset), stable across retries. */
-export function outputVersionId(runId: string, dataset: DatasetNodeId): string {
-  return deterministicUuid('output', runId, dataset);
-}
-
-function schemaFields(dataset: NormalizedDataset): DatasetFieldRecord[] | undefined {
-  const fields = dataset.known.schema?.fields;
-  if (fields === undefined) return undefined;
-  return fields.map((field) => ({
-    name: field.name,
-    ...(field.type === undefined ? {} : { type: field.type }),
-    ...(field.description === undefined ? {} : { description: field.description }),
-    tags: [],
-  }));
-}
-
-/** Folds an event into a run record (order-tolerant: see `applyRunEvent`). */
-export function foldRun(
-  current: RunRecord | undefined,
-  event: NormalizedLineageEvent,
-  inputVersion: (id: DatasetNodeId) => string,
-): RunRecord | undefined {
-  const { run, job } = event;
-  if (run === undefined || job === undefined) return undefined;
-  const state = applyRunEvent(current, {
-    eventTime: event.eventTime,
-    facets: run.facets,
-    ...(event.eventType === undefined ? {} : { eventType: event.eventType }),
-  });
-  const newer = current === undefined || event.eventTime >= current.updatedAt;
-  const mergeVersions = (
-    existing: readonly RunDatasetVersion[],
-    incoming: readonly RunDatasetVersion[],
-  ): RunDatasetVersion[] => {
-    const byId = new Map(existing.map((v) => [datasetNodeId(v.namespace, v.name), v]));
-    for (const version of incoming) {
-      const id = datasetNodeId(version.namespace, version.name);
-      const old = byId.get(id);
-      byId.set(
-        id,
-        old === undefined ? version : { ...old, facets: mergeFacets(old.facets, version.facets, newer) },
-      );
-    }
-    return [...byId.values()];
   };
-  const inputs = event.inputs.map((input) => ({
-    ...refOf(input),
-    version: inputVersion(datasetNodeId(input.namespace, input.name)),
-    facets: input.inputFacets,
-  }));
-  const outputs = event.outputs.map((output) => ({
-    ...refOf(output),
-    version: outputVersionId(run.runId, datasetNodeId(output.namespace, output.name)),
-    facets: output.outputFacets,
-  }));
-  const record: RunRecord = {
-    ...state,
-    runId: run.runId,
-    namespace: current?.namespace ?? job.namespace,
-    jobName: current?.jobName ?? job.name,
-    args: current?.args ?? {},
-    inputVersions: mergeVersions(current?.inputVersions ?? [], inputs),
-    outputVersions: mergeVersions(current?.outputVersions ?? [], outputs),
-  };
-  if (current?.jobVersion !== undefined) record.jobVersion = current.jobVersion;
-  return record;
-}
-
-const jobTypes: Readonly<Record<string, JobRecord['type']>> = {
-  BATCH: 'BATCH',
-  STREAMING: 'STREAM',
-  STREAM: 'STREAM',
-  SERVICE: 'SERVICE',
-};
-
-/** Folds an event into a job record and its producer/consumer edges. */
-export function foldJob(
-  current: JobRecord | undefined,
-  event: NormalizedLineageEvent,
-  run: RunRecord | undefined,
-): ReturnType<typeof applyJobIo> & { job: JobRecord } {
-  const job = event.job;
-  if (job === undefined) throw new Error('foldJob needs an event with a job');
-  const time = event.eventTime;
-  const newer = current === undefined || time >= current.updatedAt;
-  const next: JobRecord = current
-    ? { ...current, facets: { ...current.facets } }
-    : {
-        namespace: job.namespace,
-        name: job.name,
-        type: 'BATCH',
-        createdAt: time,
-        updatedAt: time,
-        facets: {},
-        io: { current: { inputs: [], outputs: [] } },
-      };
-  next.createdAt = minTime(next.createdAt, time);
-  next.updatedAt = maxTime(next.updatedAt, time);
-  next.facets = mergeFacets(next.facets, job.facets, newer);
-  if (newer || current === undefined) {
-    const processing = job.known.jobType?.processingType.toUpperCase();
-    const type = processing === undefined ? undefined : jobTypes[processing];
-    if (type !== undefined) next.type = type;
-    const description = job.known.documentation?.description;
-    if (description !== undefined) next.description = description;
-    const location = job.known.sourceCodeLocation?.url;
-    if (location !== undefined) next.location = location;
-    const parent = event.run?.known.parent?.job;
-    if (parent !== undefined && parent.namespace === job.namespace && parent.name !== job.name) {
-      next.parentJobName = parent.name;
-    }
-  }
-  const change = applyJobIo(current?.io, refOf(job), {
-    ...(run === undefined ? {} : { run: { runId: run.runId, firstEventAt: run.createdAt } }),
-    ...(event.eventType === undefined ? {} : { eventType: event.eventType }),
-    inputs: event.inputs.map(refOf),
-    outputs: event.outputs.map(refOf),
-  });
-  next.io = change.state;
-  const latest = change.state.latestRun?.runId;
-  if (latest !== undefined) next.latestRunId = latest;
-  return { ...change, job: next };
-}
-
-/** Folds one dataset of an event into its record; `updatedAt` moves only when something else changed. */
-export function foldDataset(
-  current: DatasetRecord | undefined,
-  dataset: NormalizedDataset,
-  event: NormalizedLineageEvent,
-  written?: { version: string },
-): DatasetRecord {
-  const time = event.eventTime;
-  const newer = current === undefined || time >= current.updatedAt;
-  const next: DatasetRecord = current
-    ? { ...current }
-    : {
-        namespace: dataset.namespace,
-        name: dataset.name,
-        type: 'DB_TABLE',
-        physicalName: dataset.name,
-        sourceName: dataset.known.dataSource?.name ?? dataset.namespace,
-        createdAt: time,
-        updatedAt: time,
-        fields: [],
-        tags: [],
-        facets: {},
-      };
-  next.createdAt = minTime(next.createdAt, time);
-  next.facets = mergeFacets(next.facets, dataset.facets, newer);
-  if (newer) {
-    const fields = schemaFields(dataset);
-    if (fields !== undefined) next.fields = fields;
-    const description = dataset.known.documentation?.description;
-    if (description !== undefined) next.description = description;
-    const source = dataset.known.dataSource?.name;
-    if (source !== undefined) next.sourceName = source;
-    const lifecycle = dataset.known.lifecycleStateChange?.lifecycleStateChange;
-    if (lifecycle !== undefined) {
-      next.lastLifecycleState = lifecycle;
-      next.deleted = lifecycle === 'DROP';
-    }
-  }
-  if (written !== undefined && (next.lastModifiedAt === undefined || time >= next.lastModifiedAt)) {
-    next.lastModifiedAt = time;
-    next.currentVersion = written.version;
-  }
-  if (current !== undefined && equal({ ...next, updatedAt: '' }, { ...current, updatedAt: '' }))
-    return current;
-  next.updatedAt = current === undefined ? time : maxTime(current.updatedAt, time);
-  return next;
-}
-
-/** The column lineage an output declares (ColumnLineageDatasetFacet), one record per output field. */
-export function columnLineageOf(
-  output: NormalizedOutputDataset,
-  eventTime: string,
-): { record: ColumnLineageRecord; inputs: DatasetFieldNodeId[] }[] {
-  const facet = output.known.columnLineage;
-  if (facet === undefined) return [];
-  const types = new Map((output.known.schema?.fields ?? []).map((field) => [field.name, field.type]));
-  return Object.entries(facet.fields).map(([field, lineage]) => {
-    const record: ColumnLineageRecord = {
-      namespace: output.namespace,
-      dataset: output.name,
-      field,
-      inputFields: lineage.inputFields.map((input) => {
-        const transformation = input.transformations?.[0];
-        return {
-          namespace: input.namespace,
-          dataset: input.name,
-          field: input.field,
-          ...(transformation?.description === undefined
-            ? {}
-            : { transformationDescription: transformation.description }),
-          ...(transformation === undefined ? {} : { transformationType: transformation.type }),
-        };
-      }),
-      updatedAt: eventTime,
-    };
-    const fieldType = types.get(field);
-    if (fieldType !== undefined) record.fieldType = fieldType;
-    if (lineage.transformationDescription !== undefined)
-      record.transformationDescription = lineage.transformationDescription;
-    if (lineage.transformationType !== undefined) record.transformationType = lineage.transformationType;
-    const inputs = [
-      ...new Set(
-        record.inputFields.map((input) => datasetFieldNodeId(input.namespace, input.dataset, input.field)),
-      ),
-    ];
-    return { record, inputs };
-  });
+  await settled(Array.from({ length: Math.min(maxWritesInFlight, items.length) }, worker));
 }
 
 /** Datasets a job's edges touch, by the role the job has on them. */
@@ -350,19 +143,214 @@ function unique<T>(items: Iterable<T>): T[] {
   return [...new Set(items)];
 }
 
+type JobChange = ReturnType<typeof foldJob>;
+
+/** A job as it will be written: its fold, the run stored beside it, whether anything changed. */
+interface PlannedJob {
+  readonly id: JobNodeId;
+  readonly change: JobChange;
+  readonly latestRun: RunRecord | undefined;
+  readonly changed: boolean;
+  /** The edges the job will hold (its current IO), by role. */
+  readonly holds: RoleEdges;
+  /** The edges its fold added: always listed on their datasets, even when the snapshot shows them there. */
+  readonly added: RoleEdges;
+}
+
+/** What an ingestion decided before writing anything: what it read, and the records it will write. */
+interface IngestionPlan {
+  readonly event: NormalizedLineageEvent;
+  readonly eventId: string;
+  readonly snapshot: LineageSnapshot;
+  /** The event's datasets (a DatasetEvent's one), each folded over the snapshot. */
+  readonly datasets: ReadonlyMap<DatasetNodeId, { dataset: NormalizedDataset; next: DatasetRecord }>;
+  /** The version each output of a COMPLETE event gets, and their records. */
+  readonly versions: ReadonlyMap<DatasetNodeId, string>;
+  readonly versionRecords: readonly DatasetVersionRecord[];
+  readonly run?: { readonly record: RunRecord; readonly changed: boolean; readonly parent?: string };
+  readonly job?: PlannedJob;
+  readonly lineage: readonly { record: ColumnLineageRecord; inputs: DatasetFieldNodeId[] }[];
+}
+
+/** Where in the event a record refused for its size comes from, for the problem's path. */
+function pathOf(event: NormalizedLineageEvent, record: OversizedRecord): string {
+  if (record.kind === 'run' || record.kind === 'job') return record.kind;
+  const named = (dataset: { namespace: string; name: string }) =>
+    datasetNodeId(dataset.namespace, dataset.name) === record.id;
+  if (record.kind === 'field') {
+    for (const [index, output] of event.outputs.entries()) {
+      for (const field of Object.keys(output.known.columnLineage?.fields ?? {})) {
+        if (datasetFieldNodeId(output.namespace, output.name, field) === record.id) {
+          return `outputs[${index}].facets.columnLineage.fields.${field}`;
+        }
+      }
+    }
+  }
+  const output = event.outputs.findIndex(named);
+  if (output >= 0) return `outputs[${output}]`;
+  const input = event.inputs.findIndex(named);
+  if (input >= 0) return `inputs[${input}]`;
+  return 'dataset';
+}
+
+const whatGrows: Readonly<Record<OversizedRecord['kind'], string>> = {
+  run: 'the datasets it read and wrote across its events, their facets dropped',
+  job: 'its current inputs and outputs and its latest run, facets dropped',
+  dataset: 'its schema fields and descriptions, facets dropped',
+  version: 'its schema fields, facets dropped',
+  field: 'the input fields of its column lineage',
+};
+
+function recordsTooLarge(
+  event: NormalizedLineageEvent,
+  records: readonly OversizedRecord[],
+): ValidationError {
+  const problems: Problem[] = records.map((record) => ({
+    code: LINEAGE_RECORD_TOO_LARGE,
+    path: pathOf(event, record),
+    message: `The ${record.kind} ${record.id} would take ${record.bytes} bytes (${whatGrows[record.kind]}); at most ${record.limit} fit in one record`,
+  }));
+  const fields = problems.map((problem) => problem.path).join(', ');
+  return new ValidationError(
+    LINEAGE_RECORD_TOO_LARGE,
+    `The lineage event was refused: records it produces would not fit in storage (${fields}).`,
+    { problems },
+  );
+}
+
+function withoutRun(job: JobRecord): JobRecord {
+  const { latestRunId: _latestRunId, io, ...rest } = job;
+  return { ...rest, io: { current: io.current } };
+}
+
 /**
- * `POST /api/v1/lineage`: stores the raw event first (the replayable source of truth), then folds it
- * into runs, jobs, datasets, dataset versions, column lineage and the producer/consumer edges, and
- * publishes `DataSet Updated` for every output of a `COMPLETE` event. Every fold is idempotent and
- * order-tolerant and skips writes that would change nothing, so a replay writes nothing but the
- * (refused) raw put; concurrent events of one job or dataset retry on optimistic-locking conflicts.
+ * The ingestion of OpenLineage events: each event is first planned — its records read in one round trip,
+ * folded, and checked against the store's limits, with nothing written — and then applied. Writes go in
+ * an order that keeps every item a reader can reach whole and every reference it can follow resolvable,
+ * whatever point a crash stops them at, and a replay of the event completes what a crash left undone
+ * (docs/adr/0005-lineage-storage.md, "Write order").
  */
-export function makeIngestLineageEvent(deps: IngestDependencies) {
+function lineageIngestion(deps: IngestDependencies) {
   const maxAttempts = deps.maxAttempts ?? 8;
   const { store } = deps;
 
-  return async function ingestLineageEvent(event: NormalizedLineageEvent): Promise<IngestOutcome> {
+  /** Reads what the event touches, folds it, refuses records that would not fit: writes nothing. */
+  async function plan(event: NormalizedLineageEvent): Promise<IngestionPlan> {
     const eventId = lineageEventId(event.raw);
+    const named =
+      event.kind === 'dataset'
+        ? event.dataset === undefined
+          ? []
+          : [event.dataset]
+        : [...event.inputs, ...event.outputs];
+    const byId = new Map<DatasetNodeId, NormalizedDataset>();
+    for (const dataset of named) byId.set(datasetNodeId(dataset.namespace, dataset.name), dataset);
+    const job = event.kind === 'dataset' ? undefined : event.job;
+    const jobId = job === undefined ? undefined : jobNodeId(job.namespace, job.name);
+    const lineage =
+      jobId === undefined ? [] : event.outputs.flatMap((output) => columnLineageOf(output, event.eventTime));
+    const runId = jobId === undefined ? undefined : event.run?.runId;
+    const snapshot = await store.snapshot({
+      ...(runId === undefined ? {} : { runId }),
+      ...(jobId === undefined ? {} : { jobId }),
+      datasetIds: [...byId.keys()],
+      fieldIds: lineage.map(({ record }) =>
+        datasetFieldNodeId(record.namespace, record.dataset, record.field),
+      ),
+    });
+
+    let run: IngestionPlan['run'];
+    const record =
+      runId === undefined ? undefined : foldRun(snapshot.run?.run, event, inputVersionOf(snapshot));
+    if (record !== undefined) {
+      const changed = snapshot.run === undefined || !equal(snapshot.run.run, record);
+      const parent = event.run?.known.parent?.run.runId.toLowerCase();
+      run = parent === undefined ? { record, changed } : { record, changed, parent };
+    }
+
+    let plannedJob: PlannedJob | undefined;
+    if (jobId !== undefined) {
+      const current = snapshot.job;
+      const change = foldJob(current?.job, event, run?.record);
+      const latestRun =
+        run !== undefined && change.job.latestRunId === run.record.runId ? run.record : current?.latestRun;
+      const changed =
+        current === undefined || !equal(current.job, change.job) || !equal(current.latestRun, latestRun);
+      plannedJob = {
+        id: jobId,
+        change,
+        latestRun,
+        changed,
+        holds: roleEdges(jobIoEdges(change.job, change.job.io.current)),
+        added: roleEdges(change.added),
+      };
+    }
+
+    const versions = new Map<DatasetNodeId, string>();
+    if (event.eventType === 'COMPLETE' && run !== undefined) {
+      for (const output of event.outputs) {
+        const id = datasetNodeId(output.namespace, output.name);
+        versions.set(id, outputVersionId(run.record.runId, id));
+      }
+    }
+    const datasets = new Map<DatasetNodeId, { dataset: NormalizedDataset; next: DatasetRecord }>();
+    for (const [id, dataset] of byId) {
+      const version = versions.get(id);
+      const current = snapshot.datasets.get(id)?.dataset;
+      datasets.set(id, {
+        dataset,
+        next: foldDataset(current, dataset, event, version === undefined ? undefined : { version }),
+      });
+    }
+    // One record per dataset, the last naming wins as for the datasets: a batch write refuses duplicate keys.
+    const versionRecords =
+      run === undefined
+        ? []
+        : [...versions.keys()].flatMap((id) => {
+            const output = event.outputs.findLast((o) => datasetNodeId(o.namespace, o.name) === id);
+            return output === undefined ? [] : [versionRecordOf(output, run.record.runId, event.eventTime)];
+          });
+
+    const oversized = store.oversized({
+      ...(run?.changed === true ? { run: run.record } : {}),
+      ...(plannedJob?.changed === true
+        ? { job: { job: plannedJob.change.job, latestRun: plannedJob.latestRun } }
+        : {}),
+      datasets: [...datasets].flatMap(([id, { next }]) =>
+        snapshot.datasets.get(id)?.dataset === next ? [] : [next],
+      ),
+      versions: versionRecords,
+      fields: lineage,
+    });
+    if (oversized.length > 0) throw recordsTooLarge(event, oversized);
+
+    return {
+      event,
+      eventId,
+      snapshot,
+      datasets,
+      versions,
+      versionRecords,
+      ...(run === undefined ? {} : { run }),
+      ...(plannedJob === undefined ? {} : { job: plannedJob }),
+      lineage,
+    };
+  }
+
+  /** The version a run read of each input: the dataset's current one, or a stable placeholder. */
+  function inputVersionOf(snapshot: LineageSnapshot) {
+    return (id: DatasetNodeId) =>
+      snapshot.datasets.get(id)?.dataset.currentVersion ?? deterministicUuid('unversioned', id);
+  }
+
+  /**
+   * Writes a plan. Order (ADR 0005, "Write order"): the raw event; the dataset versions and the datasets
+   * — listing the job on them before the job names them; a job seen for the first time, then the run, then
+   * the job with its run; column lineage with its input fields listing it first; then what follows a
+   * retraction (edges the job dropped) and `DataSet Updated`.
+   */
+  async function apply(plan: IngestionPlan): Promise<IngestOutcome> {
+    const { event, eventId } = plan;
     const stored = await store.putRawEvent({
       eventId,
       eventTime: event.eventTime,
@@ -371,9 +359,7 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
     });
     const namespaces = unique([
       ...(event.job === undefined ? [] : [event.job.namespace]),
-      ...(event.dataset === undefined ? [] : [event.dataset.namespace]),
-      ...event.inputs.map((input) => input.namespace),
-      ...event.outputs.map((output) => output.namespace),
+      ...[...plan.datasets.values()].map(({ dataset }) => dataset.namespace),
     ]);
     await store.ensureNamespaces(
       namespaces.map((name) => ({
@@ -384,83 +370,26 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
       })),
     );
 
-    if (event.kind === 'dataset' && event.dataset !== undefined) {
-      await foldDatasets(
-        event,
-        [event.dataset],
-        undefined,
-        await store.snapshot({
-          datasetIds: [datasetNodeId(event.dataset.namespace, event.dataset.name)],
-        }),
-      );
-      return { eventId, replay: !stored, published: 0 };
-    }
-    const job = event.job;
-    if (job === undefined) return { eventId, replay: !stored, published: 0 };
-    const jobId = jobNodeId(job.namespace, job.name);
-    const datasets = new Map<DatasetNodeId, NormalizedDataset>();
-    for (const dataset of [...event.inputs, ...event.outputs]) {
-      datasets.set(datasetNodeId(dataset.namespace, dataset.name), dataset);
-    }
-    const lineage = event.outputs.flatMap((output) => columnLineageOf(output, event.eventTime));
-    const snapshot = await store.snapshot({
-      ...(event.run === undefined ? {} : { runId: event.run.runId }),
-      jobId,
-      datasetIds: [...datasets.keys()],
-      fieldIds: lineage.map(({ record }) =>
-        datasetFieldNodeId(record.namespace, record.dataset, record.field),
-      ),
-    });
-
-    const folded = event.run === undefined ? undefined : await foldAndWriteRun(event, snapshot);
-    const run = folded?.run;
-    const jobChange = await foldAndWriteJob(event, jobId, run, snapshot);
-    const { inputs, outputs } = jobChange.job.io.current;
-    const currentReads = new Set(inputs.map((ref) => datasetNodeId(ref.namespace, ref.name)));
-    const currentWrites = new Set(outputs.map((ref) => datasetNodeId(ref.namespace, ref.name)));
-    // Edges this fold added are written even when the snapshot shows them: a concurrent event of this job
-    // may be deleting them right now (its fold dropped them before ours restored them).
-    const addedEdges = roleEdges(jobChange.added);
-
-    const complete = event.eventType === 'COMPLETE' && event.run !== undefined;
-    const versions = new Map<DatasetNodeId, string>();
-    if (complete && event.run !== undefined) {
-      for (const output of event.outputs) {
-        const id = datasetNodeId(output.namespace, output.name);
-        versions.set(id, outputVersionId(event.run.runId, id));
-      }
-    }
-    const lineageFields = new Map<DatasetNodeId, string[]>();
-    for (const { record } of lineage) {
-      const id = datasetNodeId(record.namespace, record.dataset);
-      lineageFields.set(id, [...(lineageFields.get(id) ?? []), record.field]);
-    }
-
-    await Promise.all([
-      foldDatasets(
-        event,
-        [...datasets.values()],
-        { jobId, currentReads, currentWrites, addedEdges, versions, lineageFields },
-        snapshot,
-      ),
-      removeEdges(jobId, jobChange.removed),
-      writeColumnLineage(lineage, snapshot.fields),
-      // A replay whose run fold changed nothing has written its versions already.
-      complete && event.run !== undefined && (stored || folded?.changed === true)
-        ? writeVersions(event, event.run.runId, versions)
-        : Promise.resolve(),
+    // A replay whose run fold changed nothing wrote its versions before its run.
+    const versionsDue = plan.run !== undefined && plan.versions.size > 0 && (stored || plan.run.changed);
+    await settled([
+      versionsDue ? store.putDatasetVersions(plan.versionRecords) : Promise.resolve(),
+      writeDatasets(plan),
     ]);
+    const job = plan.job;
+    if (job === undefined) return { eventId, replay: !stored, published: 0 };
+    await settled([writeRunAndJob(plan, job), writeColumnLineage(plan)]);
 
     let published = 0;
-    if (complete && event.run !== undefined && event.outputs.length > 0) {
-      const runId = event.run.runId;
+    const runId = plan.run?.record.runId;
+    if (event.eventType === 'COMPLETE' && runId !== undefined && event.outputs.length > 0) {
       const updates: DomainEvent[] = event.outputs.map((output) => {
         const id = datasetNodeId(output.namespace, output.name);
         const detail = datasetUpdatedDetailSchema.parse({
           dataset: refOf(output),
-          version: versions.get(id) ?? outputVersionId(runId, id),
+          version: plan.versions.get(id) ?? outputVersionId(runId, id),
           runId,
-          job: refOf(job),
+          job: refOf(job.change.job),
           eventTime: event.eventTime,
           producer: event.producer,
           lineageEventId: eventId,
@@ -471,172 +400,263 @@ export function makeIngestLineageEvent(deps: IngestDependencies) {
       published = updates.length;
     }
     return { eventId, replay: !stored, published };
-  };
-
-  async function foldAndWriteRun(
-    event: NormalizedLineageEvent,
-    snapshot: LineageSnapshot,
-  ): Promise<{ run: RunRecord; changed: boolean }> {
-    const runId = event.run?.runId ?? '';
-    const parent = event.run?.known.parent?.run.runId.toLowerCase();
-    const inputVersion = (id: DatasetNodeId) =>
-      snapshot.datasets.get(id)?.dataset.currentVersion ?? deterministicUuid('unversioned', id);
-    return withConflictRetries(maxAttempts, async (fresh) => {
-      const current: StoredRun | undefined = fresh ? (await store.snapshot({ runId })).run : snapshot.run;
-      const next = foldRun(current?.run, event, inputVersion);
-      if (next === undefined) throw new Error('run event without run');
-      if (current !== undefined && equal(current.run, next)) return { run: next, changed: false };
-      const written = await store.writeRun(next, current?.revision ?? 0, parent);
-      return written ? { run: next, changed: true } : CONFLICT;
-    });
-  }
-
-  async function foldAndWriteJob(
-    event: NormalizedLineageEvent,
-    jobId: JobNodeId,
-    run: RunRecord | undefined,
-    snapshot: LineageSnapshot,
-  ): Promise<ReturnType<typeof foldJob>> {
-    return withConflictRetries(maxAttempts, async (fresh) => {
-      const current: StoredJob | undefined = fresh ? (await store.snapshot({ jobId })).job : snapshot.job;
-      const change = foldJob(current?.job, event, run);
-      const latestRun = run !== undefined && change.job.latestRunId === run.runId ? run : current?.latestRun;
-      if (current !== undefined && equal(current.job, change.job) && equal(current.latestRun, latestRun)) {
-        return change;
-      }
-      return (await store.writeJob(change.job, latestRun, current?.revision ?? 0)) ? change : CONFLICT;
-    });
-  }
-
-  async function foldDatasets(
-    event: NormalizedLineageEvent,
-    datasets: readonly NormalizedDataset[],
-    edges:
-      | {
-          jobId: JobNodeId;
-          currentReads: ReadonlySet<DatasetNodeId>;
-          currentWrites: ReadonlySet<DatasetNodeId>;
-          addedEdges: RoleEdges;
-          versions: ReadonlyMap<DatasetNodeId, string>;
-          lineageFields: ReadonlyMap<DatasetNodeId, string[]>;
-        }
-      | undefined,
-    snapshot: LineageSnapshot,
-  ): Promise<void> {
-    await Promise.all(
-      datasets.map((dataset) => {
-        const id = datasetNodeId(dataset.namespace, dataset.name);
-        const version = edges?.versions.get(id);
-        return withConflictRetries(maxAttempts, async (fresh) => {
-          const current: StoredDataset | undefined = fresh
-            ? (await store.snapshot({ datasetIds: [id] })).datasets.get(id)
-            : snapshot.datasets.get(id);
-          const next = foldDataset(
-            current?.dataset,
-            dataset,
-            event,
-            version === undefined ? undefined : { version },
-          );
-          const changed = current === undefined || next !== current.dataset;
-          const addWriters =
-            edges?.currentWrites.has(id) &&
-            (current?.writers.has(edges.jobId) !== true || edges.addedEdges.writers.has(id))
-              ? [edges.jobId]
-              : [];
-          const addReaders =
-            edges?.currentReads.has(id) &&
-            (current?.readers.has(edges.jobId) !== true || edges.addedEdges.readers.has(id))
-              ? [edges.jobId]
-              : [];
-          const addLineageFields = (edges?.lineageFields.get(id) ?? []).filter(
-            (field) => current?.lineageFields.has(field) !== true,
-          );
-          if (!changed && addWriters.length + addReaders.length + addLineageFields.length === 0) return true;
-          const written = await store.writeDataset(id, {
-            ...(changed ? { dataset: next } : {}),
-            expectedRevision: current?.revision ?? 0,
-            addWriters,
-            addReaders,
-            addLineageFields,
-          });
-          return written ? true : CONFLICT;
-        });
-      }),
-    );
   }
 
   /**
-   * Deletes the job from the edge sets of datasets it stopped reading or writing, then reads the job again:
-   * a concurrent event of the same job may have restored an edge after our fold and written it before our
-   * delete landed, so an edge the job holds again is added back. Only a fold's diff deletes (rare), so
-   * the extra read is too.
+   * Writes each dataset's record when it changed, and lists the job on it when the job is about to hold the
+   * edge and the dataset does not list it yet (or the job's fold added the edge: a concurrent event of the
+   * job may be removing it). Listing before holding means a dataset's sets may name a job that does not
+   * (yet, or any longer) hold the edge — readers confirm each entry against the job — but a job never holds
+   * an edge its dataset does not list.
+   */
+  async function writeDatasets(plan: IngestionPlan): Promise<void> {
+    const { event, snapshot, job } = plan;
+    await writeEach([...plan.datasets], ([id, planned]) => {
+      const version = plan.versions.get(id);
+      return withConflictRetries(maxAttempts, async (fresh) => {
+        const current: StoredDataset | undefined = fresh
+          ? (await store.snapshot({ datasetIds: [id] })).datasets.get(id)
+          : snapshot.datasets.get(id);
+        const next = fresh
+          ? foldDataset(
+              current?.dataset,
+              planned.dataset,
+              event,
+              version === undefined ? undefined : { version },
+            )
+          : planned.next;
+        const changed = current === undefined || next !== current.dataset;
+        const list = (role: keyof RoleEdges, listed: ReadonlySet<JobNodeId> | undefined) =>
+          job?.holds[role].has(id) === true && (listed?.has(job.id) !== true || job.added[role].has(id))
+            ? [job.id]
+            : [];
+        const addWriters = list('writers', current?.writers);
+        const addReaders = list('readers', current?.readers);
+        if (!changed && addWriters.length + addReaders.length === 0) return true;
+        const written = await store.writeDataset(id, {
+          ...(changed ? { dataset: next } : {}),
+          expectedRevision: current?.revision ?? 0,
+          addWriters,
+          addReaders,
+        });
+        return written ? true : CONFLICT;
+      });
+    });
+  }
+
+  /**
+   * The run names its job and the job embeds its run, so: a job seen for the first time is written
+   * without the run, then the run, then the job with it. A refold after a conflict may make the job hold
+   * edges the datasets were not told about: they are listed first. Once the job is written, the edges its
+   * fold added are listed again (a concurrent removal may have undone ours) and those it dropped removed.
+   */
+  async function writeRunAndJob(plan: IngestionPlan, job: PlannedJob): Promise<void> {
+    const { event, snapshot } = plan;
+    let jobRevision = snapshot.job?.revision ?? 0;
+    if (plan.run !== undefined && snapshot.job === undefined) {
+      if (await store.writeJob(withoutRun(job.change.job), undefined, 0)) jobRevision = 1;
+    }
+    const run = plan.run === undefined ? undefined : await writeRun(plan, plan.run);
+
+    const listed = { readers: new Set(job.holds.readers), writers: new Set(job.holds.writers) };
+    let refolded = false;
+    const final = await withConflictRetries(maxAttempts, async (fresh) => {
+      refolded = fresh;
+      let current: StoredJob | undefined = snapshot.job;
+      let planned: Pick<PlannedJob, 'change' | 'latestRun' | 'changed'> = job;
+      if (fresh) {
+        current = (await store.snapshot({ jobId: job.id })).job;
+        const change = foldJob(current?.job, event, run);
+        const latestRun =
+          run !== undefined && change.job.latestRunId === run.runId ? run : current?.latestRun;
+        const changed =
+          current === undefined || !equal(current.job, change.job) || !equal(current.latestRun, latestRun);
+        planned = { change, latestRun, changed };
+        await listEdges(job.id, roleEdges(change.added), listed);
+      }
+      if (!planned.changed) return planned.change;
+      const expected = fresh ? (current?.revision ?? 0) : jobRevision;
+      return (await store.writeJob(planned.change.job, planned.latestRun, expected))
+        ? planned.change
+        : CONFLICT;
+    });
+    // Only a job that existed can have had an event removing its edges in flight.
+    const raced = snapshot.job !== undefined || refolded;
+    await settled([
+      raced ? listEdges(job.id, roleEdges(final.added)) : Promise.resolve(),
+      removeEdges(job.id, final.removed),
+    ]);
+  }
+
+  /** Adds the job to the sets of the datasets in `edges`, skipping those in `done` (and recording them). */
+  async function listEdges(
+    jobId: JobNodeId,
+    edges: RoleEdges,
+    done?: { readers: Set<DatasetNodeId>; writers: Set<DatasetNodeId> },
+  ): Promise<void> {
+    const pending = (role: keyof RoleEdges) => [...edges[role]].filter((id) => done?.[role].has(id) !== true);
+    const readers = pending('readers');
+    const writers = pending('writers');
+    for (const id of readers) done?.readers.add(id);
+    for (const id of writers) done?.writers.add(id);
+    const writes: { id: DatasetNodeId; write: DatasetWrite }[] = [
+      ...readers.map((id) => ({ id, write: { expectedRevision: 0, addReaders: [jobId] } })),
+      ...writers.map((id) => ({ id, write: { expectedRevision: 0, addWriters: [jobId] } })),
+    ];
+    await writeEach(writes, ({ id, write }) => store.writeDataset(id, write));
+  }
+
+  async function writeRun(
+    plan: IngestionPlan,
+    planned: NonNullable<IngestionPlan['run']>,
+  ): Promise<RunRecord> {
+    const { event, snapshot } = plan;
+    const runId = planned.record.runId;
+    return withConflictRetries(maxAttempts, async (fresh) => {
+      let current: StoredRun | undefined = snapshot.run;
+      let next = planned.record;
+      let changed = planned.changed;
+      if (fresh) {
+        current = (await store.snapshot({ runId })).run;
+        const folded = foldRun(current?.run, event, inputVersionOf(snapshot));
+        if (folded === undefined) throw new Error('run event without run');
+        next = folded;
+        changed = current === undefined || !equal(current.run, next);
+      }
+      if (!changed) return next;
+      return (await store.writeRun(next, current?.revision ?? 0, planned.parent)) ? next : CONFLICT;
+    });
+  }
+
+  /**
+   * Deletes the job from the edge sets of datasets it stopped reading or writing — after the job stopped
+   * holding them — then reads the job again: a concurrent event of the same job may have restored an edge
+   * after our fold and listed it before our delete landed, so an edge the job holds again is added back.
    */
   async function removeEdges(jobId: JobNodeId, removed: readonly Edge[]): Promise<void> {
     const edges = roleEdges(removed);
     if (edges.readers.size + edges.writers.size === 0) return;
-    await Promise.all([
-      ...[...edges.readers].map((id) => store.removeDatasetEdges(id, { readers: [jobId] })),
-      ...[...edges.writers].map((id) => store.removeDatasetEdges(id, { writers: [jobId] })),
-    ]);
+    await writeEach(
+      [
+        ...[...edges.readers].map((id) => ({ id, edges: { readers: [jobId] } })),
+        ...[...edges.writers].map((id) => ({ id, edges: { writers: [jobId] } })),
+      ],
+      ({ id, edges: removed }) => store.removeDatasetEdges(id, removed),
+    );
     const job = (await store.snapshot({ jobId })).job?.job;
     if (job === undefined) return;
     const held = roleEdges(jobIoEdges(job, job.io.current));
-    await Promise.all([
-      ...[...edges.readers]
-        .filter((id) => held.readers.has(id))
-        .map((id) => store.writeDataset(id, { expectedRevision: 0, addReaders: [jobId] })),
-      ...[...edges.writers]
-        .filter((id) => held.writers.has(id))
-        .map((id) => store.writeDataset(id, { expectedRevision: 0, addWriters: [jobId] })),
-    ]);
+    await listEdges(jobId, {
+      readers: new Set([...edges.readers].filter((id) => held.readers.has(id))),
+      writers: new Set([...edges.writers].filter((id) => held.writers.has(id))),
+    });
   }
 
-  async function writeColumnLineage(
-    lineage: readonly { record: ColumnLineageRecord; inputs: DatasetFieldNodeId[] }[],
-    fields: ReadonlyMap<DatasetFieldNodeId, StoredField>,
-  ): Promise<void> {
-    await Promise.all(
-      lineage.map(async ({ record, inputs }) => {
-        const id = datasetFieldNodeId(record.namespace, record.dataset, record.field);
-        const current = fields.get(id);
-        const previous = current?.inputs ?? [];
-        const unchanged =
-          current?.record !== undefined &&
-          equal({ ...current.record, updatedAt: '' }, { ...record, updatedAt: '' }) &&
-          inputs.every((input) => previous.includes(input));
-        if (unchanged) return;
-        if (!(await store.writeColumnLineage(record, inputs))) return;
-        await store.updateFieldConsumers(id, {
-          add: inputs,
-          remove: previous.filter((input) => !inputs.includes(input)),
-        });
-      }),
+  /**
+   * Column lineage: the input fields list the field as a consumer before its record names them; consumers
+   * it no longer names are removed after; its dataset lists it among its lineage fields last.
+   */
+  async function writeColumnLineage(plan: IngestionPlan): Promise<void> {
+    const { snapshot } = plan;
+    const written: ColumnLineageRecord[] = [];
+    await writeEach(plan.lineage, async ({ record, inputs }) => {
+      const id = datasetFieldNodeId(record.namespace, record.dataset, record.field);
+      const current = snapshot.fields.get(id);
+      const previous = current?.inputs ?? [];
+      const unchanged =
+        current?.record !== undefined &&
+        equal({ ...current.record, updatedAt: '' }, { ...record, updatedAt: '' }) &&
+        inputs.every((input) => previous.includes(input));
+      if (unchanged) return;
+      await store.updateFieldConsumers(id, { add: inputs, remove: [] });
+      if (!(await store.writeColumnLineage(record, inputs))) return;
+      written.push(record);
+      const stale = previous.filter((input) => !inputs.includes(input));
+      if (stale.length > 0) await store.updateFieldConsumers(id, { add: [], remove: stale });
+    });
+    const fieldsByDataset = new Map<DatasetNodeId, string[]>();
+    for (const record of written) {
+      const id = datasetNodeId(record.namespace, record.dataset);
+      if (snapshot.datasets.get(id)?.lineageFields.has(record.field) === true) continue;
+      fieldsByDataset.set(id, [...(fieldsByDataset.get(id) ?? []), record.field]);
+    }
+    await writeEach([...fieldsByDataset], ([id, fields]) =>
+      store.writeDataset(id, { expectedRevision: 0, addLineageFields: fields }),
     );
   }
 
-  async function writeVersions(
-    event: NormalizedLineageEvent,
-    runId: string,
-    versions: ReadonlyMap<DatasetNodeId, string>,
-  ): Promise<void> {
-    const records: DatasetVersionRecord[] = event.outputs.map((output) => {
-      const id = datasetNodeId(output.namespace, output.name);
-      const record: DatasetVersionRecord = {
-        namespace: output.namespace,
-        name: output.name,
-        version: versions.get(id) ?? outputVersionId(runId, id),
-        createdAt: event.eventTime,
-        createdByRunId: runId,
-        fields: schemaFields(output) ?? [],
-        facets: { ...output.facets, ...output.outputFacets },
-      };
-      const lifecycle = output.known.lifecycleStateChange?.lifecycleStateChange;
-      if (lifecycle !== undefined) record.lifecycleState = lifecycle;
-      return record;
-    });
-    await store.putDatasetVersions(records);
-  }
+  return { plan, apply };
+}
+
+/**
+ * `POST /api/v1/lineage`: plans the event (one read; refused with 400 `LINEAGE_RECORD_TOO_LARGE`, nothing
+ * written, when a record it produces would not fit in storage), then stores the raw event (the replayable
+ * source of truth) and folds it into runs, jobs, datasets, dataset versions, column lineage and the
+ * producer/consumer edges, and publishes `DataSet Updated` for every output of a `COMPLETE` event. Every
+ * fold is idempotent and order-tolerant and skips writes that would change nothing, so a replay writes
+ * nothing but the (refused) raw put — and completes an ingestion a crash interrupted; concurrent events of
+ * one job or dataset retry on optimistic-locking conflicts.
+ */
+export function makeIngestLineageEvent(deps: IngestDependencies) {
+  const { plan, apply } = lineageIngestion(deps);
+  return async function ingestLineageEvent(event: NormalizedLineageEvent): Promise<IngestOutcome> {
+    return apply(await plan(event));
+  };
 }
 
 /** The use case's signature, for handlers and tests. */
 export type IngestLineageEvent = ReturnType<typeof makeIngestLineageEvent>;
+
+/** Events of one batch planned or ingested at once. */
+const batchConcurrency = 4;
+
+async function inChunks<T, R>(
+  items: readonly T[],
+  each: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += batchConcurrency) {
+    const chunk = items.slice(start, start + batchConcurrency);
+    results.push(...(await Promise.all(chunk.map((item, offset) => each(item, start + offset)))));
+  }
+  return results;
+}
+
+/**
+ * `POST /api/v1/lineage/batch`: plans every event first, so a batch with an event whose records would not
+ * fit is refused whole (problems prefixed with the event's `[index]`), then ingests them a few at a time,
+ * each planned again against what the events before it wrote. Events of one run in one batch may still
+ * grow its records past the limit together: the event that does is refused then, after those before it.
+ */
+export function makeIngestLineageBatch(deps: IngestDependencies) {
+  const { plan, apply } = lineageIngestion(deps);
+  return async function ingestLineageBatch(
+    events: readonly NormalizedLineageEvent[],
+  ): Promise<IngestOutcome[]> {
+    const refusals = await inChunks(events, async (event, index) => {
+      try {
+        await plan(event);
+        return [];
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        return error.problems.map((problem) => ({
+          ...problem,
+          path: `[${index}]${problem.path === undefined ? '' : `.${problem.path}`}`,
+        }));
+      }
+    });
+    const problems = refusals.flat();
+    const first = problems[0];
+    if (first !== undefined) {
+      throw new ValidationError(
+        first.code,
+        `The lineage batch was refused: ${problems.map((problem) => problem.path).join(', ')}.`,
+        { problems },
+      );
+    }
+    return inChunks(events, async (event) => apply(await plan(event)));
+  };
+}
+
+/** The batch use case's signature. */
+export type IngestLineageBatch = ReturnType<typeof makeIngestLineageBatch>;

@@ -329,8 +329,9 @@ export interface LineageNodeData {
   datasets: ReadonlyMap<DatasetNodeId, DatasetRecord>;
 }
 
-// An edge can point at a node whose record is not visible yet (written by a concurrent ingestion); the node
-// still gets data Marquez clients can render instead of `null`.
+// Ingestion writes a dataset before any job holds an edge to it (ADR 0005, "Write order"), so an edge to a
+// node without a record only exists in stores written before that order; the node still gets data Marquez
+// clients can render instead of `null`.
 function placeholderJob(id: JobNodeId): JobRecord {
   const parsed = readNodeId(id);
   const namespace = parsed?.kind === 'job' ? parsed.namespace : '';

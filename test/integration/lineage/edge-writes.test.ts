@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLineageStore } from '../../../lib/adapters/dynamodb/lineage-store.js';
-import { type NormalizedLineageEvent, parseLineageEvent } from '../../../lib/contracts/openlineage/parse.js';
 import { makeIngestLineageEvent } from '../../../lib/domain/lineage/ingest.js';
 import { datasetNodeId, jobNodeId } from '../../../lib/domain/lineage/node-id.js';
 import type { LineageStore } from '../../../lib/ports/lineage-store.js';
-import { type LineageHarness, runEvent, startLineageHarness } from '../../support/lineage.js';
+import { type LineageHarness, normalized, runEvent, startLineageHarness } from '../../support/lineage.js';
 
 // Interleavings a load test only hits by luck, forced here: the store is the real one over dynalite, with
 // one of its calls held until the concurrent ingestion has finished.
@@ -16,12 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-function normalized(raw: Record<string, unknown>): NormalizedLineageEvent {
-  const parsed = parseLineageEvent(raw);
-  if (!parsed.ok) throw new Error(`test event refused: ${JSON.stringify(parsed.problems)}`);
-  return parsed.event;
-}
 
 type HeldMethod = 'removeDatasetEdges' | 'writeJob';
 
@@ -136,7 +129,7 @@ describe('a dataset node at the item size limit', () => {
   it('answers a non-retryable 500 (not 503) to an event adding one more edge, and keeps the edges it has', async () => {
     const ns = 'hub';
     const hub = { namespace: ns, name: 'events' };
-    const readers = Array.from({ length: 3400 }, (_, n) =>
+    const readers = Array.from({ length: 3405 }, (_, n) =>
       jobNodeId(ns, `reader-${String(n).padStart(4, '0')}-${'x'.repeat(100)}`),
     );
     const store = h.deps.lineage;
@@ -163,11 +156,13 @@ describe('a dataset node at the item size limit', () => {
       ],
     });
 
+    const oneMore = `one-more-${'y'.repeat(1000)}`;
+
     const response = await h.post(
       runEvent({
         runId: '00000000-0000-4000-8000-00000000b001',
         eventTime: '2024-06-02T00:00:00Z',
-        job: { namespace: ns, name: `one-more-${'y'.repeat(2000)}` },
+        job: { namespace: ns, name: oneMore },
         inputs: [hub],
       }),
     );
@@ -176,5 +171,7 @@ describe('a dataset node at the item size limit', () => {
     expect(response.headers?.['retry-after']).toBeUndefined();
     const dataset = await store.getDataset(datasetNodeId(ns, 'events'));
     expect(dataset?.readers.size).toBe(readers.length);
+    // The dataset is listed on before the job is written: no job holds an edge its dataset does not list.
+    expect(await store.getJob(jobNodeId(ns, oneMore))).toBeUndefined();
   });
 });

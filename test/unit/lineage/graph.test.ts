@@ -378,3 +378,62 @@ describe('columnLineage (Marquez /column-lineage)', () => {
     expect(graph).toBeUndefined();
   });
 });
+
+/** A port answering exactly the adjacency given, however inconsistent (as a crash or a race leaves it). */
+function portOf(adjacency: Record<NodeId, NodeAdjacency>): LineageGraphPort {
+  return {
+    async neighbours(ids) {
+      const answer = new Map<NodeId, NodeAdjacency>();
+      for (const id of ids) {
+        const found = adjacency[id];
+        if (found !== undefined) answer.set(id, found);
+      }
+      return answer;
+    },
+  };
+}
+
+describe('entries of an index the other end does not confirm (an edge being added or removed)', () => {
+  // job 0 reads d0 and writes d1. d0 also lists job 1 as a reader and d1 job 2 as a writer, which neither
+  // holds (job 1 reads d2; job 2 is not written yet), and d0 lists job 3 which does not exist.
+  const world = portOf({
+    [job(0)]: { in: [ds(0)], out: [ds(1)] },
+    [job(1)]: { in: [ds(2)], out: [] },
+    [ds(0)]: { in: [], out: [job(0), job(1), job(3)] },
+    [ds(1)]: { in: [job(0), job(2)], out: [] },
+    [ds(2)]: { in: [], out: [job(1)] },
+  });
+
+  it('leaves them out of /lineage, from a dataset and from a job', async () => {
+    const fromDataset = await lineageGraph(world, { nodeId: ds(0), depth: 5 });
+    const fromJob = await lineageGraph(world, { nodeId: job(0), depth: 5 });
+
+    for (const graph of [fromDataset, fromJob]) {
+      expect(graph?.nodes.map((node) => node.id).sort()).toEqual([ds(0), ds(1), job(0)].sort());
+    }
+  });
+
+  it('leaves them out of the dk lineage view, up and down', async () => {
+    const down = await directedLineage(world, { nodeId: ds(0), depth: 5, direction: 'downstream' });
+    const up = await directedLineage(world, { nodeId: ds(1), depth: 5, direction: 'upstream' });
+
+    expect(down?.downstream.map((step) => step.id)).toEqual([job(0), ds(1)]);
+    expect(down?.edges).toEqual([
+      { origin: ds(0), destination: job(0) },
+      { origin: job(0), destination: ds(1) },
+    ]);
+    expect(up?.upstream.map((step) => step.id)).toEqual([job(0), ds(0)]);
+  });
+
+  it('leaves a consumer that does not name the field as its input out of column lineage', async () => {
+    const fields = portOf({
+      [col(0)]: { in: [], out: [col(1), col(2)] },
+      [col(1)]: { in: [col(0)], out: [] },
+      [col(2)]: { in: [], out: [] },
+    });
+
+    const graph = await columnLineage(fields, { nodeIds: [col(0)], depth: 0, withDownstream: true });
+
+    expect(graph?.nodes.map((node) => node.id)).toEqual([col(0), col(1)]);
+  });
+});
