@@ -21,7 +21,7 @@ import {
   NotFoundError,
   UnprocessableError,
 } from '../errors.js';
-import { outputVersionId } from '../lineage/ingest.js';
+import { outputVersionId } from '../lineage/folds.js';
 import { datasetNodeId } from '../lineage/node-id.js';
 import { newRunRecord, type RunDataSetIo, type RunRecord } from './model.js';
 import { dataKitProducer, lineageNameOf, runLineageEvent } from './run-lineage.js';
