@@ -1,6 +1,13 @@
 import { z } from 'zod';
 
 /**
+ * The OpenLineage `producer` of the events the control plane emits for its own runs. Their `DataSet Updated`
+ * events come from the run's Complete step (with the DataKit identity, lineage on or off), so ingestion does
+ * not publish them a second time.
+ */
+export const dataKitRunProducer = 'https://datakit.infoblox.dev/control-plane';
+
+/**
  * Detail of `DataSet Updated`: a run completed and wrote this dataset. Published once per output of
  * every `COMPLETE` OpenLineage event of an external producer, and once per output of every SUCCEEDED
  * DataKit run (by the run's Complete step, lineage on or off), at least once (a retried or replayed

@@ -1,4 +1,4 @@
-import { datasetUpdatedDetailSchema } from '../../contracts/events/lineage.js';
+import { dataKitRunProducer, datasetUpdatedDetailSchema } from '../../contracts/events/lineage.js';
 import type { NormalizedDataset, NormalizedLineageEvent } from '../../contracts/openlineage/parse.js';
 import type { Problem } from '../../contracts/problem.js';
 import type { DomainEvent, EventPublisher } from '../../ports/event-publisher.js';
@@ -382,7 +382,13 @@ function lineageIngestion(deps: IngestDependencies) {
 
     let published = 0;
     const runId = plan.run?.record.runId;
-    if (event.eventType === 'COMPLETE' && runId !== undefined && event.outputs.length > 0) {
+    // A DataKit run announces its outputs itself (its Complete step); other producers' COMPLETEs are announced here.
+    if (
+      event.eventType === 'COMPLETE' &&
+      runId !== undefined &&
+      event.outputs.length > 0 &&
+      event.producer !== dataKitRunProducer
+    ) {
       const updates: DomainEvent[] = event.outputs.map((output) => {
         const id = datasetNodeId(output.namespace, output.name);
         const detail = datasetUpdatedDetailSchema.parse({

@@ -1,9 +1,10 @@
+import { dataKitRunProducer } from '../../contracts/events/lineage.js';
 import type { StoreManifest } from '../../contracts/manifests/store.js';
 import type { DataSetContract } from '../deployments/package-resolution.js';
 import type { RunDataSetIo, RunRecord } from './model.js';
 
 /** Who produced the events a run emits (OpenLineage `producer` and facets' `_producer`). */
-export const dataKitProducer = 'https://datakit.infoblox.dev/control-plane';
+export const dataKitProducer = dataKitRunProducer;
 const specUrl = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
 const facetUrl = (facet: string) => `https://openlineage.io/spec/facets/1-0-1/${facet}.json`;
 
