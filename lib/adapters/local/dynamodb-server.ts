@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A DynamoDB-compatible server (dynalite) on loopback, in a worker thread of this process. */
 export interface EmbeddedDynamoDb {

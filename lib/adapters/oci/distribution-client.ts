@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ArtifactReference, RepositoryName } from '../../domain/registry/reference.js';
 import { referenceTarget } from '../../domain/registry/reference.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // DTOs of the lineage API. The Marquez-compatible reads answer Marquez's JSON shapes
 // (../shared/marquez/openapi.yml); these schemas document them in /openapi.json and type the queries.

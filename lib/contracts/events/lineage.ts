@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Detail of `DataSet Updated`: a run completed and wrote this dataset. Published once per output of
