@@ -63,7 +63,8 @@ export interface DependencyOverrides {
 export function createDependencies(config: Config, overrides: DependencyOverrides = {}): Dependencies {
   const clock = () => new Date();
   const tracer = overrides.tracer;
-  const traced = <Client>(client: Client): Client => (tracer === undefined ? client : traced(client));
+  const traced = <Client>(client: Client): Client =>
+    tracer === undefined ? client : tracer.captureAWSv3Client(client);
   const region = config.AWS_REGION === undefined ? {} : { region: config.AWS_REGION };
   const client = traced(
     createDynamoDbClient({
