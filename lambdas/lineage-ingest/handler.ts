@@ -1,17 +1,22 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import { readLineageBatch, readLineageEvent } from '../../lib/api/lineage-body.js';
-import { maxLineageBodyBytes } from '../../lib/contracts/api/lineage.js';
+import { maxLineageBodyBytes } from '../../lib/contracts/api/lineage-limits.js';
 import type { NormalizedLineageEvent } from '../../lib/contracts/openlineage/parse.js';
 import { DataKitError, DependencyUnavailableError } from '../../lib/domain/errors.js';
 import { LineageNodeTooLargeError } from '../../lib/domain/lineage/errors.js';
 import { makeIngestLineageEvent } from '../../lib/domain/lineage/ingest.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { type EventDependencies, withEvents } from '../../lib/runtime/wiring/events.js';
+import { type LineageDependencies, withLineage } from '../../lib/runtime/wiring/lineage.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /** Events of one batch ingested at once. */
 const batchConcurrency = 4;
 
 /** OpenLineage ingestion: `POST /api/v1/lineage` and `/api/v1/lineage/batch`. */
-export function createLineageIngestApi(deps: Dependencies): ApiHandler {
+export function createLineageIngestApi(
+  deps: SharedDependencies & LineageDependencies & EventDependencies,
+): ApiHandler {
   const ingest = makeIngestLineageEvent({ store: deps.lineage, events: deps.events, clock: deps.clock });
 
   // Past the parser, every failure is storage or the bus: a 503 tells producers to retry, and a retry is
@@ -53,6 +58,6 @@ export function createLineageIngestApi(deps: Dependencies): ApiHandler {
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies().then(createLineageIngestApi);
+  instance ??= lambdaDependencies((shared) => withLineage(withEvents(shared))).then(createLineageIngestApi);
   return (await instance)(event, context);
 };

@@ -7,7 +7,12 @@ import type { Context } from 'aws-lambda';
 import { ecrImageActionEventSchema, ecrRegistryHost } from '../../lib/contracts/events/ecr.js';
 import { ForbiddenError } from '../../lib/domain/errors.js';
 import type { RegisterPackageResult } from '../../lib/domain/registry/register-package.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { withEvents } from '../../lib/runtime/wiring/events.js';
+import { type RegistrationDependencies, withRegistration } from '../../lib/runtime/wiring/registration.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
+
+type WorkerDependencies = SharedDependencies & RegistrationDependencies;
 
 export type RegistrationWorker = (
   event: unknown,
@@ -19,7 +24,7 @@ export type RegistrationWorker = (
  * push. Rejections are recorded by the use case and end here; failures worth retrying are thrown, so
  * Lambda's asynchronous retries and then the DLQ take over.
  */
-export function createRegistrationWorker(deps: Dependencies): RegistrationWorker {
+export function createRegistrationWorker(deps: WorkerDependencies): RegistrationWorker {
   return async (event) => {
     const parsed = ecrImageActionEventSchema.safeParse(event);
     if (!parsed.success) {
@@ -47,7 +52,7 @@ export function createRegistrationWorker(deps: Dependencies): RegistrationWorker
 
 /** The worker with logging context, X-Ray and metrics around it (logger → tracer → metrics). */
 export function instrumentedRegistrationWorker(
-  deps: Dependencies,
+  deps: WorkerDependencies,
 ): (event: unknown, context: Context) => Promise<RegisterPackageResult | undefined> {
   const chain = middy(createRegistrationWorker(deps), { timeoutEarlyInMillis: 0 }).use(
     injectLambdaContext(deps.logger, { resetKeys: true }),
@@ -62,6 +67,8 @@ export const handler = async (
   event: unknown,
   context: Context,
 ): Promise<RegisterPackageResult | undefined> => {
-  instance ??= lambdaDependencies().then(instrumentedRegistrationWorker);
+  instance ??= lambdaDependencies((shared) => withRegistration(withEvents(shared))).then(
+    instrumentedRegistrationWorker,
+  );
   return (await instance)(event, context);
 };

@@ -1,10 +1,10 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
-import { openApiDocument } from '../../lib/api/openapi.js';
 import { DependencyUnavailableError } from '../../lib/domain/errors.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /** The system endpoints: health (which proves the table answers) and the OpenAPI document. */
-export function createSystemApi(deps: Dependencies): ApiHandler {
+export function createSystemApi(deps: SharedDependencies): ApiHandler {
   return createApiHandler(
     'system-api',
     {
@@ -21,7 +21,11 @@ export function createSystemApi(deps: Dependencies): ApiHandler {
           body: { status: 'ok', version: deps.config.SERVICE_VERSION, time: deps.clock().toISOString() },
         };
       },
-      getOpenApi: async () => ({ status: 200, body: openApiDocument(deps.config.SERVICE_VERSION) }),
+      // Every schema of the API, built once: loaded on first use, so /healthz never pays for it.
+      getOpenApi: async () => {
+        const { openApiDocument } = await import('../../lib/api/openapi.js');
+        return { status: 200, body: await openApiDocument(deps.config.SERVICE_VERSION) };
+      },
     },
     deps,
   );
