@@ -94,20 +94,39 @@ function apiEvent(method: string, resource: string, options: { query?: object; b
   };
 }
 
+/** An ECR push from an account whose registry is not on the bench's allowlist. */
+const foreignEcrPush = {
+  'detail-type': 'ECR Image Action',
+  source: 'aws.ecr',
+  account: '999999999999',
+  region: 'us-east-1',
+  time: '2026-11-01T00:00:00Z',
+  detail: {
+    'action-type': 'PUSH',
+    result: 'SUCCESS',
+    'repository-name': 'dk/team/enrich',
+    'image-digest': `sha256:${'a'.repeat(64)}`,
+    'image-tag': '1.0.0',
+  },
+};
+
 /**
  * The first request each function serves in a fresh process: one of its operations, refused by that
- * operation's validation so that no AWS call is made (there is none to make here), or an unknown route
- * where the function has no input to refuse. It builds everything a real first request builds before
- * its first AWS call: the composition root, the SDK clients, the middleware and the operation's schemas.
+ * operation's validation (or, for registration, by the registry allowlist inside the use case) so that
+ * no AWS call is made (there is none to make here), or an unknown route where the function has no input
+ * to refuse. It builds everything a real first request builds before its first AWS call: the
+ * composition root, the SDK clients, the middleware and the operation's schemas.
  */
 const firstRequests: Readonly<Record<FunctionName, unknown>> = {
   'system-api': apiEvent('GET', '/bench-unknown'),
   fallback: apiEvent('GET', '/bench-unknown'),
   'packages-api': apiEvent('GET', '/v1/packages', { query: { limit: '0' } }),
-  'registrations-api': apiEvent('POST', '/v1/registrations', { body: '{}' }),
+  'registrations-api': apiEvent('POST', '/v1/registrations', {
+    body: JSON.stringify({ reference: 'registry.example.com/team/enrich:1.0.0' }),
+  }),
   'lineage-ingest': apiEvent('POST', '/api/v1/lineage', { body: '{}' }),
   'lineage-api': apiEvent('GET', '/api/v1/lineage'),
-  'registration-worker': { source: 'bench' },
+  'registration-worker': foreignEcrPush,
 };
 
 const lambdaContext = {

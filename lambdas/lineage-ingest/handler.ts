@@ -58,6 +58,6 @@ export function createLineageIngestApi(
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies((shared) => withLineage(withEvents(shared))).then(createLineageIngestApi);
+  instance ??= lambdaDependencies(withEvents, withLineage).then(createLineageIngestApi);
   return (await instance)(event, context);
 };

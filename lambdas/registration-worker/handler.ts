@@ -67,8 +67,6 @@ export const handler = async (
   event: unknown,
   context: Context,
 ): Promise<RegisterPackageResult | undefined> => {
-  instance ??= lambdaDependencies((shared) => withRegistration(withEvents(shared))).then(
-    instrumentedRegistrationWorker,
-  );
+  instance ??= lambdaDependencies(withEvents, withRegistration).then(instrumentedRegistrationWorker);
   return (await instance)(event, context);
 };

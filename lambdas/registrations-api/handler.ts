@@ -33,8 +33,6 @@ export function statusOf(result: RegisterPackageResult): number {
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies((shared) => withRegistration(withEvents(shared))).then(
-    createRegistrationsApi,
-  );
+  instance ??= lambdaDependencies(withEvents, withRegistration).then(createRegistrationsApi);
   return (await instance)(event, context);
 };
