@@ -21,7 +21,7 @@ export function createSystemApi(deps: SharedDependencies): ApiHandler {
           body: { status: 'ok', version: deps.config.SERVICE_VERSION, time: deps.clock().toISOString() },
         };
       },
-      // Every schema of the API, built once: loaded on first use, so /healthz never pays for it.
+      // The generator builds every schema of the API: imported on first use, so /healthz never pays for it.
       getOpenApi: async () => {
         const { openApiDocument } = await import('../../lib/api/openapi.js');
         return { status: 200, body: await openApiDocument(deps.config.SERVICE_VERSION) };
