@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startEmbeddedControlPlane } from '../lambdas/embedded.js';
 
 const env = z
@@ -8,6 +8,7 @@ const env = z
     HOST: z.string().min(1).default('127.0.0.1'),
     DATAKIT_DATA_DIR: z.string().min(1).default('.datakit'),
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+    DATAKIT_RUNNER: z.enum(['subprocess', 'docker']).default('subprocess'),
     REGISTRY_ALLOWLIST: z.string().min(1).optional(),
     REGISTRY_BLOB_HOSTS: z.string().optional(),
     REGISTRY_INSECURE_HOSTS: z.string().optional(),
@@ -25,6 +26,7 @@ const plane = await startEmbeddedControlPlane({
   port: env.data.PORT,
   dataDir: resolve(env.data.DATAKIT_DATA_DIR),
   logLevel: env.data.LOG_LEVEL,
+  runner: env.data.DATAKIT_RUNNER,
   ...(env.data.REGISTRY_ALLOWLIST === undefined ? {} : { registryAllowlist: env.data.REGISTRY_ALLOWLIST }),
   ...(env.data.REGISTRY_BLOB_HOSTS === undefined ? {} : { registryBlobHosts: env.data.REGISTRY_BLOB_HOSTS }),
   ...(env.data.REGISTRY_INSECURE_HOSTS === undefined

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
@@ -14,10 +16,15 @@ import { createFallbackHandler } from '../lib/api/http-handler.js';
 import { defaultTableName } from '../lib/contracts/table.js';
 import { loadConfig } from '../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../lib/runtime/dependencies.js';
+import { type LocalRuntime, startLocalRuntime } from '../lib/runtime/wiring/local-runs.js';
+import type { RunPlane } from '../lib/runtime/wiring/runs.js';
+import { createCellsApi } from './cells-api/handler.js';
 import { createLineageApi } from './lineage-api/handler.js';
 import { createLineageIngestApi } from './lineage-ingest/handler.js';
 import { createPackagesApi } from './packages-api/handler.js';
+import { createPromotionsApi } from './promotions-api/handler.js';
 import { createRegistrationsApi } from './registrations-api/handler.js';
+import { createRunsApi } from './runs-api/handler.js';
 import { createSystemApi } from './system-api/handler.js';
 
 export interface EmbeddedOptions {
@@ -34,6 +41,8 @@ export interface EmbeddedOptions {
   readonly registryBlobHosts?: string;
   /** `REGISTRY_INSECURE_HOSTS`: registries read over plain http besides loopback ones. @default none */
   readonly registryInsecureHosts?: string;
+  /** `DATAKIT_RUNNER`: run Transforms as local processes (`spec.command`) or with docker (`spec.image`). @default subprocess */
+  readonly runner?: 'subprocess' | 'docker';
   /** `FUNCTION_TIMEOUT_MS`: the time every request has, as a Lambda function's timeout. @default 10 000 */
   readonly functionTimeoutMs?: number;
 }
@@ -43,6 +52,8 @@ export interface EmbeddedControlPlane {
   readonly deps: Dependencies;
   /** The in-process `datakit` bus: rules, targets and the most recent events. */
   readonly bus: LocalEventBus;
+  /** Cells, deployments, promotions and runs, as the API serves them. */
+  readonly plane: RunPlane;
   /** The embedded DynamoDB's health and its worker's heap and open iterators. */
   readonly storage: Pick<EmbeddedDynamoDb, 'health' | 'stats'>;
   close(): Promise<void>;
@@ -61,6 +72,7 @@ export async function startEmbeddedControlPlane(
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
   });
   let api: LocalApi | undefined;
+  let runtime: LocalRuntime | undefined;
   try {
     await ensureTable(createDynamoDbClient({ endpoint: dynamo.endpoint }), defaultTableName).catch(
       (cause: unknown) => {
@@ -90,6 +102,12 @@ export async function startEmbeddedControlPlane(
     const bus = new LocalEventBus(logger);
     const deps = createDependencies(config, { logger, events: bus });
     const localRoutes: LocalRoute[] = [registryWebhookRoute(deps.registerPackage, logger)];
+    runtime = await startLocalRuntime(deps, {
+      dataDir: options.dataDir ?? mkdtempSync(join(tmpdir(), 'datakit-runtime-')),
+      runner: options.runner ?? 'subprocess',
+      lineageUrl: () => api?.url ?? `http://${options.host ?? '127.0.0.1'}:${options.port ?? 8080}`,
+    });
+    const plane = runtime.plane;
     api = await startLocalApi({
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8080,
@@ -99,25 +117,32 @@ export async function startEmbeddedControlPlane(
         'lineage-ingest': createLineageIngestApi(deps),
         'lineage-api': createLineageApi(deps),
         'registrations-api': createRegistrationsApi(deps),
+        'cells-api': createCellsApi(deps, plane),
+        'runs-api': createRunsApi(deps, plane),
+        'promotions-api': createPromotionsApi(deps, plane),
       },
       fallback: createFallbackHandler(logger),
       localRoutes,
       logger,
     });
     const started = api;
+    const local = runtime;
     return {
       url: started.url,
       deps,
       bus,
       storage: dynamo,
+      plane,
       close: async () => {
         await started.close();
+        await local.close();
         await bus.drain();
         await dynamo.close();
       },
     };
   } catch (error) {
     await api?.close();
+    await runtime?.close();
     await dynamo.close();
     throw error;
   }

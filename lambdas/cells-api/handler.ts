@@ -1,12 +1,13 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import { maxStoreManifestBytes } from '../../lib/api/routes/runs.js';
 import { readManifestBody } from '../../lib/api/store-body.js';
-import { awsRunAdapters } from '../../lib/runtime/aws-run-adapters.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
-import { createRunPlane, type RunPlane } from '../../lib/runtime/run-plane.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { awsRunAdapters } from '../../lib/runtime/wiring/aws-runs.js';
+import { createRunPlane, type RunPlane, withRunPlaneBase } from '../../lib/runtime/wiring/runs.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /** Cells and their Stores (`/v1/cells`). */
-export function createCellsApi(deps: Dependencies, plane: RunPlane): ApiHandler {
+export function createCellsApi(deps: SharedDependencies, plane: RunPlane): ApiHandler {
   const { cells } = plane;
   return createApiHandler(
     'cells-api',
@@ -34,7 +35,7 @@ export function createCellsApi(deps: Dependencies, plane: RunPlane): ApiHandler 
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies().then((deps) =>
+  instance ??= lambdaDependencies(withRunPlaneBase).then((deps) =>
     createCellsApi(deps, createRunPlane(deps, awsRunAdapters(deps))),
   );
   return (await instance)(event, context);

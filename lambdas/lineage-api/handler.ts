@@ -8,7 +8,9 @@ import {
   parseNodeId,
 } from '../../lib/domain/lineage/node-id.js';
 import { makeLineageQueries } from '../../lib/domain/lineage/queries.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { type LineageDependencies, withLineage } from '../../lib/runtime/wiring/lineage.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 function nodeIdOf(value: string): ParsedNodeId {
   const parsed = parseNodeId(value);
@@ -21,7 +23,7 @@ function nodeIdOf(value: string): ParsedNodeId {
 }
 
 /** The Marquez-compatible lineage reads and the `dk lineage` view. */
-export function createLineageApi(deps: Dependencies): ApiHandler {
+export function createLineageApi(deps: SharedDependencies & LineageDependencies): ApiHandler {
   const store = deps.lineage;
   const queries = makeLineageQueries({ store });
   return createApiHandler(
@@ -141,6 +143,6 @@ export function createLineageApi(deps: Dependencies): ApiHandler {
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies().then(createLineageApi);
+  instance ??= lambdaDependencies(withLineage).then(createLineageApi);
   return (await instance)(event, context);
 };

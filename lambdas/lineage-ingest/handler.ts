@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import { readLineageBatch, readLineageEvent } from '../../lib/api/lineage-body.js';
-import { maxLineageBodyBytes } from '../../lib/contracts/api/lineage.js';
+import { maxLineageBodyBytes } from '../../lib/contracts/api/lineage-limits.js';
 import { DataKitError, DependencyUnavailableError } from '../../lib/domain/errors.js';
 import { LineageNodeTooLargeError } from '../../lib/domain/lineage/errors.js';
 import {
@@ -9,7 +9,10 @@ import {
   makeIngestLineageBatch,
   makeIngestLineageEvent,
 } from '../../lib/domain/lineage/ingest.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { type EventDependencies, withEvents } from '../../lib/runtime/wiring/events.js';
+import { type LineageDependencies, withLineage } from '../../lib/runtime/wiring/lineage.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /**
  * Whether a failure past the parser is worth the producer's retry: storage, the blob store or the bus
@@ -31,7 +34,9 @@ function retryable(cause: unknown): boolean {
 }
 
 /** OpenLineage ingestion: `POST /api/v1/lineage` and `/api/v1/lineage/batch`. */
-export function createLineageIngestApi(deps: Dependencies): ApiHandler {
+export function createLineageIngestApi(
+  deps: SharedDependencies & LineageDependencies & EventDependencies,
+): ApiHandler {
   const use = { store: deps.lineage, events: deps.events, clock: deps.clock };
   const ingest = makeIngestLineageEvent(use);
   const ingestBatch = makeIngestLineageBatch(use);
@@ -72,6 +77,6 @@ export function createLineageIngestApi(deps: Dependencies): ApiHandler {
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies().then(createLineageIngestApi);
+  instance ??= lambdaDependencies(withEvents, withLineage).then(createLineageIngestApi);
   return (await instance)(event, context);
 };

@@ -1,10 +1,12 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import { found } from '../../lib/domain/errors.js';
 import { buildPipelineGraph, renderDot, renderMermaid } from '../../lib/domain/registry/pipeline.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { type PackageDependencies, withPackages } from '../../lib/runtime/wiring/packages.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /** Read access to the package registry: packages, versions, DataSets, the pipeline graph, registrations. */
-export function createPackagesApi(deps: Dependencies): ApiHandler {
+export function createPackagesApi(deps: SharedDependencies & PackageDependencies): ApiHandler {
   const { packages } = deps;
   return createApiHandler(
     'packages-api',
@@ -59,6 +61,6 @@ export function createPackagesApi(deps: Dependencies): ApiHandler {
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies().then(createPackagesApi);
+  instance ??= lambdaDependencies(withPackages).then(createPackagesApi);
   return (await instance)(event, context);
 };

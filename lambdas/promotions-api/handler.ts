@@ -1,12 +1,13 @@
 import { callerOf, idempotencyKeyOf } from '../../lib/api/caller.js';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import { found } from '../../lib/domain/errors.js';
-import { awsRunAdapters } from '../../lib/runtime/aws-run-adapters.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
-import { createRunPlane, type RunPlane } from '../../lib/runtime/run-plane.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { awsRunAdapters } from '../../lib/runtime/wiring/aws-runs.js';
+import { createRunPlane, type RunPlane, withRunPlaneBase } from '../../lib/runtime/wiring/runs.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /** Promotions, deployments and status (`/v1/promotions`, `…/status`, `/v1/environments/…`). */
-export function createPromotionsApi(deps: Dependencies, plane: RunPlane): ApiHandler {
+export function createPromotionsApi(deps: SharedDependencies, plane: RunPlane): ApiHandler {
   const identity = deps.config.IDENTITY_SOURCE;
   const strip = <T extends { revision: number }>({ revision: _revision, ...rest }: T) => rest;
   return createApiHandler(
@@ -53,7 +54,7 @@ export function createPromotionsApi(deps: Dependencies, plane: RunPlane): ApiHan
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies().then((deps) =>
+  instance ??= lambdaDependencies(withRunPlaneBase).then((deps) =>
     createPromotionsApi(deps, createRunPlane(deps, awsRunAdapters(deps))),
   );
   return (await instance)(event, context);

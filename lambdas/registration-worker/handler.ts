@@ -8,7 +8,12 @@ import { ecrImageActionEventSchema, ecrRegistryHost } from '../../lib/contracts/
 import { ForbiddenError } from '../../lib/domain/errors.js';
 import type { RegisterPackageResult } from '../../lib/domain/registry/register-package.js';
 import { registryDeadline } from '../../lib/runtime/deadline.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { withEvents } from '../../lib/runtime/wiring/events.js';
+import { type RegistrationDependencies, withRegistration } from '../../lib/runtime/wiring/registration.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
+
+type WorkerDependencies = SharedDependencies & RegistrationDependencies;
 
 export type RegistrationWorker = (
   event: unknown,
@@ -20,7 +25,7 @@ export type RegistrationWorker = (
  * push. Rejections are recorded by the use case and end here; failures worth retrying are thrown, so
  * Lambda's asynchronous retries and then the DLQ take over.
  */
-export function createRegistrationWorker(deps: Dependencies): RegistrationWorker {
+export function createRegistrationWorker(deps: WorkerDependencies): RegistrationWorker {
   return async (event, context) => {
     const parsed = ecrImageActionEventSchema.safeParse(event);
     if (!parsed.success) {
@@ -53,7 +58,7 @@ export function createRegistrationWorker(deps: Dependencies): RegistrationWorker
 
 /** The worker with logging context, X-Ray and metrics around it (logger → tracer → metrics). */
 export function instrumentedRegistrationWorker(
-  deps: Dependencies,
+  deps: WorkerDependencies,
 ): (event: unknown, context: Context) => Promise<RegisterPackageResult | undefined> {
   const chain = middy(createRegistrationWorker(deps), { timeoutEarlyInMillis: 0 }).use(
     injectLambdaContext(deps.logger, { resetKeys: true }),
@@ -68,6 +73,6 @@ export const handler = async (
   event: unknown,
   context: Context,
 ): Promise<RegisterPackageResult | undefined> => {
-  instance ??= lambdaDependencies().then(instrumentedRegistrationWorker);
+  instance ??= lambdaDependencies(withEvents, withRegistration).then(instrumentedRegistrationWorker);
   return (await instance)(event, context);
 };

@@ -1,10 +1,13 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import type { RegisterPackageResult } from '../../lib/domain/registry/register-package.js';
 import { registryDeadline } from '../../lib/runtime/deadline.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { withEvents } from '../../lib/runtime/wiring/events.js';
+import { type RegistrationDependencies, withRegistration } from '../../lib/runtime/wiring/registration.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /** `POST /v1/registrations`: registers synchronously and answers with the record. */
-export function createRegistrationsApi(deps: Dependencies): ApiHandler {
+export function createRegistrationsApi(deps: SharedDependencies & RegistrationDependencies): ApiHandler {
   return createApiHandler(
     'registrations-api',
     {
@@ -35,6 +38,6 @@ export function statusOf(result: RegisterPackageResult): number {
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies().then(createRegistrationsApi);
+  instance ??= lambdaDependencies(withEvents, withRegistration).then(createRegistrationsApi);
   return (await instance)(event, context);
 };

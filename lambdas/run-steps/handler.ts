@@ -1,7 +1,7 @@
 import type { RunStep } from '../../lib/domain/runs/run-steps.js';
-import { awsRunAdapters } from '../../lib/runtime/aws-run-adapters.js';
-import { lambdaDependencies } from '../../lib/runtime/dependencies.js';
-import { createRunPlane } from '../../lib/runtime/run-plane.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { awsRunAdapters } from '../../lib/runtime/wiring/aws-runs.js';
+import { createRunPlane, withRunPlaneBase } from '../../lib/runtime/wiring/runs.js';
 
 /**
  * Prepare, Complete and Fail of every cell's run state machine (`lambda:invoke` with `{step, runId, …}`).
@@ -9,6 +9,8 @@ import { createRunPlane } from '../../lib/runtime/run-plane.js';
  */
 let instance: Promise<RunStep> | undefined;
 export const handler = async (payload: unknown): Promise<unknown> => {
-  instance ??= lambdaDependencies().then((deps) => createRunPlane(deps, awsRunAdapters(deps)).runSteps);
+  instance ??= lambdaDependencies(withRunPlaneBase).then(
+    (deps) => createRunPlane(deps, awsRunAdapters(deps)).runSteps,
+  );
   return (await instance)(payload);
 };

@@ -1,12 +1,13 @@
 import { callerOf, idempotencyKeyOf } from '../../lib/api/caller.js';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import { toApiRun } from '../../lib/domain/runs/runs.js';
-import { awsRunAdapters } from '../../lib/runtime/aws-run-adapters.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
-import { createRunPlane, type RunPlane } from '../../lib/runtime/run-plane.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import { awsRunAdapters } from '../../lib/runtime/wiring/aws-runs.js';
+import { createRunPlane, type RunPlane, withRunPlaneBase } from '../../lib/runtime/wiring/runs.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /** Runs (`/v1/runs`): manual starts, reads, cancel, logs. */
-export function createRunsApi(deps: Dependencies, plane: RunPlane): ApiHandler {
+export function createRunsApi(deps: SharedDependencies, plane: RunPlane): ApiHandler {
   const { runs } = plane;
   const identity = deps.config.IDENTITY_SOURCE;
   return createApiHandler(
@@ -42,7 +43,7 @@ export function createRunsApi(deps: Dependencies, plane: RunPlane): ApiHandler {
 
 let instance: Promise<ApiHandler> | undefined;
 export const handler: ApiHandler = async (event, context) => {
-  instance ??= lambdaDependencies().then((deps) =>
+  instance ??= lambdaDependencies(withRunPlaneBase).then((deps) =>
     createRunsApi(deps, createRunPlane(deps, awsRunAdapters(deps))),
   );
   return (await instance)(event, context);

@@ -1,8 +1,8 @@
 import type { StorageHealth } from '../../lib/adapters/local/dynamodb-server.js';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
-import { openApiDocument } from '../../lib/api/openapi.js';
 import { DependencyUnavailableError } from '../../lib/domain/errors.js';
-import { type Dependencies, lambdaDependencies } from '../../lib/runtime/dependencies.js';
+import { lambdaDependencies } from '../../lib/runtime/lambda.js';
+import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 export interface SystemApiOptions {
   /**
@@ -13,7 +13,7 @@ export interface SystemApiOptions {
 }
 
 /** The system endpoints: health (which proves the table answers) and the OpenAPI document. */
-export function createSystemApi(deps: Dependencies, options: SystemApiOptions = {}): ApiHandler {
+export function createSystemApi(deps: SharedDependencies, options: SystemApiOptions = {}): ApiHandler {
   return createApiHandler(
     'system-api',
     {
@@ -39,7 +39,11 @@ export function createSystemApi(deps: Dependencies, options: SystemApiOptions = 
           body: { status: 'ok', version: deps.config.SERVICE_VERSION, time: deps.clock().toISOString() },
         };
       },
-      getOpenApi: async () => ({ status: 200, body: openApiDocument(deps.config.SERVICE_VERSION) }),
+      // The generator builds every schema of the API: imported on first use, so /healthz never pays for it.
+      getOpenApi: async () => {
+        const { openApiDocument } = await import('../../lib/api/openapi.js');
+        return { status: 200, body: await openApiDocument(deps.config.SERVICE_VERSION) };
+      },
     },
     deps,
   );

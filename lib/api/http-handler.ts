@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -9,7 +9,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { DataKitError, DependencyUnavailableError } from '../domain/errors.js';
 import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 import { problemResponse } from './problem.js';
-import { type HttpRequest, parseRequest, type RequestOf } from './request.js';
+import { type HttpRequest, parseRequest } from './request.js';
+import { loadRoute, type RequestOf, type RouteDefinition } from './route-definition.js';
 import { Router } from './router.js';
 import { type ApiFunctionName, type OperationId, routeList, type routes } from './routes.js';
 
@@ -24,6 +25,13 @@ export type HttpResult =
     };
 
 type Routes = typeof routes;
+
+/**
+/**
+ * `MetricUnit.Count`, spelled out: importing the `MetricUnit` value evaluates all of Powertools Metrics
+ * at module load, which the functions import on their first request instead (`lambdaDependencies`).
+ */
+const count: (typeof MetricUnit)['Count'] = 'Count';
 
 /**
  * The operations one function serves, each typed by its route's schemas. The Lambda context is there
@@ -74,14 +82,24 @@ export function createApiHandler<F extends ApiFunctionName>(
   const byOperation: Partial<
     Record<OperationId, (request: HttpRequest, context: Context) => Promise<HttpResult>>
   > = operations;
+  // Each operation's schemas are built on its first request, once (see `LazySchema`).
+  const definitions = new Map<OperationId, Promise<RouteDefinition>>();
 
   const parser: Middleware = {
-    before: (request) => {
+    before: async (request) => {
       const { httpMethod, resource, path } = request.event;
       const route = served.get(`${httpMethod} ${resource}`);
       if (route === undefined) throw new RouteNotFoundError(path);
       metrics?.addDimension('operation', route.operationId);
-      request.context.api = { operationId: route.operationId, request: parseRequest(route, request.event) };
+      let definition = definitions.get(route.operationId);
+      if (definition === undefined) {
+        definition = loadRoute(route);
+        definitions.set(route.operationId, definition);
+      }
+      request.context.api = {
+        operationId: route.operationId,
+        request: parseRequest(await definition, request.event),
+      };
     },
   };
 
@@ -99,7 +117,7 @@ export function createApiHandler<F extends ApiFunctionName>(
       if (api === undefined || operation === undefined)
         throw new Error('request reached the handler unparsed');
       const result = toProxyResult(await operation(api.request, context));
-      metrics?.addMetric('Requests', MetricUnit.Count, 1);
+      metrics?.addMetric('Requests', count, 1);
       return result;
     });
 }
@@ -133,8 +151,8 @@ function problemResponses(logger: Logger, metrics?: Metrics): Middleware {
       } else {
         logger.error('request failed', { error });
       }
-      metrics?.addMetric('Requests', MetricUnit.Count, 1);
-      metrics?.addMetric(refused ? 'Refused' : 'Failed', MetricUnit.Count, 1);
+      metrics?.addMetric('Requests', count, 1);
+      metrics?.addMetric(refused ? 'Refused' : 'Failed', count, 1);
       request.response = problemResponse(error, {
         instance: request.event.path,
         requestId: request.event.requestContext.requestId,

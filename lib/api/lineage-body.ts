@@ -1,4 +1,4 @@
-import { maxLineageBatchEvents } from '../contracts/api/lineage.js';
+import { maxLineageBatchEvents } from '../contracts/api/lineage-limits.js';
 import { maxEventNesting, tooDeepTextPath } from '../contracts/openlineage/limits.js';
 import { type NormalizedLineageEvent, parseLineageEvent } from '../contracts/openlineage/parse.js';
 import type { Problem } from '../contracts/problem.js';

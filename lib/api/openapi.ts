@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { loadRoute } from './route-definition.js';
 import { routeList } from './routes.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -22,11 +23,14 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): 
 
 /**
  * The OpenAPI 3.1 document of this API, generated from the route table and its zod schemas, so the
- * document cannot drift from what the handlers validate.
+ * document cannot drift from what the handlers validate. It builds every schema of the API.
  */
-export function openApiDocument(version: string): JsonSchema {
+export async function openApiDocument(version: string): Promise<JsonSchema> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routeList) {
+  const definitions = await Promise.all(
+    routeList.map(async (route) => ({ ...(await loadRoute(route)), operationId: route.operationId })),
+  );
+  for (const route of definitions) {
     const operation: JsonSchema = {
       operationId: route.operationId,
       summary: route.summary,

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { problemsFromZod } from '../contracts/zod-problems.js';
 import { PayloadTooLargeError, ValidationError } from '../domain/errors.js';
 import { UnsupportedMediaTypeError } from './errors.js';

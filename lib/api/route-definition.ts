@@ -1,7 +1,56 @@
-import type { z } from 'zod';
-import { problemDetailsSchema } from '../contracts/api/common.js';
+import type * as z from 'zod';
+import type { HttpRequest } from './request.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/**
+ * A schema of the route table, built the first time it is needed. Building every schema of the API
+ * costs each Lambda function's cold start more than the rest of its code, and a function serves few
+ * operations: it builds only those, on their first request (ADR "Lambda cold start").
+ */
+export type LazySchema<S extends z.ZodType = z.ZodType> = () => Promise<S>;
+
+/** The exported zod schemas of a contract module, as lazy schemas. */
+export type LazySchemas<M> = {
+  readonly [K in keyof M as M[K] extends z.ZodType ? K : never]: M[K] extends z.ZodType
+    ? LazySchema<M[K]>
+    : never;
+};
+
+/**
+ * The schemas of a contract module, for the route table: `contract.fooSchema` is a lazy schema that
+ * imports the module (evaluating every schema in it) on first use. The bundler keeps the module out of
+ * the importer's start-up, so a function pays only for the contracts of the operations it serves.
+ */
+export function lazyContract<M>(load: () => Promise<M>): LazySchemas<M> {
+  let loaded: Promise<M> | undefined;
+  const schemas = new Map<string, LazySchema>();
+  const schema =
+    (name: string): LazySchema =>
+    async () => {
+      loaded ??= load();
+      const value: unknown = (await loaded)[name as keyof M];
+      if (!isZodType(value)) throw new Error(`the contract module exports no schema ${name}`);
+      return value;
+    };
+  // A proxy, so routes name schemas as properties (checked by the type) without loading the module.
+  return new Proxy(Object.create(null), {
+    get: (_target, name) => {
+      // Not a thenable: `await contract` must not call a lazy schema as `then`.
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      let lazy = schemas.get(name);
+      if (lazy === undefined) {
+        lazy = schema(name);
+        schemas.set(name, lazy);
+      }
+      return lazy;
+    },
+  });
+}
+
+function isZodType(value: unknown): value is z.ZodType {
+  return typeof value === 'object' && value !== null && '_zod' in value && 'safeParse' in value;
+}
 
 export interface ResponseDefinition {
   readonly description: string;
@@ -10,11 +59,15 @@ export interface ResponseDefinition {
   readonly contentType?: string;
 }
 
-/**
- * One operation of the API: the contract both API Gateway and the embedded router serve. Every method
- * requires IAM (SigV4) authorization in AWS.
- */
-export interface RouteDefinition<F extends string = string> {
+/** A response of the route table, its schema lazy. */
+export interface ResponseDeclaration {
+  readonly description: string;
+  readonly schema?: LazySchema;
+  /** @default application/json */
+  readonly contentType?: string;
+}
+
+interface RouteMetadata<F extends string> {
   readonly method: HttpMethod;
   /** The API Gateway resource path, `{param}` for path parameters. */
   readonly path: string;
@@ -22,18 +75,70 @@ export interface RouteDefinition<F extends string = string> {
   readonly function: F;
   readonly summary: string;
   readonly tag: string;
+  /** Largest accepted body after decompression. @default 1 MiB */
+  readonly maxBodyBytes?: number;
+}
+
+/**
+ * One operation of the API as the route table declares it: the contract both API Gateway and the
+ * embedded router serve, its schemas lazy (`loadRoute` builds them). Every method requires IAM (SigV4)
+ * authorization in AWS.
+ */
+export interface Route<F extends string = string> extends RouteMetadata<F> {
+  readonly pathParameters?: LazySchema;
+  readonly query?: LazySchema;
+  /** A JSON body parsed with this schema; omit for operations without a body. */
+  readonly body?: LazySchema;
+  readonly responses: Readonly<Record<number, ResponseDeclaration>>;
+}
+
+/** One operation with its schemas built: what the request parser and the OpenAPI document use. */
+export interface RouteDefinition<F extends string = string> extends RouteMetadata<F> {
   readonly pathParameters?: z.ZodType;
   readonly query?: z.ZodType;
   /** A JSON body parsed with this schema; omit for operations without a body. */
   readonly body?: z.ZodType;
-  /** Largest accepted body after decompression. @default 1 MiB */
-  readonly maxBodyBytes?: number;
   readonly responses: Readonly<Record<number, ResponseDefinition>>;
 }
 
+/** Builds a route's schemas (each contract module is imported once per process). */
+export async function loadRoute<F extends string>(route: Route<F>): Promise<RouteDefinition<F>> {
+  const { pathParameters, query, body, responses, ...metadata } = route;
+  const [path, queryString, json, responseList] = await Promise.all([
+    pathParameters?.(),
+    query?.(),
+    body?.(),
+    Promise.all(
+      Object.entries(responses).map(async ([status, { schema, ...response }]) => {
+        const built = await schema?.();
+        return [status, built === undefined ? response : { ...response, schema: built }] as const;
+      }),
+    ),
+  ]);
+  return {
+    ...metadata,
+    ...(path === undefined ? {} : { pathParameters: path }),
+    ...(queryString === undefined ? {} : { query: queryString }),
+    ...(json === undefined ? {} : { body: json }),
+    responses: Object.fromEntries(responseList),
+  };
+}
+
+/** What a lazy schema parses to: `undefined` where the route has none. */
+type Parsed<L> = L extends LazySchema<infer S> ? z.output<S> : undefined;
+
+/** The typed request of a route of the table. */
+export type RequestOf<R extends Route> = HttpRequest<
+  Parsed<R['pathParameters']>,
+  Parsed<R['query']>,
+  Parsed<R['body']>
+>;
+
+const common = lazyContract(() => import('../contracts/api/common.js'));
+
 /** A problem+json response of a route. */
-export const problemResponse = (description: string): ResponseDefinition => ({
+export const problemResponse = (description: string): ResponseDeclaration => ({
   description,
-  schema: problemDetailsSchema,
+  schema: common.problemDetailsSchema,
   contentType: 'application/problem+json',
 });

@@ -1,10 +1,15 @@
-import type { RouteDefinition } from './route-definition.js';
+import type { Route } from './route-definition.js';
 import { lineageFunctionNames, lineageRoutes } from './routes/lineage.js';
 import { registryFunctionNames, registryRoutes } from './routes/registry.js';
 import { runFunctionNames, runRoutes } from './routes/runs.js';
 import { systemFunctionNames, systemRoutes } from './routes/system.js';
 
-export type { HttpMethod, ResponseDefinition, RouteDefinition } from './route-definition.js';
+export type {
+  HttpMethod,
+  ResponseDefinition,
+  Route,
+  RouteDefinition,
+} from './route-definition.js';
 
 /**
  * The Lambda functions behind the API, by folder under `lambdas/`. The CDK stack creates one function
@@ -19,17 +24,17 @@ export const apiFunctionNames = [
 ] as const;
 export type ApiFunctionName = (typeof apiFunctionNames)[number];
 
-/** Every operation of the API, keyed by operationId. */
+/** Every operation of the API, keyed by operationId; schemas are built on first use (`loadRoute`). */
 export const routes = {
   ...systemRoutes,
   ...registryRoutes,
   ...lineageRoutes,
   ...runRoutes,
-} as const satisfies Record<string, RouteDefinition<ApiFunctionName>>;
+} as const satisfies Record<string, Route<ApiFunctionName>>;
 
 export type OperationId = keyof typeof routes;
 
 /** The routes as a list, for the router and the stacks. */
-export const routeList: readonly (RouteDefinition<ApiFunctionName> & {
+export const routeList: readonly (Route<ApiFunctionName> & {
   readonly operationId: OperationId;
 })[] = (Object.keys(routes) as OperationId[]).map((operationId) => ({ ...routes[operationId], operationId }));

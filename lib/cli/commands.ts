@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConnectionPolicy } from '../adapters/oci/connection-policy.js';
 import { DistributionClient } from '../adapters/oci/distribution-client.js';
 import { EcrCredentialProvider, ecrLayerBucketHosts } from '../adapters/oci/ecr-credentials.js';

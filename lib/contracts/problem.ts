@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One reason a document or artifact was refused: a stable `code` (dk lint codes such as `E001`, or the

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Problem } from './problem.js';
 
 /** Formats a zod issue path the way every Problem does: `spec.inputs[0].dataset`. */

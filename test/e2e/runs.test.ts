@@ -3,8 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
 import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/package-builder.js';
+import { packageStatusSchema } from '../../lib/contracts/api/deployments.js';
+import { type Run, runLogsSchema, runSchema } from '../../lib/contracts/api/runs.js';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -36,7 +39,11 @@ writeFileSync(dir + '/report-' + process.env.DK_RUN_ID + '.txt', JSON.stringify(
 console.log('writer done');
 `;
 
-const transform = (version: string, mode: string, timeout = '1m') => `apiVersion: datakit.infoblox.dev/v1alpha1
+const transform = (
+  version: string,
+  mode: string,
+  timeout = '1m',
+) => `apiVersion: datakit.infoblox.dev/v1alpha1
 kind: Transform
 metadata:
   name: ${name}
@@ -74,7 +81,11 @@ let outDir: string;
 let plane: ControlPlaneProcess;
 let registry: TestRegistry;
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${plane.url}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -101,25 +112,58 @@ async function publish(version: string, mode: string, timeout?: string): Promise
     'dataset/report.yaml': dataSet('report', 'reports/'),
     'main.js': program,
   });
-  await pushArtifact(new DistributionClient({ timeoutMs: 10_000 }), { registry: registry.host, repository: `${namespace}/${name}` }, version, artifact);
-  const registered = await call('POST', '/v1/registrations', { reference: `${registry.host}/${namespace}/${name}:${version}` });
+  await pushArtifact(
+    new DistributionClient({ timeoutMs: 10_000 }),
+    { registry: registry.host, repository: `${namespace}/${name}` },
+    version,
+    artifact,
+  );
+  const registered = await call('POST', '/v1/registrations', {
+    reference: `${registry.host}/${namespace}/${name}:${version}`,
+  });
   expect([200, 201]).toContain(registered.status);
-  const promoted = await call('POST', '/v1/promotions', { namespace, name, version, env: 'dev', cell: 'local' });
-  expect(promoted).toMatchObject({ status: 201, json: { status: 'DEPLOYED', version, env: 'dev', cell: 'local' } });
-}
-
-async function runToEnd(): Promise<any> {
-  const started = await call('POST', '/v1/runs', { namespace, name, cell: 'local' });
-  expect(started).toMatchObject({ status: 202, json: { status: 'PENDING' } });
-  return until(async () => {
-    const run = await call('GET', `/v1/runs/${started.json.runId}`);
-    return ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'].includes(run.json.status) ? run.json : undefined;
+  const promoted = await call('POST', '/v1/promotions', {
+    namespace,
+    name,
+    version,
+    env: 'dev',
+    cell: 'local',
+  });
+  expect(promoted).toMatchObject({
+    status: 201,
+    json: { status: 'DEPLOYED', version, env: 'dev', cell: 'local' },
   });
 }
 
+async function startRun(): Promise<Run> {
+  const started = await call('POST', '/v1/runs', { namespace, name, cell: 'local' });
+  expect(started).toMatchObject({ status: 202, json: { status: 'PENDING' } });
+  return runSchema.parse(started.json);
+}
+
+async function getRun(runId: string): Promise<Run> {
+  return runSchema.parse((await call('GET', `/v1/runs/${runId}`)).json);
+}
+
+async function runToEnd(): Promise<Run> {
+  const { runId } = await startRun();
+  return until(async () => {
+    const run = await getRun(runId);
+    return ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'].includes(run.status) ? run : undefined;
+  });
+}
+
+const lineageEventsSchema = z.object({
+  events: z.array(
+    z.looseObject({ eventType: z.string().optional(), run: z.looseObject({ runId: z.string() }).optional() }),
+  ),
+});
+
 async function lineageEventTypes(runId: string): Promise<string[]> {
-  const events = await call('GET', '/api/v1/events/lineage?limit=100&sortDirection=asc');
-  return events.json.events.filter((event: any) => event.run?.runId === runId).map((event: any) => event.eventType);
+  const { events } = lineageEventsSchema.parse(
+    (await call('GET', '/api/v1/events/lineage?limit=100&sortDirection=asc')).json,
+  );
+  return events.filter((event) => event.run?.runId === runId).map((event) => event.eventType ?? '');
 }
 
 /** Processes whose command line carries the marker: what a run of that version left behind. */
@@ -153,7 +197,14 @@ describe('runs in npm start', () => {
     await publish('0.1.0', 'write');
     const run = await runToEnd();
 
-    expect(run).toMatchObject({ status: 'SUCCEEDED', exitCode: 0, version: '0.1.0', env: 'dev', cell: 'local', trigger: { type: 'manual' } });
+    expect(run).toMatchObject({
+      status: 'SUCCEEDED',
+      exitCode: 0,
+      version: '0.1.0',
+      env: 'dev',
+      cell: 'local',
+      trigger: { type: 'manual' },
+    });
     expect(run.lineage).toEqual({ namespace, name, runId: run.runId });
     const report = JSON.parse(readFileSync(join(outDir, `report-${run.runId}.txt`), 'utf8'));
     expect(report).toEqual({
@@ -168,13 +219,21 @@ describe('runs in npm start', () => {
       leaked: null,
     });
     expect(await lineageEventTypes(run.runId)).toEqual(['START', 'COMPLETE']);
-    const logs = await call('GET', `/v1/runs/${run.runId}/logs`);
-    expect(logs.json.lines.map((line: any) => line.message)).toEqual(
+    const logs = runLogsSchema.parse((await call('GET', `/v1/runs/${run.runId}/logs`)).json);
+    expect(logs.lines.map((line) => line.message)).toEqual(
       expect.arrayContaining([expect.stringContaining('writer done')]),
     );
-    const status = await call('GET', `/v1/packages/${namespace}/${name}/status`);
-    expect(status.json.deployments).toEqual([
-      expect.objectContaining({ env: 'dev', cell: 'local', version: '0.1.0', status: 'Deployed', lastRun: expect.objectContaining({ runId: run.runId, status: 'SUCCEEDED' }) }),
+    const status = packageStatusSchema.parse(
+      (await call('GET', `/v1/packages/${namespace}/${name}/status`)).json,
+    );
+    expect(status.deployments).toEqual([
+      expect.objectContaining({
+        env: 'dev',
+        cell: 'local',
+        version: '0.1.0',
+        status: 'Deployed',
+        lastRun: expect.objectContaining({ runId: run.runId, status: 'SUCCEEDED' }),
+      }),
     ]);
   });
 
@@ -196,29 +255,40 @@ describe('runs in npm start', () => {
 
   it('cancels a running run: CANCELLED, ABORT lineage, its process group gone', async () => {
     await publish('0.4.0', 'hang');
-    const started = await call('POST', '/v1/runs', { namespace, name, cell: 'local' });
+    const started = await startRun();
     await until(async () => (processesWith('dk-e2e-0.4.0').length > 0 ? true : undefined));
-    const cancelled = await call('POST', `/v1/runs/${started.json.runId}/cancel`);
-    expect(cancelled).toMatchObject({ status: 202, json: { status: 'CANCELLED', error: { code: 'RUN_CANCELLED' } } });
+    const cancelled = await call('POST', `/v1/runs/${started.runId}/cancel`);
+    expect(cancelled).toMatchObject({
+      status: 202,
+      json: { status: 'CANCELLED', error: { code: 'RUN_CANCELLED' } },
+    });
     await until(async () => (processesWith('dk-e2e-0.4.0').length === 0 ? true : undefined), 10_000);
-    expect(await lineageEventTypes(started.json.runId)).toEqual(['START', 'ABORT']);
-    expect((await call('POST', `/v1/runs/${started.json.runId}/cancel`)).status).toBe(409);
+    expect(await lineageEventTypes(started.runId)).toEqual(['START', 'ABORT']);
+    expect((await call('POST', `/v1/runs/${started.runId}/cancel`)).status).toBe(409);
   });
 
   it('marks a run the process lost in a kill -9 as FAILED RUN_ORPHANED after a restart, and stops its process', async () => {
-    const started = await call('POST', '/v1/runs', { namespace, name, cell: 'local' });
+    const started = await startRun();
     await until(async () => (processesWith('dk-e2e-0.4.0').length > 0 ? true : undefined));
     await plane.stop('SIGKILL');
     plane = await startControlPlaneProcess(dataDir, { E2E_CONTROL_PLANE_ONLY: 'must-not-leak' });
-    const run = await call('GET', `/v1/runs/${started.json.runId}`);
-    expect(run.json).toMatchObject({ status: 'FAILED', error: { code: 'RUN_ORPHANED' } });
+    expect(await getRun(started.runId)).toMatchObject({ status: 'FAILED', error: { code: 'RUN_ORPHANED' } });
     await until(async () => (processesWith('dk-e2e-0.4.0').length === 0 ? true : undefined), 10_000);
-    expect(existsSync(join(outDir, `report-${started.json.runId}.txt`))).toBe(false);
+    expect(existsSync(join(outDir, `report-${started.runId}.txt`))).toBe(false);
   });
 
   it('refuses to deploy into a cell without the Stores the DataSets need, naming them', async () => {
     expect((await call('PUT', '/v1/cells/bare', {})).status).toBe(201);
-    const refused = await call('POST', '/v1/promotions', { namespace, name, version: '0.1.0', env: 'dev', cell: 'bare' });
-    expect(refused).toMatchObject({ status: 422, json: { code: 'DEPLOY_STORE_MISSING', errors: [{ path: 'files' }] } });
+    const refused = await call('POST', '/v1/promotions', {
+      namespace,
+      name,
+      version: '0.1.0',
+      env: 'dev',
+      cell: 'bare',
+    });
+    expect(refused).toMatchObject({
+      status: 422,
+      json: { code: 'DEPLOY_STORE_MISSING', errors: [{ path: 'files' }] },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The CloudFormation custom-resource protocol for a Lambda that CloudFormation invokes directly (no

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { cellSchema, cellStoreSchema } from '../../contracts/api/cells.js';
 import { deploymentSchema } from '../../contracts/api/deployments.js';
 import { promotionSchema } from '../../contracts/api/promotions.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LineageNodeTooLargeError } from '../../domain/lineage/errors.js';
 import type {
   ColumnLineageRecord,

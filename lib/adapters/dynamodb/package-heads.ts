@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { manifestKindSchema, type PackageDetail, type PackageSummary } from '../../contracts/api/packages.js';
 import type { PackageHead } from '../../domain/registry/model.js';
 import { compareVersions } from '../../domain/registry/version-order.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DataSetDetail, DataSetSummary, PackageVersionRef } from '../../contracts/api/datasets.js';
 import {
   type PackageDetail,

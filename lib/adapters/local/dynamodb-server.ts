@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A DynamoDB-compatible server (dynalite) on loopback, in a worker thread of this process. */
 export interface EmbeddedDynamoDb {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CellRuntime } from '../../contracts/api/cells.js';
 import { transformContainerName } from '../../contracts/workflows/run-state-machine.js';
 import { canonicalJson } from '../../domain/lineage/event-id.js';

@@ -1,7 +1,7 @@
 import './promise-with-resolvers.js';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CellRuntime } from '../../contracts/api/cells.js';
 import { localRunDefinition, runStates } from '../../contracts/workflows/run-state-machine.js';
 import type { StoppedTask } from '../../ports/task-control.js';

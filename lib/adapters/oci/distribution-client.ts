@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ArtifactReference, RepositoryName } from '../../domain/registry/reference.js';
 import { referenceTarget } from '../../domain/registry/reference.js';
 import {

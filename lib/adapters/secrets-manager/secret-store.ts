@@ -7,7 +7,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { storeSecretName } from '../../contracts/cell-resources.js';
 import { SecretMissingError, type SecretStore, type StoreSecretRef } from '../../ports/secret-store.js';
 

@@ -1,30 +1,7 @@
-import {
-  columnLineageQuerySchema,
-  datasetPathSchema,
-  jobLineagePathSchema,
-  jobLineageQuerySchema,
-  jobLineageViewSchema,
-  jobPathSchema,
-  lineageEventListSchema,
-  lineageEventsQuerySchema,
-  lineageQuerySchema,
-  marquezDatasetListSchema,
-  marquezDatasetSchema,
-  marquezJobListSchema,
-  marquezJobSchema,
-  marquezLineageGraphSchema,
-  marquezNamespaceListSchema,
-  marquezNamespaceSchema,
-  marquezPagingSchema,
-  marquezRunListSchema,
-  marquezRunSchema,
-  marquezSearchResultsSchema,
-  maxLineageBodyBytes,
-  namespacePathSchema,
-  runPathSchema,
-  searchQuerySchema,
-} from '../../contracts/api/lineage.js';
-import { problemResponse, type RouteDefinition } from '../route-definition.js';
+import { maxLineageBodyBytes } from '../../contracts/api/lineage-limits.js';
+import { lazyContract, problemResponse, type Route } from '../route-definition.js';
+
+const lineage = lazyContract(() => import('../../contracts/api/lineage.js'));
 
 /** `lineage-ingest` writes (OpenLineage events); `lineage-api` reads (Marquez's API, the `dk lineage` view). */
 export const lineageFunctionNames = ['lineage-ingest', 'lineage-api'] as const;
@@ -76,9 +53,9 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'Marquez lineage graph: the jobs within `depth` job hops of a node, with their datasets',
     tag: 'lineage',
-    query: lineageQuerySchema,
+    query: lineage.lineageQuerySchema,
     responses: {
-      200: { description: 'The graph', schema: marquezLineageGraphSchema },
+      200: { description: 'The graph', schema: lineage.marquezLineageGraphSchema },
       400: badQuery,
       404: notFound,
       422: problemResponse('More than 2000 nodes within this depth'),
@@ -90,9 +67,9 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'Marquez column-lineage graph of a field, a dataset or a job',
     tag: 'lineage',
-    query: columnLineageQuerySchema,
+    query: lineage.columnLineageQuerySchema,
     responses: {
-      200: { description: 'The graph', schema: marquezLineageGraphSchema },
+      200: { description: 'The graph', schema: lineage.marquezLineageGraphSchema },
       400: badQuery,
       404: notFound,
       422: problemResponse('More than 2000 nodes within this depth'),
@@ -104,8 +81,11 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'Marquez namespaces',
     tag: 'lineage',
-    query: marquezPagingSchema,
-    responses: { 200: { description: 'Namespaces', schema: marquezNamespaceListSchema }, 400: badQuery },
+    query: lineage.marquezPagingSchema,
+    responses: {
+      200: { description: 'Namespaces', schema: lineage.marquezNamespaceListSchema },
+      400: badQuery,
+    },
   },
   getLineageNamespace: {
     method: 'GET',
@@ -113,8 +93,11 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'A Marquez namespace',
     tag: 'lineage',
-    pathParameters: namespacePathSchema,
-    responses: { 200: { description: 'The namespace', schema: marquezNamespaceSchema }, 404: notFound },
+    pathParameters: lineage.namespacePathSchema,
+    responses: {
+      200: { description: 'The namespace', schema: lineage.marquezNamespaceSchema },
+      404: notFound,
+    },
   },
   listLineageJobs: {
     method: 'GET',
@@ -122,9 +105,9 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'Marquez jobs of a namespace, by name',
     tag: 'lineage',
-    pathParameters: namespacePathSchema,
-    query: marquezPagingSchema,
-    responses: { 200: { description: 'Jobs', schema: marquezJobListSchema }, 400: badQuery },
+    pathParameters: lineage.namespacePathSchema,
+    query: lineage.marquezPagingSchema,
+    responses: { 200: { description: 'Jobs', schema: lineage.marquezJobListSchema }, 400: badQuery },
   },
   getLineageJob: {
     method: 'GET',
@@ -132,8 +115,8 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'A Marquez job with its latest run',
     tag: 'lineage',
-    pathParameters: jobPathSchema,
-    responses: { 200: { description: 'The job', schema: marquezJobSchema }, 404: notFound },
+    pathParameters: lineage.jobPathSchema,
+    responses: { 200: { description: 'The job', schema: lineage.marquezJobSchema }, 404: notFound },
   },
   listLineageJobRuns: {
     method: 'GET',
@@ -141,9 +124,13 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'Marquez runs of a job, newest first',
     tag: 'lineage',
-    pathParameters: jobPathSchema,
-    query: marquezPagingSchema,
-    responses: { 200: { description: 'Runs', schema: marquezRunListSchema }, 400: badQuery, 404: notFound },
+    pathParameters: lineage.jobPathSchema,
+    query: lineage.marquezPagingSchema,
+    responses: {
+      200: { description: 'Runs', schema: lineage.marquezRunListSchema },
+      400: badQuery,
+      404: notFound,
+    },
   },
   listLineageDatasets: {
     method: 'GET',
@@ -151,9 +138,9 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'Marquez datasets of a namespace, by name',
     tag: 'lineage',
-    pathParameters: namespacePathSchema,
-    query: marquezPagingSchema,
-    responses: { 200: { description: 'Datasets', schema: marquezDatasetListSchema }, 400: badQuery },
+    pathParameters: lineage.namespacePathSchema,
+    query: lineage.marquezPagingSchema,
+    responses: { 200: { description: 'Datasets', schema: lineage.marquezDatasetListSchema }, 400: badQuery },
   },
   getLineageDataset: {
     method: 'GET',
@@ -161,8 +148,8 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'A Marquez dataset with its schema fields',
     tag: 'lineage',
-    pathParameters: datasetPathSchema,
-    responses: { 200: { description: 'The dataset', schema: marquezDatasetSchema }, 404: notFound },
+    pathParameters: lineage.datasetPathSchema,
+    responses: { 200: { description: 'The dataset', schema: lineage.marquezDatasetSchema }, 404: notFound },
   },
   getLineageRun: {
     method: 'GET',
@@ -170,8 +157,8 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'A Marquez run',
     tag: 'lineage',
-    pathParameters: runPathSchema,
-    responses: { 200: { description: 'The run', schema: marquezRunSchema }, 404: notFound },
+    pathParameters: lineage.runPathSchema,
+    responses: { 200: { description: 'The run', schema: lineage.marquezRunSchema }, 404: notFound },
   },
   searchLineage: {
     method: 'GET',
@@ -179,8 +166,8 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'Marquez search: jobs and datasets whose name matches q (words by prefix, % and _ wildcards)',
     tag: 'lineage',
-    query: searchQuerySchema,
-    responses: { 200: { description: 'Matches', schema: marquezSearchResultsSchema }, 400: badQuery },
+    query: lineage.searchQuerySchema,
+    responses: { 200: { description: 'Matches', schema: lineage.marquezSearchResultsSchema }, 400: badQuery },
   },
   listLineageEvents: {
     method: 'GET',
@@ -188,8 +175,8 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'Raw OpenLineage events by eventTime (keyset-paginated with nextCursor)',
     tag: 'lineage',
-    query: lineageEventsQuerySchema,
-    responses: { 200: { description: 'Events', schema: lineageEventListSchema }, 400: badQuery },
+    query: lineage.lineageEventsQuerySchema,
+    responses: { 200: { description: 'Events', schema: lineage.lineageEventListSchema }, 400: badQuery },
   },
   getJobLineageView: {
     method: 'GET',
@@ -197,13 +184,13 @@ export const lineageRoutes = {
     function: 'lineage-api',
     summary: 'The dk lineage view of a job: upstream and downstream datasets and jobs, and its last run',
     tag: 'lineage',
-    pathParameters: jobLineagePathSchema,
-    query: jobLineageQuerySchema,
+    pathParameters: lineage.jobLineagePathSchema,
+    query: lineage.jobLineageQuerySchema,
     responses: {
-      200: { description: 'The view', schema: jobLineageViewSchema },
+      200: { description: 'The view', schema: lineage.jobLineageViewSchema },
       400: badQuery,
       404: notFound,
       422: problemResponse('More than 2000 nodes within this depth'),
     },
   },
-} as const satisfies Record<string, RouteDefinition<LineageFunction>>;
+} as const satisfies Record<string, Route<LineageFunction>>;

@@ -1,25 +1,9 @@
-import {
-  dataSetDetailSchema,
-  dataSetPageSchema,
-  dataSetPathSchema,
-  listDataSetsQuerySchema,
-} from '../../contracts/api/datasets.js';
-import {
-  listPackagesQuerySchema,
-  packageDetailSchema,
-  packagePageSchema,
-  packagePathSchema,
-  packageVersionPathSchema,
-  packageVersionSchema,
-} from '../../contracts/api/packages.js';
-import { pipelineGraphSchema, pipelineQuerySchema } from '../../contracts/api/pipeline.js';
-import {
-  createRegistrationBodySchema,
-  listRegistrationsQuerySchema,
-  registrationPageSchema,
-  registrationRecordSchema,
-} from '../../contracts/api/registrations.js';
-import { problemResponse, type RouteDefinition } from '../route-definition.js';
+import { lazyContract, problemResponse, type Route } from '../route-definition.js';
+
+const datasets = lazyContract(() => import('../../contracts/api/datasets.js'));
+const packages = lazyContract(() => import('../../contracts/api/packages.js'));
+const pipeline = lazyContract(() => import('../../contracts/api/pipeline.js'));
+const registrations = lazyContract(() => import('../../contracts/api/registrations.js'));
 
 /** `packages-api` serves every registry read; `registrations-api` registers (it pulls from registries and writes). */
 export const registryFunctionNames = ['packages-api', 'registrations-api'] as const;
@@ -31,9 +15,9 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'Registered packages, ordered by namespace and name',
     tag: 'packages',
-    query: listPackagesQuerySchema,
+    query: packages.listPackagesQuerySchema,
     responses: {
-      200: { description: 'A page of packages', schema: packagePageSchema },
+      200: { description: 'A page of packages', schema: packages.packagePageSchema },
       400: problemResponse('Bad query'),
     },
   },
@@ -43,9 +27,9 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'A package with every registered version',
     tag: 'packages',
-    pathParameters: packagePathSchema,
+    pathParameters: packages.packagePathSchema,
     responses: {
-      200: { description: 'The package', schema: packageDetailSchema },
+      200: { description: 'The package', schema: packages.packageDetailSchema },
       404: problemResponse('PACKAGE_NOT_FOUND'),
     },
   },
@@ -55,9 +39,9 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'One version: manifests, DataSets, connectors, lint results, build info',
     tag: 'packages',
-    pathParameters: packageVersionPathSchema,
+    pathParameters: packages.packageVersionPathSchema,
     responses: {
-      200: { description: 'The version', schema: packageVersionSchema },
+      200: { description: 'The version', schema: packages.packageVersionSchema },
       404: problemResponse('VERSION_NOT_FOUND'),
     },
   },
@@ -67,16 +51,16 @@ export const registryRoutes = {
     function: 'registrations-api',
     summary: 'Registers the package at a reference (synchronously)',
     tag: 'registrations',
-    body: createRegistrationBodySchema,
+    body: registrations.createRegistrationBodySchema,
     maxBodyBytes: 16 * 1024,
     responses: {
       201: {
         description: 'Registered: this request committed the version',
-        schema: registrationRecordSchema,
+        schema: registrations.registrationRecordSchema,
       },
       200: {
         description: 'Duplicate: the same digest was already registered',
-        schema: registrationRecordSchema,
+        schema: registrations.registrationRecordSchema,
       },
       400: problemResponse('Malformed body or reference (DK_REF_INVALID)'),
       403: problemResponse(
@@ -84,9 +68,12 @@ export const registryRoutes = {
       ),
       409: {
         description: 'Rejected with E021: the version exists with another digest',
-        schema: registrationRecordSchema,
+        schema: registrations.registrationRecordSchema,
       },
-      422: { description: 'Rejected: the record lists every problem', schema: registrationRecordSchema },
+      422: {
+        description: 'Rejected: the record lists every problem',
+        schema: registrations.registrationRecordSchema,
+      },
       503: problemResponse(
         'The registry or storage is unavailable, or the registry did not answer in time; retry',
       ),
@@ -98,9 +85,9 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'Registration records, newest first',
     tag: 'registrations',
-    query: listRegistrationsQuerySchema,
+    query: registrations.listRegistrationsQuerySchema,
     responses: {
-      200: { description: 'A page of registrations', schema: registrationPageSchema },
+      200: { description: 'A page of registrations', schema: registrations.registrationPageSchema },
       400: problemResponse('Bad query'),
     },
   },
@@ -110,9 +97,9 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'DataSets declared or referenced by registered packages',
     tag: 'datasets',
-    query: listDataSetsQuerySchema,
+    query: datasets.listDataSetsQuerySchema,
     responses: {
-      200: { description: 'A page of DataSets', schema: dataSetPageSchema },
+      200: { description: 'A page of DataSets', schema: datasets.dataSetPageSchema },
       400: problemResponse('Bad query'),
     },
   },
@@ -122,9 +109,9 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'One DataSet: contract, schema, producers and consumers',
     tag: 'datasets',
-    pathParameters: dataSetPathSchema,
+    pathParameters: datasets.dataSetPathSchema,
     responses: {
-      200: { description: 'The DataSet', schema: dataSetDetailSchema },
+      200: { description: 'The DataSet', schema: datasets.dataSetDetailSchema },
       404: problemResponse('DATASET_NOT_FOUND'),
     },
   },
@@ -134,10 +121,10 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'The dependency graph across registered packages (json, mermaid or dot)',
     tag: 'datasets',
-    query: pipelineQuerySchema,
+    query: pipeline.pipelineQuerySchema,
     responses: {
-      200: { description: 'The graph', schema: pipelineGraphSchema },
+      200: { description: 'The graph', schema: pipeline.pipelineGraphSchema },
       404: problemResponse('DATASET_NOT_FOUND: the destination is not in the graph'),
     },
   },
-} as const satisfies Record<string, RouteDefinition<(typeof registryFunctionNames)[number]>>;
+} as const satisfies Record<string, Route<(typeof registryFunctionNames)[number]>>;

@@ -1,37 +1,10 @@
-import {
-  cellPageSchema,
-  cellPathSchema,
-  cellSchema,
-  cellStorePageSchema,
-  cellStoreSchema,
-  listCellsQuerySchema,
-  putCellBodySchema,
-  storePathSchema,
-} from '../../contracts/api/cells.js';
-import {
-  deploymentPageSchema,
-  environmentPathSchema,
-  listDeploymentsQuerySchema,
-  packageStatusSchema,
-} from '../../contracts/api/deployments.js';
-import { packagePathSchema } from '../../contracts/api/packages.js';
-import {
-  createPromotionBodySchema,
-  listPromotionsQuerySchema,
-  promotionPageSchema,
-  promotionPathSchema,
-  promotionSchema,
-} from '../../contracts/api/promotions.js';
-import {
-  createRunBodySchema,
-  listRunsQuerySchema,
-  runLogsQuerySchema,
-  runLogsSchema,
-  runPageSchema,
-  runPathSchema,
-  runSchema,
-} from '../../contracts/api/runs.js';
-import { problemResponse, type RouteDefinition } from '../route-definition.js';
+import { lazyContract, problemResponse, type Route } from '../route-definition.js';
+
+const cells = lazyContract(() => import('../../contracts/api/cells.js'));
+const deployments = lazyContract(() => import('../../contracts/api/deployments.js'));
+const packages = lazyContract(() => import('../../contracts/api/packages.js'));
+const promotions = lazyContract(() => import('../../contracts/api/promotions.js'));
+const runs = lazyContract(() => import('../../contracts/api/runs.js'));
 
 /**
  * `cells-api`: cells and their Stores; `runs-api`: runs; `promotions-api`: promotions, deployments and
@@ -53,8 +26,8 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'Cells: where Transforms run (stacks in AWS; this process in embedded mode)',
     tag: 'cells',
-    query: listCellsQuerySchema,
-    responses: { 200: { description: 'A page of cells', schema: cellPageSchema }, 400: badRequest },
+    query: cells.listCellsQuerySchema,
+    responses: { 200: { description: 'A page of cells', schema: cells.cellPageSchema }, 400: badRequest },
   },
   getCell: {
     method: 'GET',
@@ -62,9 +35,9 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'One cell: its runtime, labels and how many Stores it has',
     tag: 'cells',
-    pathParameters: cellPathSchema,
+    pathParameters: cells.cellPathSchema,
     responses: {
-      200: { description: 'The cell', schema: cellSchema },
+      200: { description: 'The cell', schema: cells.cellSchema },
       404: problemResponse('CELL_NOT_FOUND'),
     },
   },
@@ -74,12 +47,12 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'Creates a cell (embedded mode) or changes its description and labels',
     tag: 'cells',
-    pathParameters: cellPathSchema,
-    body: putCellBodySchema,
+    pathParameters: cells.cellPathSchema,
+    body: cells.putCellBodySchema,
     maxBodyBytes: 16 * 1024,
     responses: {
-      200: { description: 'Updated', schema: cellSchema },
-      201: { description: 'Created (embedded mode)', schema: cellSchema },
+      200: { description: 'Updated', schema: cells.cellSchema },
+      201: { description: 'Created (embedded mode)', schema: cells.cellSchema },
       400: badRequest,
       404: problemResponse('CELL_NOT_FOUND: in AWS, cells come from cell stacks'),
     },
@@ -90,9 +63,9 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'The Stores of a cell (secret names only, never values)',
     tag: 'cells',
-    pathParameters: cellPathSchema,
+    pathParameters: cells.cellPathSchema,
     responses: {
-      200: { description: 'Every Store of the cell', schema: cellStorePageSchema },
+      200: { description: 'Every Store of the cell', schema: cells.cellStorePageSchema },
       404: problemResponse('CELL_NOT_FOUND'),
     },
   },
@@ -102,9 +75,9 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'One Store of a cell (secret names only, never values)',
     tag: 'cells',
-    pathParameters: storePathSchema,
+    pathParameters: cells.storePathSchema,
     responses: {
-      200: { description: 'The Store', schema: cellStoreSchema },
+      200: { description: 'The Store', schema: cells.cellStoreSchema },
       404: problemResponse('CELL_NOT_FOUND, STORE_NOT_FOUND'),
     },
   },
@@ -115,11 +88,11 @@ export const runRoutes = {
     summary:
       'Creates or replaces a Store of a cell from a Store manifest (JSON, or YAML as application/yaml)',
     tag: 'cells',
-    pathParameters: storePathSchema,
+    pathParameters: cells.storePathSchema,
     maxBodyBytes: maxStoreManifestBytes,
     responses: {
-      200: { description: 'Replaced', schema: cellStoreSchema },
-      201: { description: 'Created', schema: cellStoreSchema },
+      200: { description: 'Replaced', schema: cells.cellStoreSchema },
+      201: { description: 'Created', schema: cells.cellStoreSchema },
       400: problemResponse(
         'STORE_MANIFEST_INVALID (errors[] carry E210–E212 and the field path), STORE_NAME_MISMATCH',
       ),
@@ -133,10 +106,10 @@ export const runRoutes = {
     function: 'runs-api',
     summary: 'Runs the version deployed in env × cell now (manual trigger); Idempotency-Key supported',
     tag: 'runs',
-    body: createRunBodySchema,
+    body: runs.createRunBodySchema,
     maxBodyBytes: 16 * 1024,
     responses: {
-      202: { description: 'Accepted: the run is PENDING', schema: runSchema },
+      202: { description: 'Accepted: the run is PENDING', schema: runs.runSchema },
       400: badRequest,
       404: problemResponse('DEPLOYMENT_NOT_FOUND, CELL_NOT_FOUND'),
       422: problemResponse('RUN_NOT_A_TRANSFORM, RUN_STREAMING_TRANSFORM'),
@@ -151,8 +124,8 @@ export const runRoutes = {
     function: 'runs-api',
     summary: 'Runs, newest first, by package, cell, status or trigger',
     tag: 'runs',
-    query: listRunsQuerySchema,
-    responses: { 200: { description: 'A page of runs', schema: runPageSchema }, 400: badRequest },
+    query: runs.listRunsQuerySchema,
+    responses: { 200: { description: 'A page of runs', schema: runs.runPageSchema }, 400: badRequest },
   },
   getRun: {
     method: 'GET',
@@ -160,8 +133,11 @@ export const runRoutes = {
     function: 'runs-api',
     summary: 'One run: status, times, exit code, error, trigger and lineage identity',
     tag: 'runs',
-    pathParameters: runPathSchema,
-    responses: { 200: { description: 'The run', schema: runSchema }, 404: problemResponse('RUN_NOT_FOUND') },
+    pathParameters: runs.runPathSchema,
+    responses: {
+      200: { description: 'The run', schema: runs.runSchema },
+      404: problemResponse('RUN_NOT_FOUND'),
+    },
   },
   cancelRun: {
     method: 'POST',
@@ -169,9 +145,9 @@ export const runRoutes = {
     function: 'runs-api',
     summary: 'Cancels a live run: its task is stopped and it ends CANCELLED with lineage ABORT',
     tag: 'runs',
-    pathParameters: runPathSchema,
+    pathParameters: runs.runPathSchema,
     responses: {
-      202: { description: 'Cancelled', schema: runSchema },
+      202: { description: 'Cancelled', schema: runs.runSchema },
       404: problemResponse('RUN_NOT_FOUND'),
       409: problemResponse('RUN_ALREADY_ENDED'),
     },
@@ -182,10 +158,10 @@ export const runRoutes = {
     function: 'runs-api',
     summary: "The tail of a run's output (CloudWatch Logs in AWS, captured output locally)",
     tag: 'runs',
-    pathParameters: runPathSchema,
-    query: runLogsQuerySchema,
+    pathParameters: runs.runPathSchema,
+    query: runs.runLogsQuerySchema,
     responses: {
-      200: { description: 'The last lines', schema: runLogsSchema },
+      200: { description: 'The last lines', schema: runs.runLogsSchema },
       404: problemResponse('RUN_NOT_FOUND'),
     },
   },
@@ -196,10 +172,10 @@ export const runRoutes = {
     summary:
       'Promotes a registered version to an environment and cell (dev deploys at once); Idempotency-Key supported',
     tag: 'promotions',
-    body: createPromotionBodySchema,
+    body: promotions.createPromotionBodySchema,
     maxBodyBytes: 16 * 1024,
     responses: {
-      201: { description: 'The promotion', schema: promotionSchema },
+      201: { description: 'The promotion', schema: promotions.promotionSchema },
       400: badRequest,
       404: problemResponse('VERSION_NOT_FOUND, CELL_NOT_FOUND'),
       409: problemResponse('CONCURRENT_MODIFICATION: another deploy of this env × cell won; retry'),
@@ -214,8 +190,11 @@ export const runRoutes = {
     function: 'promotions-api',
     summary: 'Promotions, newest first, by package, environment or status',
     tag: 'promotions',
-    query: listPromotionsQuerySchema,
-    responses: { 200: { description: 'A page of promotions', schema: promotionPageSchema }, 400: badRequest },
+    query: promotions.listPromotionsQuerySchema,
+    responses: {
+      200: { description: 'A page of promotions', schema: promotions.promotionPageSchema },
+      400: badRequest,
+    },
   },
   getPromotion: {
     method: 'GET',
@@ -223,9 +202,9 @@ export const runRoutes = {
     function: 'promotions-api',
     summary: 'One promotion with its approvals and stages',
     tag: 'promotions',
-    pathParameters: promotionPathSchema,
+    pathParameters: promotions.promotionPathSchema,
     responses: {
-      200: { description: 'The promotion', schema: promotionSchema },
+      200: { description: 'The promotion', schema: promotions.promotionSchema },
       404: problemResponse('PROMOTION_NOT_FOUND'),
     },
   },
@@ -235,9 +214,9 @@ export const runRoutes = {
     function: 'promotions-api',
     summary: 'What is deployed where, per environment × cell, with the last run (`dk status`)',
     tag: 'promotions',
-    pathParameters: packagePathSchema,
+    pathParameters: packages.packagePathSchema,
     responses: {
-      200: { description: 'The status rows', schema: packageStatusSchema },
+      200: { description: 'The status rows', schema: deployments.packageStatusSchema },
       404: problemResponse('PACKAGE_NOT_FOUND'),
     },
   },
@@ -247,11 +226,11 @@ export const runRoutes = {
     function: 'promotions-api',
     summary: 'What runs where in an environment, optionally in one cell',
     tag: 'promotions',
-    pathParameters: environmentPathSchema,
-    query: listDeploymentsQuerySchema,
+    pathParameters: deployments.environmentPathSchema,
+    query: deployments.listDeploymentsQuerySchema,
     responses: {
-      200: { description: 'A page of deployments', schema: deploymentPageSchema },
+      200: { description: 'A page of deployments', schema: deployments.deploymentPageSchema },
       400: badRequest,
     },
   },
-} as const satisfies Record<string, RouteDefinition<RunFunction>>;
+} as const satisfies Record<string, Route<RunFunction>>;

@@ -1,5 +1,6 @@
-import { healthSchema } from '../../contracts/api/system.js';
-import { problemResponse, type RouteDefinition } from '../route-definition.js';
+import { lazyContract, problemResponse, type Route } from '../route-definition.js';
+
+const system = lazyContract(() => import('../../contracts/api/system.js'));
 
 export const systemFunctionNames = ['system-api', 'fallback'] as const;
 
@@ -11,7 +12,7 @@ export const systemRoutes = {
     summary: 'Liveness of the API and its storage',
     tag: 'system',
     responses: {
-      200: { description: 'Healthy', schema: healthSchema },
+      200: { description: 'Healthy', schema: system.healthSchema },
       503: problemResponse(
         'Storage unreachable, or (embedded mode) unhealthy since a read or write failed: the detail says which',
       ),
@@ -25,4 +26,4 @@ export const systemRoutes = {
     tag: 'system',
     responses: { 200: { description: 'The OpenAPI document' } },
   },
-} as const satisfies Record<string, RouteDefinition<(typeof systemFunctionNames)[number]>>;
+} as const satisfies Record<string, Route<(typeof systemFunctionNames)[number]>>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { storeManifestSchema } from '../manifests/store.js';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
 

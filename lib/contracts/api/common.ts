@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { problemSchema } from '../problem.js';
 
 /** RFC 9457 problem details, with the control plane's stable `code` and per-field `errors`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
 
 /** A package version that declares, produces or consumes a DataSet. */

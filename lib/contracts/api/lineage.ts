@@ -1,16 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeEventTime } from '../openlineage/event-time.js';
+import { maxLineageDepth } from './lineage-limits.js';
 
 // DTOs of the lineage API. The Marquez-compatible reads answer Marquez's JSON shapes
 // (../shared/marquez/openapi.yml); these schemas document them in /openapi.json and type the queries.
 // Nested Marquez objects (facets, run data) are open: producers put arbitrary JSON there.
 
-/** Largest `depth` of the lineage endpoints. */
-export const maxLineageDepth = 100;
-/** Events per `POST /api/v1/lineage/batch`. */
-export const maxLineageBatchEvents = 100;
-/** Largest body of the ingestion endpoints (after decompression). */
-export const maxLineageBodyBytes = 5 * 1024 * 1024;
+export { maxLineageBatchEvents, maxLineageBodyBytes, maxLineageDepth } from './lineage-limits.js';
 
 const name = z.string().min(1).max(4096);
 const depth = z.coerce.number().int().min(0).max(maxLineageDepth).default(20);

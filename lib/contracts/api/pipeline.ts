@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultPackageNamespace } from './packages.js';
 
 /** `GET /v1/pipeline` query: the whole graph, or one destination DataSet and everything upstream of it. */

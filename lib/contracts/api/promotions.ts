@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { cellNameSchema } from './cells.js';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
 import { environmentNameSchema } from './runs.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { problemSchema } from '../problem.js';
 import { pageSchema, paginationQuerySchema } from './common.js';
 import { manifestKindSchema } from './packages.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The EventBridge pattern of the registration rule, defined once: the stack deploys it on the default

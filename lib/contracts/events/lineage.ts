@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The OpenLineage `producer` of the events the control plane emits for its own runs. Their `DataSet Updated`

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Manifest media types whose pushes are worth registering (blob pushes carry other types). */
 export const manifestMediaTypes: ReadonlySet<string> = new Set([

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dataSetRefSchema, manifestKindSchema } from '../api/packages.js';
 import { registrationSourceSchema } from '../api/registrations.js';
 import { problemSchema } from '../problem.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { runStatusSchema, runTriggerSchema } from '../api/runs.js';
 
 /** Detail of `Run Started`, `Run Succeeded` and `Run Failed` (the latter also for TIMED_OUT and CANCELLED). */

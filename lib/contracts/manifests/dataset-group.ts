@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiVersionSchema, manifestNameSchema, nonEmptyUniqueArray, stringMapSchema } from './metadata.js';
 
 /** A DataSetGroup: several DataSets materialised together in one Store. */

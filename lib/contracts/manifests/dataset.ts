@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiVersionSchema, isPlainObject, versionedMetadataSchema } from './metadata.js';
 
 export const DATASET_FORMATS = ['parquet', 'json', 'csv', 'avro'] as const;

@@ -1,5 +1,5 @@
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Problem } from '../problem.js';
 import { type ManifestCode, manifestCodes } from './codes.js';
 import { type Manifest, type ManifestKind, manifestKindSchema, manifestSchema } from './manifest.js';

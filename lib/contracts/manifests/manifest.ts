@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectorManifestSchema } from './connector.js';
 import { dataSetManifestSchema } from './dataset.js';
 import { dataSetGroupManifestSchema } from './dataset-group.js';

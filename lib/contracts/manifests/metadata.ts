@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The only apiVersion the v1alpha1 JSON Schemas accept. */
 export const API_VERSION = 'datakit.infoblox.dev/v1alpha1';

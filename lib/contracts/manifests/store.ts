@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiVersionSchema, manifestNameSchema, stringMapSchema } from './metadata.js';
 
 /** The schema's secret pattern, unanchored as in JSON Schema: the value must contain one `${VAR}` reference. */

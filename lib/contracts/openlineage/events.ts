@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeEventTime } from './event-time.js';
 
 // These schemas state the OpenLineage 2-0-2 spec as written (schemaURL and producer required, facets carrying

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The typed facet schemas are what the control plane reads, so they accept what real producers send: the
 // `_producer`/`_schemaURL` pair the spec requires is optional here, and every object keeps unknown keys.

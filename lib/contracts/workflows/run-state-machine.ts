@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The run state machine of every cell, defined once (ADR 0006): the cell stack deploys this document

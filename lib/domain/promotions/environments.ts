@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** An environment and what a promotion into it needs (`datakit:environments`, `DATAKIT_ENVIRONMENTS`). */
 export const environmentSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DataKitError, DependencyUnavailableError } from '../errors.js';
 import type { Runs } from './runs.js';
 import { stepErrorSchema } from './runs.js';

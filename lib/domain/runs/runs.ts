@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CellRuntime } from '../../contracts/api/cells.js';
 import type { RunTrigger } from '../../contracts/api/runs.js';
 import { transformContainerName } from '../../contracts/workflows/run-state-machine.js';
@@ -26,7 +26,7 @@ import { datasetNodeId } from '../lineage/node-id.js';
 import { newRunRecord, type RunDataSetIo, type RunRecord } from './model.js';
 import { dataKitProducer, lineageNameOf, runLineageEvent } from './run-lineage.js';
 import { type RunAction, type RunEvent, transitionRun } from './run-state.js';
-import { buildTaskDefinition, type LineageEndpoint, runOverrides } from './task-definition.js';
+import { buildTaskDefinition, runOverrides } from './task-definition.js';
 
 export interface RunDependencies {
   readonly runs: RunRepository;
@@ -40,7 +40,8 @@ export interface RunDependencies {
   readonly events: EventPublisher;
   /** Ingests an OpenLineage event as any producer's would be (parse, then the lineage use case). */
   readonly emitLineage: (event: Record<string, unknown>) => Promise<void>;
-  readonly lineageEndpoint: LineageEndpoint;
+  /** Where Transforms report their own lineage, read when a run is prepared. */
+  readonly lineageEndpoint: () => string;
   readonly clock: () => Date;
   readonly ids?: () => string;
 }
@@ -117,6 +118,17 @@ export function classifyFailure(error: StepError, at: string): RunEvent {
       const container = containerOf(task.data);
       const exitCode = container?.ExitCode;
       const taskArn = task.data.TaskArn;
+      if (task.data.StopCode === 'TerminationNotice') {
+        return {
+          type: 'failed',
+          at,
+          ...(taskArn === undefined ? {} : { taskArn }),
+          error: {
+            code: 'RUN_ORPHANED',
+            message: 'The control plane stopped while the run was running; its process was stopped.',
+          },
+        };
+      }
       if (exitCode !== undefined) {
         return {
           type: 'failed',
@@ -355,7 +367,7 @@ export function makeRuns(deps: RunDependencies) {
         dataSets: resolved.dataSets,
         stores,
         secrets: deps.secrets,
-        lineage: deps.lineageEndpoint,
+        lineage: { url: deps.lineageEndpoint() },
       });
       const taskDefinition = await deps.tasks.registerTaskDefinition(spec);
       const ioOf = (role: 'input' | 'output'): RunDataSetIo[] =>

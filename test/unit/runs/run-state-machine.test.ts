@@ -9,6 +9,7 @@ import {
   runStateMachineAsl,
   runStateMachineDefinition,
   runStates,
+  runStepsFunctionSubstitution,
 } from '../../../lib/contracts/workflows/run-state-machine.js';
 import type { StoppedTask } from '../../../lib/ports/task-control.js';
 
@@ -77,7 +78,7 @@ describe('the run state machine document', () => {
 
   it('differs locally only in the function ARN and the RunTask timer the runner enforces', () => {
     const deployed = JSON.parse(
-      runStateMachineAsl().replaceAll('${RunStepsFunctionArn}', localRunStepsFunctionArn),
+      runStateMachineAsl().replaceAll(`\${${runStepsFunctionSubstitution}}`, localRunStepsFunctionArn),
     );
     const { TimeoutSecondsPath, ...deployedRunTask } = deployed.States[runStates.runTask];
     expect(TimeoutSecondsPath).toBe('$.prepared.task.timeoutSeconds');

@@ -1,20 +1,23 @@
-import { DynamoCellStore } from '../adapters/dynamodb/cell-store.js';
-import { DynamoDeploymentStore } from '../adapters/dynamodb/deployment-store.js';
-import { DynamoRunStore } from '../adapters/dynamodb/run-store.js';
-import { parseLineageEvent } from '../contracts/openlineage/parse.js';
-import { type CellMode, makeCells } from '../domain/cells/cells.js';
-import { makeCheckDeployable, makeDeployVersion } from '../domain/deployments/deploy.js';
-import { makePackageStatus } from '../domain/deployments/status.js';
-import { makeIngestLineageEvent } from '../domain/lineage/ingest.js';
-import type { Environments } from '../domain/promotions/environments.js';
-import { makeRequestPromotion } from '../domain/promotions/request-promotion.js';
-import { makeRunSteps } from '../domain/runs/run-steps.js';
-import { makeRuns } from '../domain/runs/runs.js';
-import type { RunLogs } from '../ports/run-logs.js';
-import type { SecretStore } from '../ports/secret-store.js';
-import type { TaskControl } from '../ports/task-control.js';
-import type { WorkflowStarter } from '../ports/workflow-starter.js';
-import type { Dependencies } from './dependencies.js';
+import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
+import { DynamoDeploymentStore } from '../../adapters/dynamodb/deployment-store.js';
+import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
+import { parseLineageEvent } from '../../contracts/openlineage/parse.js';
+import { type CellMode, makeCells } from '../../domain/cells/cells.js';
+import { makeCheckDeployable, makeDeployVersion } from '../../domain/deployments/deploy.js';
+import { makePackageStatus } from '../../domain/deployments/status.js';
+import { makeIngestLineageEvent } from '../../domain/lineage/ingest.js';
+import type { Environments } from '../../domain/promotions/environments.js';
+import { makeRequestPromotion } from '../../domain/promotions/request-promotion.js';
+import { makeRunSteps } from '../../domain/runs/run-steps.js';
+import { makeRuns } from '../../domain/runs/runs.js';
+import type { RunLogs } from '../../ports/run-logs.js';
+import type { SecretStore } from '../../ports/secret-store.js';
+import type { TaskControl } from '../../ports/task-control.js';
+import type { WorkflowStarter } from '../../ports/workflow-starter.js';
+import { type EventDependencies, withEvents } from './events.js';
+import { type LineageDependencies, withLineage } from './lineage.js';
+import { type PackageDependencies, withPackages } from './packages.js';
+import type { SharedDependencies } from './shared.js';
 
 /** The runtime adapters of runs: AWS's (Step Functions, ECS, Secrets Manager, CloudWatch Logs) or local ones. */
 export interface RunAdapters {
@@ -24,8 +27,8 @@ export interface RunAdapters {
   readonly logs: RunLogs;
   readonly cellMode: CellMode;
   readonly environments: Environments;
-  /** Where Transforms send their own OpenLineage events (this control plane). */
-  readonly lineageUrl: string;
+  /** Where Transforms send their own OpenLineage events (this control plane), read when a run is prepared. */
+  readonly lineageUrl: () => string;
   readonly replicasRunning?: (deployment: {
     readonly env: string;
     readonly cell: string;
@@ -34,11 +37,22 @@ export interface RunAdapters {
   }) => Promise<number | undefined>;
 }
 
+/** What the run plane builds on: the table, the bus, the registry's reads and the lineage store. */
+export type RunPlaneDependencies = SharedDependencies &
+  EventDependencies &
+  PackageDependencies &
+  LineageDependencies;
+
+/** Adds the bus, the registry's reads and the lineage store (a Lambda function's wiring). */
+export function withRunPlaneBase(deps: SharedDependencies): RunPlaneDependencies {
+  return withLineage(withPackages(withEvents(deps)));
+}
+
 /**
  * Cells, deployments, promotions and runs (ADR 0006), wired on the base dependencies: the same use cases
  * behind the `cells-api`, `runs-api`, `promotions-api` and `run-steps` functions and the embedded mode.
  */
-export function createRunPlane(deps: Dependencies, adapters: RunAdapters) {
+export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters) {
   const cellStore = new DynamoCellStore(deps.table);
   const deployments = new DynamoDeploymentStore(deps.table);
   const runStore = new DynamoRunStore(deps.table, deps.clock);
@@ -82,7 +96,7 @@ export function createRunPlane(deps: Dependencies, adapters: RunAdapters) {
     logs: adapters.logs,
     events: deps.events,
     emitLineage,
-    lineageEndpoint: { url: adapters.lineageUrl },
+    lineageEndpoint: adapters.lineageUrl,
     clock: deps.clock,
   });
   return {

@@ -1,0 +1,87 @@
+import type { CloudWatchRunLogs } from '../../adapters/cloudwatch/run-logs.js';
+import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
+import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
+import { DynamoTaskDefinitionCache } from '../../adapters/dynamodb/task-definition-cache.js';
+import type { EcsTaskControl } from '../../adapters/ecs/task-control.js';
+import type { SecretsManagerSecretStore } from '../../adapters/secrets-manager/secret-store.js';
+import type { StepFunctionsWorkflowStarter } from '../../adapters/sfn/workflow-starter.js';
+import { Environments, environmentsSchema } from '../../domain/promotions/environments.js';
+import type { RunAdapters } from './runs.js';
+import { regionOf, type SharedDependencies, traced } from './shared.js';
+
+/** The environments from `ENVIRONMENTS` (JSON), or the default dev → int → prod. */
+export function environmentsOf(json: string | undefined): Environments {
+  if (json === undefined) return new Environments();
+  return new Environments(environmentsSchema.parse(JSON.parse(json)));
+}
+
+/**
+ * A port whose adapter (and AWS SDK client) is built on its first call. The run functions share one
+ * composition, but each calls few of these services (cells-api only Secrets Manager, promotions-api none
+ * of them): loading every client at init would be most of each function's cold start.
+ */
+function onFirstCall<Port extends object>(load: () => Promise<Port>): Port {
+  let loaded: Promise<Port> | undefined;
+  return new Proxy(Object.create(null), {
+    get: (_target, name) =>
+      typeof name === 'string' && name !== 'then'
+        ? async (...args: unknown[]) => {
+            loaded ??= load();
+            const port = await loaded;
+            const method: unknown = Reflect.get(port, name);
+            if (typeof method !== 'function') throw new Error(`the port has no method ${name}`);
+            return Reflect.apply(method, port, args);
+          }
+        : undefined,
+  });
+}
+
+/** The AWS adapters of runs: Step Functions, ECS, Secrets Manager, CloudWatch Logs, each built on first use. */
+export function awsRunAdapters(deps: SharedDependencies): RunAdapters {
+  const { config } = deps;
+  const region = regionOf(config);
+  const runs = new DynamoRunStore(deps.table, deps.clock);
+  const cells = new DynamoCellStore(deps.table);
+  const ecs = async () => traced(deps, new (await import('@aws-sdk/client-ecs')).ECSClient(region));
+  return {
+    workflows: onFirstCall<StepFunctionsWorkflowStarter>(async () => {
+      const [{ SFNClient }, { StepFunctionsWorkflowStarter }] = await Promise.all([
+        import('@aws-sdk/client-sfn'),
+        import('../../adapters/sfn/workflow-starter.js'),
+      ]);
+      return new StepFunctionsWorkflowStarter(traced(deps, new SFNClient(region)));
+    }),
+    tasks: onFirstCall<EcsTaskControl>(async () => {
+      const { EcsTaskControl } = await import('../../adapters/ecs/task-control.js');
+      return new EcsTaskControl(await ecs(), new DynamoTaskDefinitionCache(deps.table));
+    }),
+    secrets: onFirstCall<SecretsManagerSecretStore>(async () => {
+      const [{ SecretsManagerClient }, { SecretsManagerSecretStore }] = await Promise.all([
+        import('@aws-sdk/client-secrets-manager'),
+        import('../../adapters/secrets-manager/secret-store.js'),
+      ]);
+      return new SecretsManagerSecretStore(traced(deps, new SecretsManagerClient(region)), config.STAGE);
+    }),
+    logs: onFirstCall<CloudWatchRunLogs>(async () => {
+      const [{ CloudWatchLogsClient }, { CloudWatchRunLogs }, { ListTasksCommand }] = await Promise.all([
+        import('@aws-sdk/client-cloudwatch-logs'),
+        import('../../adapters/cloudwatch/run-logs.js'),
+        import('@aws-sdk/client-ecs'),
+      ]);
+      const client = await ecs();
+      return new CloudWatchRunLogs(traced(deps, new CloudWatchLogsClient(region)), async (runId) => {
+        const run = await runs.getRun(runId);
+        if (run?.taskArn !== undefined) return run.taskArn;
+        const cell = run === undefined ? undefined : await cells.getCell(run.cell);
+        if (cell?.runtime.kind !== 'ecs') return undefined;
+        const listed = await client.send(
+          new ListTasksCommand({ cluster: cell.runtime.clusterArn, startedBy: runId }),
+        );
+        return listed.taskArns?.[0];
+      });
+    }),
+    cellMode: 'aws',
+    environments: environmentsOf(config.ENVIRONMENTS),
+    lineageUrl: () => config.OPENLINEAGE_ENDPOINT,
+  };
+}

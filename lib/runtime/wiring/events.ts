@@ -1,0 +1,23 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgePublisher } from '../../adapters/eventbridge/event-publisher.js';
+import type { EventPublisher } from '../../ports/event-publisher.js';
+import { regionOf, type SharedDependencies, traced } from './shared.js';
+
+export interface EventDependencies {
+  /** The `datakit` bus: EventBridge in AWS, the in-process bus in embedded mode. */
+  readonly events: EventPublisher;
+}
+
+/** Adds the `datakit` bus: EventBridge unless `overrides.events` (the embedded bus) is given. */
+export function withEvents<D extends SharedDependencies>(
+  deps: D,
+  overrides: { readonly events?: EventPublisher } = {},
+): D & EventDependencies {
+  const events =
+    overrides.events ??
+    new EventBridgePublisher(
+      traced(deps, new EventBridgeClient(regionOf(deps.config))),
+      deps.config.EVENT_BUS_NAME,
+    );
+  return { ...deps, events };
+}

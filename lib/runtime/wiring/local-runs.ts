@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
+import { EnvironmentSecretStore } from '../../adapters/local/env-secret-store.js';
+import { LocalRunLogs } from '../../adapters/local/local-run-logs.js';
+import { LocalTasks } from '../../adapters/local/local-tasks.js';
+import { LocalWorkflows } from '../../adapters/local/local-workflows.js';
+import { fetchContentLayer } from '../../domain/registry/artifact.js';
+import type { RunStep } from '../../domain/runs/run-steps.js';
+import { environmentsOf } from './aws-runs.js';
+import type { RegistrationDependencies } from './registration.js';
+import { createRunPlane, type RunPlane, type RunPlaneDependencies } from './runs.js';
+
+/** The largest compressed content layer the local runner fetches (registration's own cap). */
+const maxContentLayerBytes = 16 * 1024 * 1024;
+
+export interface LocalRuntimeOptions {
+  /** Where packages are unpacked and run output is kept (`{dataDir}/runtime`). */
+  readonly dataDir: string;
+  readonly runner: 'subprocess' | 'docker';
+  /** This control plane's URL, once it listens: Transforms report their lineage there. */
+  readonly lineageUrl: () => string;
+  /** Where `${VAR}` Store secrets come from. @default process.env */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LocalRuntime {
+  readonly plane: RunPlane;
+  /** Stops every running task (their runs end FAILED) and waits for their executions. */
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded mode's runs: the run state machine executed in process, its ECS task replaced by the
+ * local runner, Store secrets from this process's environment (ADR 0006). At start, the local cell
+ * exists and every run a previous process left unfinished is marked FAILED `RUN_ORPHANED`, its
+ * processes stopped.
+ */
+export async function startLocalRuntime(
+  deps: RunPlaneDependencies & RegistrationDependencies,
+  options: LocalRuntimeOptions,
+): Promise<LocalRuntime> {
+  const runtimeDir = join(options.dataDir, 'runtime');
+  const secrets = new EnvironmentSecretStore(options.environment ?? process.env);
+  const tasks = new LocalTasks({
+    dataDir: runtimeDir,
+    runner: options.runner,
+    resolveSecret: (handle) => secrets.resolveHandle(handle),
+    fetchContentLayer: async (pkg) => {
+      const layer = await fetchContentLayer(
+        deps.artifacts,
+        `${pkg.repository}@${pkg.digest}`,
+        maxContentLayerBytes,
+      );
+      if (layer === undefined) {
+        throw Object.assign(
+          new Error(`${pkg.namespace}/${pkg.name}@${pkg.version} has no content layer to run`),
+          {
+            name: 'RUN_NO_CONTENT_LAYER',
+          },
+        );
+      }
+      return layer;
+    },
+  });
+  let runStep: RunStep | undefined;
+  const workflows = new LocalWorkflows(
+    {
+      step: (payload) => {
+        if (runStep === undefined) throw new Error('the run plane is not ready');
+        return runStep(payload);
+      },
+      runTask: (parameters, signal) => tasks.run(parameters, signal),
+    },
+    deps.logger,
+  );
+  const plane = createRunPlane(deps, {
+    workflows,
+    tasks,
+    secrets,
+    logs: new LocalRunLogs(runtimeDir),
+    cellMode: 'embedded',
+    environments: environmentsOf(deps.config.ENVIRONMENTS),
+    lineageUrl: options.lineageUrl,
+  });
+  runStep = plane.runSteps;
+
+  await plane.cells.ensureLocalCell();
+  const stopped = await tasks.recoverOrphans();
+  const cells = [];
+  let cursor: string | undefined;
+  do {
+    const page = await plane.cells.listCells({ limit: 100, cursor });
+    cells.push(...page.items.filter((cell) => cell.runtime.kind === 'local').map((cell) => cell.name));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  const lost = await new DynamoRunStore(deps.table, deps.clock).listLiveRuns(cells);
+  if (lost.length > 0) {
+    await plane.runs.markOrphaned(lost.map((run) => run.runId));
+    deps.logger.warn('runs lost by a previous process marked failed', {
+      runs: lost.map((run) => run.runId),
+      processesStopped: stopped.length,
+    });
+  }
+
+  return {
+    plane,
+    close: async () => {
+      await tasks.close();
+      await workflows.drain();
+    },
+  };
+}
