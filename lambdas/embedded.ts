@@ -89,6 +89,7 @@ export async function startEmbeddedControlPlane(
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       AWS_REGION: 'us-east-1',
       LOG_LEVEL: options.logLevel ?? 'INFO',
+      IDENTITY_SOURCE: 'embedded',
       ...(options.dataDir === undefined ? {} : { RAW_EVENTS_DIR: join(options.dataDir, 'raw-events') }),
       ...(options.registryAllowlist === undefined ? {} : { REGISTRY_ALLOWLIST: options.registryAllowlist }),
       ...(options.registryBlobHosts === undefined ? {} : { REGISTRY_BLOB_HOSTS: options.registryBlobHosts }),

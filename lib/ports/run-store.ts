@@ -25,7 +25,7 @@ export interface LastRun {
 
 /** Run records (ADR 0006): created once, then moved forward by conditional writes. */
 export interface RunRepository {
-  /** Writes a new run unless one with its id exists; false when it does. */
+  /** Writes a new run (stored with revision 1) unless one with its id exists; false when it does. */
   createRun(run: RunRecord): Promise<boolean>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   /**

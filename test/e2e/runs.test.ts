@@ -100,7 +100,14 @@ async function until<T>(read: () => Promise<T | undefined>, timeoutMs = 30_000):
   for (;;) {
     const value = await read();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline) {
+      const said = plane
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('"message":"request"'))
+        .join('\n');
+      throw new Error(`condition not met in time; the control plane said:\n${said.slice(-4000)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -20,8 +20,10 @@ export class DynamoRunStore implements RunRepository {
   ) {}
 
   async createRun(run: RunRecord): Promise<boolean> {
-    const created = await this.table.putIfAbsent(this.itemOf(run));
-    if (created) await this.project(run);
+    // The first stored revision is 1: revision 0 means "not stored" to `putWithRevision`.
+    const stored = { ...run, revision: 1 };
+    const created = await this.table.putIfAbsent(this.itemOf(stored));
+    if (created) await this.project(stored);
     return created;
   }
 
