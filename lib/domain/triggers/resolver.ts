@@ -97,10 +97,17 @@ export function makeTriggerResolver(deps: TriggerResolverDependencies) {
       const stored = (await deps.store.getSlot(id)) ?? { slot: emptySlot, revision: 0 };
       const event = await eventFor(stored.slot);
       const transition = transitionSlot(id, stored.slot, event, limits);
-      if (transition.markHandled.length > 0) {
-        await deps.store.markHandled(id, transition.markHandled, limits.handledTtlSeconds);
+      const mark = () => deps.store.markHandled(id, transition.markHandled, limits.handledTtlSeconds);
+      if (!transition.changed) {
+        // Nothing is forgotten: act first (audit a cut or a skip), then say the upstream run is handled,
+        // so a crash in between repeats the decision and its audit instead of losing them.
+        await carryOut(id, transition, event);
+        if (transition.markHandled.length > 0) await mark();
+        return transition;
       }
-      if (transition.changed && !(await deps.store.putSlot(id, transition.slot, stored.revision))) {
+      // The slot forgets or only counts these upstream runs: their keys must exist before it does.
+      if (transition.markHandled.length > 0) await mark();
+      if (!(await deps.store.putSlot(id, transition.slot, stored.revision))) {
         if (attempt >= maxAttempts) {
           throw new DependencyUnavailableError(
             'TRIGGER_BUSY',
