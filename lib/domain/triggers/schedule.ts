@@ -31,6 +31,8 @@ interface FieldSpec {
   readonly min: number;
   readonly max: number;
   readonly names?: readonly string[];
+  /** The largest step (croner's: the number of distinct values). @default max - min + 1 */
+  readonly maxStep?: number;
 }
 
 const fields = {
@@ -48,6 +50,7 @@ const fields = {
     name: 'day-of-week',
     min: 0,
     max: 7,
+    maxStep: 7,
     names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'],
   },
 } as const satisfies Record<string, FieldSpec>;
@@ -132,7 +135,8 @@ function parseField(text: string, field: FieldSpec): number[] {
         throw new CronError('TRIGGER_CRON_INVALID', `${field.name}: "${base}" is not a range`);
       }
       low = parseNumber(from, field);
-      high = parseNumber(to, field);
+      // A range that ends on Sunday by name ends on 7 (FRI-SUN is Friday to Sunday), as croner reads it.
+      high = field.name === 'day-of-week' && to.toUpperCase() === 'SUN' ? 7 : parseNumber(to, field);
       if (low > high) {
         throw new CronError(
           'TRIGGER_CRON_INVALID',
@@ -150,10 +154,11 @@ function parseField(text: string, field: FieldSpec): number[] {
       high = low;
     }
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (step < 1 || step > field.max - field.min + 1) {
+    const maxStep = field.maxStep ?? field.max - field.min + 1;
+    if (step < 1 || step > maxStep) {
       throw new CronError(
         'TRIGGER_CRON_INVALID',
-        `${field.name}: the step ${stepText} must be between 1 and ${field.max - field.min + 1}`,
+        `${field.name}: the step ${stepText} must be between 1 and ${maxStep}`,
       );
     }
     for (let value = low; value <= high; value += step) values.add(value);
