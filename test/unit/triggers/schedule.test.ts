@@ -169,7 +169,7 @@ function fieldArbitrary(
       : fc.constant(String(v));
   const range = fc
     .tuple(value, value)
-    .map(([a, b]) => (a <= b ? [a, b] : [b, a]) as const)
+    .map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a]))
     .chain(([a, b]) => fc.tuple(token(a), token(b)).map(([x, y]) => `${x}-${y}`));
   const step = fc.integer({ min: 1, max: maxStep });
   const item = fc.oneof(
