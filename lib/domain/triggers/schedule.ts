@@ -433,3 +433,38 @@ export function scheduleName(id: SlotId, prefix = 'datakit'): string {
   }
   return `${readable.slice(0, 51)}-${hash}`;
 }
+
+/** A Transform's trigger as a deployment records it (`Deployment.trigger`). */
+export interface TriggerPolicy {
+  readonly policy: 'schedule' | 'on-change' | 'manual' | 'composite';
+  readonly policies?: readonly ('schedule' | 'on-change' | 'manual')[] | undefined;
+  readonly cron?: string | undefined;
+  readonly timezone?: string | undefined;
+}
+
+function includes(trigger: TriggerPolicy | undefined, policy: 'schedule' | 'on-change'): boolean {
+  if (trigger === undefined) return false;
+  return (
+    trigger.policy === policy || (trigger.policy === 'composite' && (trigger.policies ?? []).includes(policy))
+  );
+}
+
+/** Whether updates of the Transform's inputs start it (`on-change`, or `composite` with it). */
+export function triggersOnChange(trigger: TriggerPolicy | undefined): boolean {
+  return includes(trigger, 'on-change');
+}
+
+/** The schedule a deployment owns (`schedule`, or `composite` with it), or undefined when it has none. */
+export function scheduleOf(trigger: TriggerPolicy | undefined): Partial<ScheduleSpec> | undefined {
+  if (!includes(trigger, 'schedule')) return undefined;
+  return {
+    ...(trigger?.cron === undefined ? {} : { cron: trigger.cron }),
+    ...(trigger?.timezone === undefined ? {} : { timezone: trigger.timezone }),
+  };
+}
+
+/** The schedule problems of a trigger (none when it has no schedule), at `{path}.schedule.cron|timezone`. */
+export function triggerProblems(trigger: TriggerPolicy | undefined, path = 'spec.trigger'): Problem[] {
+  const schedule = scheduleOf(trigger);
+  return schedule === undefined ? [] : scheduleProblems(schedule, `${path}.schedule`);
+}

@@ -4,9 +4,12 @@ import { ValidationError } from '../../../lib/domain/errors.js';
 import {
   nextTicks,
   scheduleName,
+  scheduleOf,
   scheduleProblems,
   scheduleTimezone,
   toSchedulerExpression,
+  triggerProblems,
+  triggersOnChange,
 } from '../../../lib/domain/triggers/schedule.js';
 
 // --- an independent evaluator of EventBridge Scheduler's 6-field cron, for the properties ---------------
@@ -371,4 +374,40 @@ describe('schedule ticks (croner, with EventBridge Scheduler daylight-saving rul
       { numRuns: 300 },
     );
   }, 60_000);
+});
+
+describe('the schedule of a deployed trigger', () => {
+  it('belongs to schedule and composite-with-schedule policies only', () => {
+    expect(scheduleOf({ policy: 'schedule', cron: '0 6 * * *', timezone: 'Europe/Berlin' })).toEqual({
+      cron: '0 6 * * *',
+      timezone: 'Europe/Berlin',
+    });
+    expect(scheduleOf({ policy: 'composite', policies: ['on-change', 'schedule'], cron: '@daily' })).toEqual({
+      cron: '@daily',
+    });
+    expect(
+      scheduleOf({ policy: 'composite', policies: ['on-change', 'manual'], cron: '@daily' }),
+    ).toBeUndefined();
+    expect(scheduleOf({ policy: 'on-change' })).toBeUndefined();
+    expect(scheduleOf(undefined)).toBeUndefined();
+  });
+
+  it('says which policies react to input updates', () => {
+    expect(triggersOnChange({ policy: 'on-change' })).toBe(true);
+    expect(triggersOnChange({ policy: 'composite', policies: ['schedule', 'on-change'] })).toBe(true);
+    expect(triggersOnChange({ policy: 'composite', policies: ['schedule'] })).toBe(false);
+    expect(triggersOnChange({ policy: 'manual' })).toBe(false);
+  });
+
+  it('reports a schedule policy without a cron, or with a bad one, at the manifest path', () => {
+    expect(triggerProblems({ policy: 'schedule' })).toEqual([
+      expect.objectContaining({ code: 'TRIGGER_CRON_MISSING', path: 'spec.trigger.schedule.cron' }),
+    ]);
+    expect(
+      triggerProblems({ policy: 'composite', policies: ['schedule'], cron: '0 0 * * *', timezone: 'CET+1' }),
+    ).toEqual([
+      expect.objectContaining({ code: 'TRIGGER_TIMEZONE_INVALID', path: 'spec.trigger.schedule.timezone' }),
+    ]);
+    expect(triggerProblems({ policy: 'on-change', cron: 'nonsense' })).toEqual([]);
+  });
 });
