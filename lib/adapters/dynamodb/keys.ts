@@ -179,6 +179,28 @@ export const keys = {
     PK: join('TASKDEF', family),
     SK: specHash,
   }),
+  /** The trigger slot of a consumer in one cell and environment (ADR trigger design). */
+  triggerSlot: (cell: string, env: string, namespace: string, name: string): ItemKey => ({
+    PK: join('TRIGSLOT', cell, env, namespace, name),
+    SK: '#SLOT',
+  }),
+  /** "This consumer handled this upstream run": an idempotency key of scope `trigger` (expires). */
+  triggerHandled: (
+    cell: string,
+    env: string,
+    namespace: string,
+    name: string,
+    upstreamRunId: string,
+  ): ItemKey => ({
+    PK: join(
+      'IDEMP',
+      'trigger',
+      createHash('sha256')
+        .update([cell, env, namespace, name, upstreamRunId].join('\u0000'), 'utf8')
+        .digest('hex'),
+    ),
+    SK: '#IDEMP',
+  }),
   /** An idempotency key of a scope (`runs`, `promotions`, `trigger`), hashed so any key fits. */
   idempotencyKey: (scope: string, key: string): ItemKey => ({
     PK: join('IDEMP', scope, createHash('sha256').update(key, 'utf8').digest('hex')),

@@ -15,6 +15,8 @@ export const eventDetailTypes = [
   'Run Succeeded',
   'Run Failed',
   'DataSet Updated',
+  'Consumer Paused',
+  'Consumer Resumed',
 ] as const;
 
 export type EventDetailType = (typeof eventDetailTypes)[number];

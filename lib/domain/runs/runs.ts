@@ -73,6 +73,11 @@ export interface StartRunRequest {
   readonly trigger: RunTrigger;
   readonly requestedBy?: string | undefined;
   readonly idempotencyKey?: string | undefined;
+  /**
+   * A deterministic run id (triggered runs, schedule ticks): a run with this id that exists already is
+   * returned as it is (started again if still PENDING), so a repeated start is one run.
+   */
+  readonly runId?: string | undefined;
 }
 
 const idempotencyTtlSeconds = 24 * 3600;
@@ -261,6 +266,10 @@ export function makeRuns(deps: RunDependencies) {
   return {
     /** Starts a run of the version deployed in env × cell: records it PENDING, then starts its execution. */
     async start(request: StartRunRequest): Promise<RunRecord> {
+      if (request.runId !== undefined) {
+        const existing = await deps.runs.getRun(request.runId);
+        if (existing !== undefined) return resumeExisting(existing);
+      }
       const deployment = await deps.deployments.getDeployment(
         request.namespace,
         request.name,
@@ -286,7 +295,7 @@ export function makeRuns(deps: RunDependencies) {
         );
       }
       const runtime = await cellRuntime(request.cell);
-      let runId = ids();
+      let runId = request.runId ?? ids();
       if (request.idempotencyKey !== undefined) {
         const earlier = await deps.runs.claimIdempotencyKey(
           'runs',
@@ -315,7 +324,10 @@ export function makeRuns(deps: RunDependencies) {
         createdAt: now(),
         ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
       });
-      await deps.runs.createRun(run);
+      if (!(await deps.runs.createRun(run))) {
+        // A concurrent start of the same deterministic id wrote it first.
+        return resumeExisting(await requireRun(runId));
+      }
       await startExecution(runtime, runId);
       return run;
     },
@@ -484,6 +496,12 @@ export function makeRuns(deps: RunDependencies) {
       return deps.logs.tail(await cellRuntime(run.cell), { runId, family: run.family ?? '' }, limit);
     },
   };
+
+  /** A start of a run that exists: start its execution again while it is PENDING (idempotent by name). */
+  async function resumeExisting(run: RunRecord): Promise<RunRecord> {
+    if (run.status === 'PENDING') await startExecution(await cellRuntime(run.cell), run.runId);
+    return run;
+  }
 
   async function requireRun(runId: string): Promise<RunRecord> {
     const run = await deps.runs.getRun(runId);

@@ -1,0 +1,17 @@
+/** A consumer deployed in a cell: a Transform in one environment. */
+export interface Consumer {
+  readonly namespace: string;
+  readonly name: string;
+  readonly env: string;
+}
+
+/**
+ * Who reads a DataSet in a cell, from the on-change subscriptions of the committed deployments (ADR 0006):
+ * only Transforms whose trigger policy includes on-change.
+ */
+export interface ConsumerDirectory {
+  consumersOf(
+    cell: string,
+    dataset: { readonly namespace: string; readonly name: string },
+  ): Promise<readonly Consumer[]>;
+}
