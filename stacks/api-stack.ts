@@ -94,6 +94,8 @@ export interface ApiStackProps extends StackProps {
   readonly functionTimeoutSeconds?: number;
   /** @default - no reservation */
   readonly functionReservedConcurrency?: number;
+  /** Where Transforms send their own OpenLineage events (`OPENLINEAGE_URL`). @default this API's URL */
+  readonly openLineageEndpoint?: string;
 }
 
 /**
@@ -109,10 +111,9 @@ export class ApiStack extends Stack {
   readonly workers: ReadonlyMap<string, IFunction>;
   /**
    * The functions that act in cells (run steps, runs and cells API, deployer), which each cell stack
-   * grants access to its resources. Undefined while this stack deploys none of them: no cell stack is
-   * created then (see createControlPlane).
+   * grants access to its resources (see createControlPlane).
    */
-  readonly cellFunctions: CellFunctions | undefined = undefined;
+  readonly cellFunctions: CellFunctions;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -129,6 +130,8 @@ export class ApiStack extends Stack {
       REGISTRY_ALLOWLIST: [ecrHost, ...(props.registryAllowlist ?? [])].join(','),
       // The layer bucket of every allowlisted ECR registry is added at run time (ConnectionPolicy.fromSettings).
       REGISTRY_BLOB_HOSTS: (props.registryBlobHosts ?? []).join(','),
+      // Store secrets are `datakit/{stage}/{cell}/{store}` (lib/contracts/cell-resources.ts).
+      STAGE: props.stage,
     };
     const functions = new Map<ApiFunctionName, IFunction>();
     for (const name of apiFunctionNames) {
@@ -161,7 +164,6 @@ export class ApiStack extends Stack {
       logRetention,
       memorySize: props.functionMemoryMb ?? 512,
     });
-    this.workers = new Map([['registration-worker', registrationWorker.function]]);
     const functionFor = (name: ApiFunctionName): IFunction => {
       const fn = functions.get(name);
       if (fn === undefined) throw new Error(`no function ${name}`);
@@ -197,6 +199,28 @@ export class ApiStack extends Stack {
       },
     });
     this.api = api;
+
+    // Prepare, Complete and Fail of every cell's run state machine. Transforms report their own lineage
+    // to this API (through a SigV4 signing proxy, docs/operations.md) unless another endpoint is set.
+    const runSteps = new ApiFunction(this, 'RunSteps', {
+      name: 'run-steps',
+      description: "DataKit: Prepare, Complete and Fail of the cells' run state machines",
+      logRetention,
+      memorySize: props.functionMemoryMb ?? 512,
+      timeout: Duration.seconds(60),
+      environment: { ...environment, OPENLINEAGE_ENDPOINT: props.openLineageEndpoint ?? api.url },
+    });
+    grantApiPermissions(runSteps.function, ['table:read-write', 'events:put', 'raw-events:write'], props);
+    this.workers = new Map([
+      ['registration-worker', registrationWorker.function],
+      ['run-steps', runSteps.function],
+    ]);
+    this.cellFunctions = {
+      runSteps: runSteps.function,
+      runsApi: functionFor('runs-api'),
+      cellsApi: functionFor('cells-api'),
+      deployer: functionFor('promotions-api'),
+    };
 
     const integrations = new Map<ApiFunctionName, LambdaIntegration>();
     const integrationFor = (name: ApiFunctionName): LambdaIntegration => {

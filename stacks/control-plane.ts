@@ -85,18 +85,7 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
       ? {}
       : { functionReservedConcurrency: settings.functionReservedConcurrency }),
   });
-  const cellFunctions = api.cellFunctions;
-  const cells =
-    cellFunctions === undefined
-      ? []
-      : createCellStacks(scope, settings, { table: stateful.table, functions: cellFunctions });
-  if (cellFunctions === undefined && settings.cells.length > 0) {
-    Annotations.of(api).addWarningV2(
-      'datakit:cells-without-run-functions',
-      `datakit:cells lists ${settings.cells.map((cell) => cell.name).join(', ')}, but this API stack ` +
-        'deploys no run functions yet: no cell stack is synthesized.',
-    );
-  }
+  const cells = createCellStacks(scope, settings, { table: stateful.table, functions: api.cellFunctions });
   for (const stack of [stateful, api, ...cells]) tagStack(stack, settings);
   return { stateful, api, cells };
 }

@@ -18,7 +18,7 @@ export function functionEntry(name: string): string {
 
 export interface ApiFunctionProps {
   /** The folder under `lambdas/` whose `handler.ts` exports `handler` (an API function or a worker). */
-  readonly name: ApiFunctionName | 'registration-worker' | 'cell-record';
+  readonly name: ApiFunctionName | 'registration-worker' | 'cell-record' | 'run-steps' | 'trigger-worker';
   /** @default `DataKit API: <name>` */
   readonly description?: string;
   /** Environment of the function, on top of the variables every function gets. */

@@ -166,7 +166,15 @@ const lineageEventsSchema = z.object({
   ),
 });
 
-async function lineageEventTypes(runId: string): Promise<string[]> {
+/** The lineage of a run once it has `count` events: effects follow the status change by moments. */
+async function lineageEventTypes(runId: string, count = 2): Promise<string[]> {
+  return until(async () => {
+    const types = await lineageEventTypesNow(runId);
+    return types.length >= count ? types : undefined;
+  });
+}
+
+async function lineageEventTypesNow(runId: string): Promise<string[]> {
   const { events } = lineageEventsSchema.parse(
     (await call('GET', '/api/v1/events/lineage?limit=100&sortDirection=asc')).json,
   );

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotations, Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ApiFunctionName, apiFunctionNames, routeList } from '../../lib/api/routes.js';
@@ -285,10 +285,15 @@ describe('ApiStack functions', () => {
 
   it('bundles ESM with the require banner and leaves the AWS SDK to the runtime', () => {
     const bundles = readdirSync(controlPlane.outdir)
-      .filter((entry) => entry.startsWith('asset.'))
+      .filter(
+        (entry) => entry.startsWith('asset.') && existsSync(join(controlPlane.outdir, entry, 'index.mjs')),
+      )
       .map((entry) => readFileSync(join(controlPlane.outdir, entry, 'index.mjs'), 'utf8'));
 
-    expect(bundles).toHaveLength(apiFunctionNames.length + controlPlane.api.workers.size);
+    // The API functions, the workers, and each cell stack's record writer.
+    expect(bundles).toHaveLength(
+      apiFunctionNames.length + controlPlane.api.workers.size + controlPlane.cells.length,
+    );
     for (const bundle of bundles) {
       expect(bundle.startsWith("import { createRequire } from 'module';")).toBe(true);
       // The SDK's own classes would be in the bundle if it were bundled (names are kept).
@@ -346,15 +351,19 @@ describe('ApiStack least privilege', () => {
   });
 });
 
-describe('cells without run functions', () => {
-  it('synthesizes no cell stack while the API stack deploys no run functions, and warns naming the cells', () => {
-    const warnings = Annotations.fromStack(controlPlane.api).findWarning(
-      '*',
-      Match.stringLikeRegexp('datakit:cells lists blue, but .* no cell stack is synthesized'),
+describe('cells', () => {
+  it('synthesizes one cell stack per datakit:cells entry, granting the run functions of this stack', () => {
+    expect(controlPlane.cells.map((cell) => cell.stackName)).toEqual(['test-datakit-cell-blue']);
+    const cell = Template.fromStack(controlPlane.cells[0] ?? controlPlane.api);
+    // The run-steps function of this API stack may register task definitions in the cell (its grant
+    // lives in the cell stack, attached to the function's role by a cross-stack reference).
+    const policies = Object.values(cell.findResources('AWS::IAM::Policy'));
+    const registering = policies.filter((policy) =>
+      JSON.stringify(policy).includes('ecs:RegisterTaskDefinition'),
     );
-
-    expect(controlPlane.api.cellFunctions).toBeUndefined();
-    expect(controlPlane.cells).toEqual([]);
-    expect(warnings).toHaveLength(1);
+    const roles = registering.map((policy) => JSON.stringify(policy.Properties?.Roles));
+    // Run steps register task definitions for runs, the deployer for streaming services.
+    expect(roles.filter((role) => /RunStepsRole/.test(role))).toHaveLength(1);
+    expect(roles.filter((role) => /PromotionsApiRole/.test(role))).toHaveLength(1);
   });
 });

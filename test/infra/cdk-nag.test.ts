@@ -103,11 +103,15 @@ describe('cdk-nag (AwsSolutions)', () => {
     );
 
     expect(indexAcknowledgements.map((acknowledgement) => acknowledgement.path).sort()).toEqual([
+      'dev-datakit-api/CellsApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/LineageApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/LineageIngest/Role/DefaultPolicy/Resource',
       'dev-datakit-api/PackagesApi/Role/DefaultPolicy/Resource',
+      'dev-datakit-api/PromotionsApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/RegistrationWorker/Worker/Role/DefaultPolicy/Resource',
       'dev-datakit-api/RegistrationsApi/Role/DefaultPolicy/Resource',
+      'dev-datakit-api/RunSteps/Role/DefaultPolicy/Resource',
+      'dev-datakit-api/RunsApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/SystemApi/Role/DefaultPolicy/Resource',
     ]);
   });

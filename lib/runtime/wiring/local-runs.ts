@@ -84,6 +84,29 @@ export async function startLocalRuntime(
   });
   runStep = plane.runSteps;
 
+  // Housekeeping of a previous process's leftovers. A storage fault must not stop the control plane from
+  // starting (it answers 503 for what it cannot read, docs/operations.md), so a failure here is logged.
+  try {
+    await prepareLocalCells(deps, plane, tasks);
+  } catch (error) {
+    deps.logger.error('local runtime housekeeping failed; orphaned runs stay as they are', { error });
+  }
+
+  return {
+    plane,
+    close: async () => {
+      await tasks.close();
+      await workflows.drain();
+    },
+  };
+}
+
+/** Makes sure the `local` cell exists and marks runs a previous process lost as FAILED `RUN_ORPHANED`. */
+async function prepareLocalCells(
+  deps: RunPlaneDependencies,
+  plane: RunPlane,
+  tasks: LocalTasks,
+): Promise<void> {
   await plane.cells.ensureLocalCell();
   const stopped = await tasks.recoverOrphans();
   const cells = [];
@@ -101,12 +124,4 @@ export async function startLocalRuntime(
       processesStopped: stopped.length,
     });
   }
-
-  return {
-    plane,
-    close: async () => {
-      await tasks.close();
-      await workflows.drain();
-    },
-  };
 }
