@@ -106,6 +106,7 @@ export async function startEmbeddedControlPlane(
     runtime = await startLocalRuntime(deps, {
       dataDir: options.dataDir ?? mkdtempSync(join(tmpdir(), 'datakit-runtime-')),
       runner: options.runner ?? 'subprocess',
+      bus,
       lineageUrl: () => api?.url ?? `http://${options.host ?? '127.0.0.1'}:${options.port ?? 8080}`,
     });
     const plane = runtime.plane;

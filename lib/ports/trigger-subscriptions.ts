@@ -3,6 +3,8 @@ export interface Consumer {
   readonly namespace: string;
   readonly name: string;
   readonly env: string;
+  /** Where the consumer is deployed and runs, when not the cell of the update (an input with `cell:`). */
+  readonly cell?: string | undefined;
 }
 
 /**

@@ -31,6 +31,11 @@ const configSchema = z.object({
   OPENLINEAGE_ENDPOINT: z.url().default('http://127.0.0.1:8080'),
   /** The environments and their approvals as JSON (`datakit:environments`); dev → int → prod by default. */
   ENVIRONMENTS: z.string().min(2).optional(),
+  /** EventBridge Scheduler: the stage's schedule group, the trigger function, the role and the DLQ (AWS). */
+  SCHEDULE_GROUP: z.string().min(1).optional(),
+  SCHEDULE_TARGET_ARN: z.string().min(1).optional(),
+  SCHEDULE_ROLE_ARN: z.string().min(1).optional(),
+  SCHEDULE_DLQ_ARN: z.string().min(1).optional(),
   /** The stage (`datakit:stage`): Store secrets are `datakit/{stage}/{cell}/{store}` (AWS). */
   STAGE: z.string().min(1).default('dev'),
   /**

@@ -153,16 +153,39 @@ export const keys = {
   cellStore: (cell: string, store: string): ItemKey => ({ PK: join('CELL', cell), SK: join('STORE', store) }),
   cellPartition: (cell: string): string => join('CELL', cell),
   cellStorePrefix: 'STORE#',
+  /**
+   * An on-change subscription: a consumer (package × env, deployed in `consumerCell`) reads a DataSet whose
+   * updates arrive in `cell` (its own cell, or another one for an input with `cell:`).
+   */
   subscription: (
     cell: string,
-    datasetNamespace: string,
-    dataset: string,
-    namespace: string,
-    name: string,
+    dataset: { readonly namespace: string; readonly name: string },
+    consumer: {
+      readonly namespace: string;
+      readonly name: string;
+      readonly env: string;
+      readonly cell: string;
+    },
+    version: string,
   ): ItemKey => ({
-    PK: join('SUB', cell, datasetNamespace, dataset),
-    SK: join('PKG', namespace, name),
+    PK: join('SUB', cell, dataset.namespace, dataset.name),
+    // The version is part of the key: a new version's items sit beside the old ones until its commit.
+    SK: join(consumer.env, consumer.cell, consumer.namespace, consumer.name, version),
   }),
+  subscriptionsPartition: (
+    cell: string,
+    dataset: { readonly namespace: string; readonly name: string },
+  ): string => join('SUB', cell, dataset.namespace, dataset.name),
+  /** A DataSet as OpenLineage names it (`{olNs}` / `{olName}`), resolving to a DataKit DataSet in a cell. */
+  datasetAlias: (
+    lineage: { readonly namespace: string; readonly name: string },
+    target: { readonly cell: string; readonly namespace: string; readonly name: string },
+  ): ItemKey => ({
+    PK: join('DSALIAS', keyPart(lineage.namespace), keyPart(lineage.name)),
+    SK: join(target.cell, target.namespace, target.name),
+  }),
+  datasetAliasPartition: (lineage: { readonly namespace: string; readonly name: string }): string =>
+    join('DSALIAS', keyPart(lineage.namespace), keyPart(lineage.name)),
   run: (runId: string): ItemKey => ({ PK: join('DKRUN', runId), SK: '#RUN' }),
   /** Runs newest first: of a package (GSI1), of a cell (GSI2), of everything (GSI3), by `{createdAt}#{runId}`. */
   runsIndex: {

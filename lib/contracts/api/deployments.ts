@@ -20,6 +20,17 @@ export const deployedTriggerSchema = z.object({
   timezone: z.string().optional(),
 });
 
+/** A DataSet a deployed Transform reads or writes, with the cell whose Store holds it. */
+export const deployedDataSetSchema = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  cell: z.string(),
+  /** Its OpenLineage identity in that cell (naming conventions from the Store). */
+  lineage: z.object({ namespace: z.string(), name: z.string() }).optional(),
+});
+
+export type DeployedDataSet = z.infer<typeof deployedDataSetSchema>;
+
 /** Which version of a package is deployed in an environment and cell (ADR 0006). */
 export const deploymentSchema = z
   .object({
@@ -37,6 +48,9 @@ export const deploymentSchema = z
     mode: z.enum(['batch', 'streaming']).optional(),
     replicas: z.number().int().positive().optional(),
     trigger: deployedTriggerSchema.optional(),
+    /** A Transform's inputs and outputs as deployed (the reactive graph of a cell; stale subscriptions). */
+    inputs: z.array(deployedDataSetSchema).optional(),
+    outputs: z.array(deployedDataSetSchema).optional(),
     /** Earlier versions, newest first (at most 10): what a rollback returns to. */
     history: z.array(deploymentHistoryEntrySchema),
   })

@@ -15,6 +15,15 @@ export const pipelineQuerySchema = z.object({
     })
     .optional(),
   format: z.enum(['json', 'mermaid', 'dot']).default('json'),
+  /** The reactive graph of what is deployed in a cell (every environment, or `env`), with each edge's trigger. */
+  cell: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a cell name')
+    .optional(),
+  env: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,15}$/, 'must be an environment name')
+    .optional(),
 });
 
 export const pipelineNodeSchema = z.object({
@@ -31,7 +40,14 @@ export const pipelineNodeSchema = z.object({
 export const pipelineGraphSchema = z
   .object({
     nodes: z.array(pipelineNodeSchema),
-    edges: z.array(z.object({ from: z.string(), to: z.string() })),
+    edges: z.array(
+      z.object({
+        from: z.string(),
+        to: z.string(),
+        /** Deployed graphs: how updates of the DataSet start the Transform (`on-change`, `schedule`, …). */
+        trigger: z.string().optional(),
+      }),
+    ),
   })
   .meta({ id: 'PipelineGraph' });
 

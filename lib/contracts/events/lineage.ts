@@ -36,7 +36,24 @@ export const datasetUpdatedDetailSchema = z
     producerRunId: z.string().optional(),
     /** Consumers already triggered along this chain of updates (cycle cut at run time). */
     chain: z.array(z.string()).optional(),
+    /** The run's parent run (OpenLineage parent facet): a child of a DataKit run is announced by its parent. */
+    parentRunId: z.string().optional(),
   })
   .meta({ id: 'DataSetUpdatedDetail' });
 
 export type DatasetUpdatedDetail = z.infer<typeof datasetUpdatedDetailSchema>;
+
+/**
+ * The DataKit DataSet a dataset names in its `symlinks` facet (`namespace: datakit://{cell}/{ns}`, as the
+ * control plane's own runs write it and any producer may), or undefined.
+ */
+export function dataKitIdentityOf(
+  identifiers: readonly { readonly namespace: string; readonly name: string }[],
+): { readonly cell: string; readonly namespace: string; readonly name: string } | undefined {
+  for (const identifier of identifiers) {
+    const match = /^datakit:\/\/([^/]+)\/(.+)$/u.exec(identifier.namespace);
+    if (match?.[1] !== undefined && match[2] !== undefined)
+      return { cell: match[1], namespace: match[2], name: identifier.name };
+  }
+  return undefined;
+}

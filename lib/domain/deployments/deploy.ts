@@ -1,11 +1,17 @@
+import type { DeployedDataSet } from '../../contracts/api/deployments.js';
 import type { PackageVersion } from '../../contracts/api/packages.js';
 import type { Problem } from '../../contracts/problem.js';
-import type { CellRecord, CellStoreRepository } from '../../ports/cell-store.js';
+import type { CellRecord, CellStoreRepository, StoreRecord } from '../../ports/cell-store.js';
 import type { DeploymentRecord, DeploymentRepository } from '../../ports/deployment-store.js';
 import type { EventPublisher } from '../../ports/event-publisher.js';
 import type { PackageReader } from '../../ports/package-repository.js';
+import type { ScheduleControl } from '../../ports/schedule-control.js';
+import type { Subscription, SubscriptionStore } from '../../ports/subscription-store.js';
 import { type CellMode, cellNotFound } from '../cells/cells.js';
-import { NotFoundError, UnprocessableError } from '../errors.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../errors.js';
+import { lineageNameOf } from '../runs/run-lineage.js';
+import { findTriggerCycle } from '../triggers/cycles.js';
+import { scheduleOf, triggerProblems, triggersOnChange } from '../triggers/schedule.js';
 import { type ResolvedPackage, resolvePackage, storesNeeded } from './package-resolution.js';
 
 /** How many earlier versions a deployment remembers (what a rollback can return to). */
@@ -15,6 +21,8 @@ export interface DeployDependencies {
   readonly packages: PackageReader;
   readonly cells: CellStoreRepository;
   readonly deployments: DeploymentRepository;
+  readonly subscriptions: SubscriptionStore;
+  readonly schedules: ScheduleControl;
   readonly events: EventPublisher;
   readonly clock: () => Date;
   readonly cellMode: CellMode;
@@ -34,6 +42,8 @@ export interface DeployableVersion {
   readonly version: PackageVersion;
   readonly cell: CellRecord;
   readonly resolved: ResolvedPackage;
+  /** The Stores the package's DataSets live in, by cell then name. */
+  readonly stores: ReadonlyMap<string, ReadonlyMap<string, StoreRecord>>;
 }
 
 /**
@@ -41,7 +51,9 @@ export interface DeployableVersion {
  * registered cleanly, the cell exists, every DataSet the package names is declared, and every Store
  * those DataSets live in exists in its cell. Each refusal names what is missing.
  */
-export function makeCheckDeployable(deps: Pick<DeployDependencies, 'packages' | 'cells' | 'cellMode'>) {
+export function makeCheckDeployable(
+  deps: Pick<DeployDependencies, 'packages' | 'cells' | 'cellMode' | 'deployments' | 'subscriptions'>,
+) {
   return async function checkDeployable(target: DeployTarget): Promise<DeployableVersion> {
     const [version, cell] = await Promise.all([
       deps.packages.getVersion(target.namespace, target.name, target.version),
@@ -79,8 +91,10 @@ export function makeCheckDeployable(deps: Pick<DeployDependencies, 'packages' | 
       );
     }
     const missing: Problem[] = [];
+    const storeRecords = new Map<string, ReadonlyMap<string, StoreRecord>>();
     for (const [cellName, stores] of storesNeeded(resolved)) {
       const present = await deps.cells.getStores(cellName, [...stores]);
+      storeRecords.set(cellName, present);
       for (const store of [...stores].sort()) {
         if (!present.has(store)) {
           missing.push({
@@ -98,8 +112,103 @@ export function makeCheckDeployable(deps: Pick<DeployDependencies, 'packages' | 
         { problems: missing },
       );
     }
-    return { target, version, cell, resolved };
+    const trigger = deployedTrigger(resolved);
+    const problems = triggerProblems(trigger);
+    if (problems.length > 0) {
+      throw new UnprocessableError(
+        problems[0]?.code ?? 'TRIGGER_INVALID',
+        problems.map((p) => p.message).join('; '),
+        {
+          problems,
+        },
+      );
+    }
+    if (triggersOnChange(trigger)) {
+      const { inputs, outputs } = boundDataSets(resolved, storeRecords);
+      const cycle = await findTriggerCycle(
+        { namespace: target.namespace, name: target.name, inputs, outputs },
+        async (dataSet) => {
+          const readers = await onChangeReaders(deps, dataSet.cell, dataSet);
+          return readers.map((reader) => ({
+            namespace: reader.namespace,
+            name: reader.name,
+            outputs: reader.outputs ?? [],
+          }));
+        },
+      );
+      if (cycle !== undefined) {
+        throw new ConflictError(
+          'TRIGGER_CYCLE',
+          `Deploying ${target.namespace}/${target.name} with an on-change trigger would close a cycle in cell ${target.cell}: ${cycle.join(' → ')}.`,
+          { problems: [{ code: 'TRIGGER_CYCLE', path: 'spec.trigger', message: cycle.join(' → ') }] },
+        );
+      }
+    }
+    return { target, version, cell, resolved, stores: storeRecords };
   };
+}
+
+/** The trigger a Transform version declares, as a deployment records it. */
+function deployedTrigger(resolved: ResolvedPackage) {
+  const trigger = resolved.transform?.spec.trigger;
+  if (trigger === undefined) return undefined;
+  return {
+    policy: trigger.policy,
+    ...(trigger.policies === undefined ? {} : { policies: trigger.policies }),
+    ...(trigger.schedule?.cron === undefined ? {} : { cron: trigger.schedule.cron }),
+    ...(trigger.schedule?.timezone === undefined ? {} : { timezone: trigger.schedule.timezone }),
+  };
+}
+
+/** A Transform's inputs and outputs bound to cells, with their OpenLineage names from the Stores. */
+function boundDataSets(
+  resolved: ResolvedPackage,
+  stores: ReadonlyMap<string, ReadonlyMap<string, StoreRecord>>,
+): { inputs: DeployedDataSet[]; outputs: DeployedDataSet[] } {
+  const of = (role: 'input' | 'output') =>
+    resolved.dataSets
+      .filter((dataSet) => dataSet.role === role)
+      .map((dataSet) => {
+        const store = stores.get(dataSet.cell)?.get(dataSet.contract.store);
+        return {
+          namespace: dataSet.contract.namespace,
+          name: dataSet.contract.name,
+          cell: dataSet.cell,
+          ...(store === undefined
+            ? {}
+            : { lineage: lineageNameOf(dataSet.contract, dataSet.cell, store.manifest) }),
+        };
+      });
+  return { inputs: of('input'), outputs: of('output') };
+}
+
+/**
+ * The deployed on-change consumers of a DataSet updated in a cell: its subscriptions joined with the
+ * committed deployments (a subscription counts only while its version is the deployed one).
+ */
+export async function onChangeReaders(
+  deps: Pick<DeployDependencies, 'deployments' | 'subscriptions'>,
+  cell: string,
+  dataset: { readonly namespace: string; readonly name: string },
+): Promise<DeploymentRecord[]> {
+  const subscriptions = await deps.subscriptions.subscriptionsOf(cell, dataset);
+  const deployments = await Promise.all(
+    subscriptions.map(async (subscription) => {
+      const { consumer } = subscription;
+      const deployment = await deps.deployments.getDeployment(
+        consumer.namespace,
+        consumer.name,
+        consumer.env,
+        consumer.cell,
+      );
+      return deployment !== undefined &&
+        deployment.version === subscription.version &&
+        triggersOnChange(deployment.trigger)
+        ? deployment
+        : undefined;
+    }),
+  );
+  return deployments.filter((deployment): deployment is DeploymentRecord => deployment !== undefined);
 }
 
 export type CheckDeployable = ReturnType<typeof makeCheckDeployable>;
@@ -124,7 +233,8 @@ export function nextDeployment(
           },
         ];
   const spec = resolved.transform?.spec;
-  const trigger = spec?.trigger;
+  const trigger = deployedTrigger(resolved);
+  const { inputs, outputs } = boundDataSets(resolved, deployable.stores);
   return {
     namespace: target.namespace,
     name: target.name,
@@ -139,17 +249,29 @@ export function nextDeployment(
     revision: current?.revision ?? 0,
     ...(spec === undefined ? {} : { mode: spec.mode ?? 'batch' }),
     ...(spec?.mode === 'streaming' ? { replicas: spec.replicas ?? 1 } : {}),
-    ...(trigger === undefined
-      ? {}
-      : {
-          trigger: {
-            policy: trigger.policy,
-            ...(trigger.policies === undefined ? {} : { policies: trigger.policies }),
-            ...(trigger.schedule?.cron === undefined ? {} : { cron: trigger.schedule.cron }),
-            ...(trigger.schedule?.timezone === undefined ? {} : { timezone: trigger.schedule.timezone }),
-          },
-        }),
+    ...(trigger === undefined ? {} : { trigger }),
+    ...(resolved.transform === undefined ? {} : { inputs, outputs }),
   };
+}
+
+/** The on-change subscriptions a deployment owns: one per input, in the cell the input is read from. */
+function subscriptionsOf(deployment: DeploymentRecord): Subscription[] {
+  if (!triggersOnChange(deployment.trigger)) return [];
+  const unique = new Map<string, Subscription>();
+  for (const input of deployment.inputs ?? []) {
+    unique.set(`${input.cell}/${input.namespace}/${input.name}`, {
+      cell: input.cell,
+      dataset: { namespace: input.namespace, name: input.name },
+      consumer: {
+        namespace: deployment.namespace,
+        name: deployment.name,
+        env: deployment.env,
+        cell: deployment.cell,
+      },
+      version: deployment.version,
+    });
+  }
+  return [...unique.values()];
 }
 
 /**
@@ -171,7 +293,44 @@ export function makeDeployVersion(deps: DeployDependencies) {
     );
     const at = deps.clock().toISOString();
     const next = nextDeployment(current, deployable, promotionId, at);
+    // Staged first, invisible until the deployment naming their version commits (ADR 0006).
+    const subscriptions = subscriptionsOf(next);
+    await deps.subscriptions.putSubscriptions(subscriptions);
+    const aliases = new Map(
+      [...(next.inputs ?? []), ...(next.outputs ?? [])].flatMap((dataSet) =>
+        dataSet.lineage === undefined
+          ? []
+          : [
+              [
+                `${dataSet.lineage.namespace}|${dataSet.lineage.name}|${dataSet.cell}|${dataSet.namespace}|${dataSet.name}`,
+                {
+                  lineage: dataSet.lineage,
+                  cell: dataSet.cell,
+                  namespace: dataSet.namespace,
+                  name: dataSet.name,
+                },
+              ] as const,
+            ],
+      ),
+    );
+    await deps.subscriptions.putAliases([...aliases.values()]);
     const committed = await deps.deployments.commitDeployment(next, current?.revision ?? 0);
+    // After the commit: what the replaced version subscribed to and this one does not, and the schedule.
+    const kept = new Set(subscriptions.map((s) => `${s.cell}/${s.dataset.namespace}/${s.dataset.name}`));
+    const stale =
+      current === undefined ? [] : subscriptionsOf({ ...current, trigger: { policy: 'on-change' } });
+    await deps.subscriptions.deleteSubscriptions(
+      stale.filter((s) => !kept.has(`${s.cell}/${s.dataset.namespace}/${s.dataset.name}`)),
+    );
+    const id = {
+      cell: committed.cell,
+      env: committed.env,
+      namespace: committed.namespace,
+      name: committed.name,
+    };
+    const schedule = scheduleOf(committed.trigger);
+    if (schedule?.cron === undefined) await deps.schedules.delete(id);
+    else await deps.schedules.put(id, { cron: schedule.cron, timezone: schedule.timezone });
     await deps.events.publish([
       {
         detailType: 'Package Deployed',

@@ -1,4 +1,8 @@
-import { dataKitRunProducer, datasetUpdatedDetailSchema } from '../../contracts/events/lineage.js';
+import {
+  dataKitIdentityOf,
+  dataKitRunProducer,
+  datasetUpdatedDetailSchema,
+} from '../../contracts/events/lineage.js';
 import type { NormalizedDataset, NormalizedLineageEvent } from '../../contracts/openlineage/parse.js';
 import type { Problem } from '../../contracts/problem.js';
 import type { DomainEvent, EventPublisher } from '../../ports/event-publisher.js';
@@ -391,6 +395,8 @@ function lineageIngestion(deps: IngestDependencies) {
     ) {
       const updates: DomainEvent[] = event.outputs.map((output) => {
         const id = datasetNodeId(output.namespace, output.name);
+        const dataKit = dataKitIdentityOf(output.known.symlinks?.identifiers ?? []);
+        const parentRunId = event.run?.known.parent?.run.runId;
         const detail = datasetUpdatedDetailSchema.parse({
           dataset: refOf(output),
           version: plan.versions.get(id) ?? outputVersionId(runId, id),
@@ -399,6 +405,10 @@ function lineageIngestion(deps: IngestDependencies) {
           eventTime: event.eventTime,
           producer: event.producer,
           lineageEventId: eventId,
+          ...(dataKit === undefined
+            ? {}
+            : { cell: dataKit.cell, datakit: { namespace: dataKit.namespace, name: dataKit.name } }),
+          ...(parentRunId === undefined ? {} : { parentRunId: parentRunId.toLowerCase() }),
         });
         return { detailType: 'DataSet Updated', detail, resources: [id], time: new Date(event.eventTime) };
       });

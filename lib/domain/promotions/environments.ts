@@ -44,3 +44,9 @@ export class Environments {
     return this.list.map((env) => env.name);
   }
 }
+
+/** The environments from `ENVIRONMENTS` (JSON), or the default dev → int → prod. */
+export function environmentsOf(json: string | undefined): Environments {
+  if (json === undefined) return new Environments();
+  return new Environments(environmentsSchema.parse(JSON.parse(json)));
+}

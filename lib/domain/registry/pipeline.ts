@@ -78,7 +78,10 @@ export function renderMermaid(graph: PipelineGraph): string {
       node.type === 'dataset' ? `  ${ids.get(node.id)}[("${label}")]` : `  ${ids.get(node.id)}["${label}"]`,
     );
   }
-  for (const edge of graph.edges) lines.push(`  ${ids.get(edge.from)} --> ${ids.get(edge.to)}`);
+  for (const edge of graph.edges) {
+    const arrow = edge.trigger === undefined ? '-->' : `-- "${escapeMermaid(edge.trigger)}" -->`;
+    lines.push(`  ${ids.get(edge.from)} ${arrow} ${ids.get(edge.to)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -89,7 +92,10 @@ export function renderDot(graph: PipelineGraph): string {
     const shape = node.type === 'dataset' ? 'cylinder' : 'box';
     lines.push(`  ${quoteDot(node.id)} [label=${quoteDot(labelOf(node))}, shape=${shape}];`);
   }
-  for (const edge of graph.edges) lines.push(`  ${quoteDot(edge.from)} -> ${quoteDot(edge.to)};`);
+  for (const edge of graph.edges) {
+    const label = edge.trigger === undefined ? '' : ` [label=${quoteDot(edge.trigger)}]`;
+    lines.push(`  ${quoteDot(edge.from)} -> ${quoteDot(edge.to)}${label};`);
+  }
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }

@@ -95,16 +95,6 @@ export function dataKitSymlink(io: Pick<RunDataSetIo, 'cell' | 'namespace' | 'na
   return { namespace: `datakit://${io.cell}/${io.namespace}`, name: io.name, type: 'DATAKIT_DATASET' };
 }
 
-/** Reads a `symlinks` identifier back into a DataKit identity, when it is one. */
-export function parseDataKitSymlink(identifier: {
-  readonly namespace: string;
-  readonly name: string;
-}): { readonly cell: string; readonly namespace: string; readonly name: string } | undefined {
-  const match = /^datakit:\/\/([^/]+)\/(.+)$/u.exec(identifier.namespace);
-  if (match === null || match[1] === undefined || match[2] === undefined) return undefined;
-  return { cell: match[1], namespace: match[2], name: identifier.name };
-}
-
 function datasetOf(io: RunDataSetIo) {
   return {
     ...io.lineage,

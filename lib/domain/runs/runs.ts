@@ -40,6 +40,10 @@ export interface RunDependencies {
   readonly events: EventPublisher;
   /** Ingests an OpenLineage event as any producer's would be (parse, then the lineage use case). */
   readonly emitLineage: (event: Record<string, unknown>) => Promise<void>;
+  /** The job of a run as lineage knows it: a triggered run names its upstream run as OpenLineage parent. */
+  readonly lineageJobOf?:
+    | ((runId: string) => Promise<{ readonly namespace: string; readonly name: string } | undefined>)
+    | undefined;
   /** Where Transforms report their own lineage, read when a run is prepared. */
   readonly lineageEndpoint: () => string;
   readonly clock: () => Date;
@@ -244,6 +248,14 @@ export function makeRuns(deps: RunDependencies) {
       }
     }
     if (events.length > 0) await deps.events.publish(events);
+  };
+
+  /** The upstream run of a triggered run (the first it covers), as its OpenLineage parent. */
+  const parentOf = async (run: RunRecord) => {
+    const upstream = run.trigger.type === 'on-change' ? run.trigger.upstream?.[0] : undefined;
+    if (upstream === undefined || deps.lineageJobOf === undefined) return undefined;
+    const job = await deps.lineageJobOf(upstream.runId);
+    return job === undefined ? undefined : { ...job, runId: upstream.runId };
   };
 
   const datasetUpdated = (run: RunRecord, output: RunDataSetIo): DomainEvent => ({

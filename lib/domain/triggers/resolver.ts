@@ -229,7 +229,12 @@ export function makeTriggerResolver(deps: TriggerResolverDependencies) {
       const chain = given.includes(producer) ? given : [...given, producer];
       const results: TriggerResult[] = [];
       for (const consumer of consumers) {
-        const id: SlotId = { cell, env: consumer.env, namespace: consumer.namespace, name: consumer.name };
+        const id: SlotId = {
+          cell: consumer.cell ?? cell,
+          env: consumer.env,
+          namespace: consumer.namespace,
+          name: consumer.name,
+        };
         const transition = await apply(id, async (slot) => {
           // The key is read after the slot (ADR trigger design): a slot that no longer holds the upstream
           // run forgot it only after its key was written, so this read sees the key.

@@ -3,17 +3,12 @@ import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
 import { DynamoTaskDefinitionCache } from '../../adapters/dynamodb/task-definition-cache.js';
 import type { EcsTaskControl } from '../../adapters/ecs/task-control.js';
+import type { EventBridgeScheduleControl } from '../../adapters/scheduler/schedule-control.js';
 import type { SecretsManagerSecretStore } from '../../adapters/secrets-manager/secret-store.js';
 import type { StepFunctionsWorkflowStarter } from '../../adapters/sfn/workflow-starter.js';
-import { Environments, environmentsSchema } from '../../domain/promotions/environments.js';
+import { environmentsOf } from '../../domain/promotions/environments.js';
 import type { RunAdapters } from './runs.js';
 import { regionOf, type SharedDependencies, traced } from './shared.js';
-
-/** The environments from `ENVIRONMENTS` (JSON), or the default dev → int → prod. */
-export function environmentsOf(json: string | undefined): Environments {
-  if (json === undefined) return new Environments();
-  return new Environments(environmentsSchema.parse(JSON.parse(json)));
-}
 
 /**
  * A port whose adapter (and AWS SDK client) is built on its first call. The run functions share one
@@ -78,6 +73,27 @@ export function awsRunAdapters(deps: SharedDependencies): RunAdapters {
           new ListTasksCommand({ cluster: cell.runtime.clusterArn, startedBy: runId }),
         );
         return listed.taskArns?.[0];
+      });
+    }),
+    schedules: onFirstCall<EventBridgeScheduleControl>(async () => {
+      const [{ SchedulerClient }, { EventBridgeScheduleControl }] = await Promise.all([
+        import('@aws-sdk/client-scheduler'),
+        import('../../adapters/scheduler/schedule-control.js'),
+      ]);
+      const { SCHEDULE_GROUP, SCHEDULE_TARGET_ARN, SCHEDULE_ROLE_ARN, SCHEDULE_DLQ_ARN } = config;
+      if (
+        SCHEDULE_GROUP === undefined ||
+        SCHEDULE_TARGET_ARN === undefined ||
+        SCHEDULE_ROLE_ARN === undefined ||
+        SCHEDULE_DLQ_ARN === undefined
+      ) {
+        throw new Error('this function has no SCHEDULE_* settings: it cannot manage deployment schedules');
+      }
+      return new EventBridgeScheduleControl(traced(deps, new SchedulerClient(region)), {
+        groupName: SCHEDULE_GROUP,
+        functionArn: SCHEDULE_TARGET_ARN,
+        roleArn: SCHEDULE_ROLE_ARN,
+        deadLetterQueueArn: SCHEDULE_DLQ_ARN,
       });
     }),
     cellMode: 'aws',

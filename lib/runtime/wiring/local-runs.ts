@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
 import { EnvironmentSecretStore } from '../../adapters/local/env-secret-store.js';
+import type { LocalEventBus } from '../../adapters/local/event-bus.js';
+import { InProcessScheduler } from '../../adapters/local/in-process-scheduler.js';
 import { LocalRunLogs } from '../../adapters/local/local-run-logs.js';
 import { LocalTasks } from '../../adapters/local/local-tasks.js';
 import { LocalWorkflows } from '../../adapters/local/local-workflows.js';
+import { triggerEventPattern } from '../../contracts/events/trigger-rule.js';
+import { environmentsOf } from '../../domain/promotions/environments.js';
 import { fetchContentLayer } from '../../domain/registry/artifact.js';
 import type { RunStep } from '../../domain/runs/run-steps.js';
-import { environmentsOf } from './aws-runs.js';
+import { scheduleOf } from '../../domain/triggers/schedule.js';
 import type { RegistrationDependencies } from './registration.js';
 import { createRunPlane, type RunPlane, type RunPlaneDependencies } from './runs.js';
 
@@ -14,6 +18,8 @@ import { createRunPlane, type RunPlane, type RunPlaneDependencies } from './runs
 const maxContentLayerBytes = 16 * 1024 * 1024;
 
 export interface LocalRuntimeOptions {
+  /** The in-process bus: the trigger resolver subscribes to it as the stacks' rule does in AWS. */
+  readonly bus?: LocalEventBus | undefined;
   /** Where packages are unpacked and run output is kept (`{dataDir}/runtime`). */
   readonly dataDir: string;
   readonly runner: 'subprocess' | 'docker';
@@ -63,6 +69,14 @@ export async function startLocalRuntime(
     },
   });
   let runStep: RunStep | undefined;
+  let plane: RunPlane | undefined;
+  const scheduler = new InProcessScheduler(
+    async (tick) => {
+      if (plane === undefined) throw new Error('the run plane is not ready');
+      return plane.triggerEvents.onScheduleTick(tick);
+    },
+    { onError: (error, tick) => deps.logger.error('schedule tick failed', { error, tick }) },
+  );
   const workflows = new LocalWorkflows(
     {
       step: (payload) => {
@@ -73,8 +87,12 @@ export async function startLocalRuntime(
     },
     deps.logger,
   );
-  const plane = createRunPlane(deps, {
+  plane = createRunPlane(deps, {
     workflows,
+    schedules: {
+      put: async (id, spec) => scheduler.put(id, spec),
+      delete: async (id) => scheduler.delete(id),
+    },
     tasks,
     secrets,
     logs: new LocalRunLogs(runtimeDir),
@@ -83,18 +101,26 @@ export async function startLocalRuntime(
     lineageUrl: options.lineageUrl,
   });
   runStep = plane.runSteps;
+  const ready = plane;
+  if (options.bus !== undefined) {
+    options.bus.addRule('datakit-triggers', triggerEventPattern, async (event) => {
+      await ready.triggerEvents.onEvent({ 'detail-type': event['detail-type'], detail: { ...event.detail } });
+    });
+  }
 
   // Housekeeping of a previous process's leftovers. A storage fault must not stop the control plane from
   // starting (it answers 503 for what it cannot read, docs/operations.md), so a failure here is logged.
   try {
-    await prepareLocalCells(deps, plane, tasks);
+    await prepareLocalCells(deps, ready, tasks);
+    await restoreSchedules(ready, scheduler, environmentsOf(deps.config.ENVIRONMENTS).names());
   } catch (error) {
     deps.logger.error('local runtime housekeeping failed; orphaned runs stay as they are', { error });
   }
 
   return {
-    plane,
+    plane: ready,
     close: async () => {
+      scheduler.stop();
       await tasks.close();
       await workflows.drain();
     },
@@ -123,5 +149,38 @@ async function prepareLocalCells(
       runs: lost.map((run) => run.runId),
       processesStopped: stopped.length,
     });
+  }
+}
+
+/**
+ * The in-process schedules live in memory: a restart puts back the schedule of every deployment of a
+ * local cell that has one (ticks missed while the process was down are not replayed).
+ */
+async function restoreSchedules(
+  plane: RunPlane,
+  scheduler: InProcessScheduler,
+  environments: readonly string[],
+): Promise<void> {
+  for (const env of environments) {
+    let cursor: string | undefined;
+    do {
+      const page = await plane.deployments.listDeploymentsOfEnvironment(env, { limit: 100, cursor });
+      for (const deployment of page.items) {
+        const schedule = scheduleOf(deployment.trigger);
+        if (schedule?.cron === undefined) continue;
+        const cell = await plane.cells.getCell(deployment.cell).catch(() => undefined);
+        if (cell?.runtime.kind !== 'local') continue;
+        scheduler.put(
+          {
+            cell: deployment.cell,
+            env: deployment.env,
+            namespace: deployment.namespace,
+            name: deployment.name,
+          },
+          { cron: schedule.cron, timezone: schedule.timezone },
+        );
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
   }
 }

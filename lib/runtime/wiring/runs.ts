@@ -1,16 +1,23 @@
+import { DynamoAuditLog } from '../../adapters/dynamodb/audit-log.js';
 import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
 import { DynamoDeploymentStore } from '../../adapters/dynamodb/deployment-store.js';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
+import { DynamoSubscriptionStore } from '../../adapters/dynamodb/subscription-store.js';
+import { DynamoTriggerStore } from '../../adapters/dynamodb/trigger-store.js';
 import { parseLineageEvent } from '../../contracts/openlineage/parse.js';
 import { type CellMode, makeCells } from '../../domain/cells/cells.js';
-import { makeCheckDeployable, makeDeployVersion } from '../../domain/deployments/deploy.js';
+import { makeCheckDeployable, makeDeployVersion, onChangeReaders } from '../../domain/deployments/deploy.js';
 import { makePackageStatus } from '../../domain/deployments/status.js';
 import { makeIngestLineageEvent } from '../../domain/lineage/ingest.js';
 import type { Environments } from '../../domain/promotions/environments.js';
 import { makeRequestPromotion } from '../../domain/promotions/request-promotion.js';
 import { makeRunSteps } from '../../domain/runs/run-steps.js';
 import { makeRuns } from '../../domain/runs/runs.js';
+import { makeTriggerResolver } from '../../domain/triggers/resolver.js';
+import { triggeredRunStarter } from '../../domain/triggers/run-starter.js';
+import { makeTriggerEvents } from '../../domain/triggers/trigger-events.js';
 import type { RunLogs } from '../../ports/run-logs.js';
+import type { ScheduleControl } from '../../ports/schedule-control.js';
 import type { SecretStore } from '../../ports/secret-store.js';
 import type { TaskControl } from '../../ports/task-control.js';
 import type { WorkflowStarter } from '../../ports/workflow-starter.js';
@@ -25,6 +32,8 @@ export interface RunAdapters {
   readonly tasks: TaskControl;
   readonly secrets: SecretStore;
   readonly logs: RunLogs;
+  /** Deployment schedules: EventBridge Scheduler in AWS, the in-process cron in embedded mode. */
+  readonly schedules: ScheduleControl;
   readonly cellMode: CellMode;
   readonly environments: Environments;
   /** Where Transforms send their own OpenLineage events (this control plane), read when a run is prepared. */
@@ -72,15 +81,20 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     clock: deps.clock,
     mode: adapters.cellMode,
   });
+  const subscriptions = new DynamoSubscriptionStore(deps.table);
   const checkDeployable = makeCheckDeployable({
     packages: deps.packages,
     cells: cellStore,
     cellMode: adapters.cellMode,
+    deployments,
+    subscriptions,
   });
   const deployVersion = makeDeployVersion({
     packages: deps.packages,
     cells: cellStore,
     deployments,
+    subscriptions,
+    schedules: adapters.schedules,
     events: deps.events,
     clock: deps.clock,
     cellMode: adapters.cellMode,
@@ -96,12 +110,35 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     logs: adapters.logs,
     events: deps.events,
     emitLineage,
+    lineageJobOf: async (runId) => {
+      const run = await deps.lineage.getRun(runId.toLowerCase());
+      return run === undefined ? undefined : { namespace: run.namespace, name: run.jobName };
+    },
     lineageEndpoint: adapters.lineageUrl,
+    clock: deps.clock,
+  });
+  const triggers = makeTriggerResolver({
+    store: new DynamoTriggerStore(deps.table, deps.clock),
+    runs: triggeredRunStarter(runs),
+    subscriptions: {
+      consumersOf: async (cell, dataset) =>
+        (await onChangeReaders({ deployments, subscriptions }, cell, dataset)).map((deployment) => ({
+          namespace: deployment.namespace,
+          name: deployment.name,
+          env: deployment.env,
+          cell: deployment.cell,
+        })),
+    },
+    audit: new DynamoAuditLog(deps.table),
+    events: deps.events,
     clock: deps.clock,
   });
   return {
     cells,
     runs,
+    triggers,
+    triggerEvents: makeTriggerEvents({ resolver: triggers, subscriptions, runs: runStore }),
+    subscriptions,
     runSteps: makeRunSteps(runs),
     deployments,
     runStore,
