@@ -181,23 +181,6 @@ export const commands: Readonly<Record<string, Command>> = {
         allowPositionals: true,
         options: {
           cell: { type: 'string' },
-          pipeline: {
-            usage:
-              'pipeline [--cell <cell>] [--env <env>] [--format mermaid|dot|json]   the pipeline graph (deployed in a cell, with triggers)',
-            run: async ({ args, client, out }) => {
-              const { values } = parseArgs({
-                args: [...args],
-                options: { cell: { type: 'string' }, env: { type: 'string' }, format: { type: 'string' } },
-              });
-              const answer = await client.request(
-                'GET',
-                `/v1/pipeline${query({ cell: values.cell, env: values.env, format: values.format ?? 'mermaid' })}`,
-              );
-              if (answer.status !== 200) throw new ApiError(answer);
-              out(answer.text.trimEnd());
-              return 0;
-            },
-          },
           status: { type: 'string' },
           trigger: { type: 'string' },
           limit: { type: 'string' },
