@@ -218,8 +218,10 @@ export function makeRuns(deps: RunDependencies) {
     for (const action of actions) {
       switch (action.type) {
         case 'lineage':
-          if (run.lineageEnabled !== false)
-            await deps.emitLineage(runLineageEvent({ run, eventType: action.eventType }));
+          if (run.lineageEnabled !== false) {
+            const parent = await parentOf(run);
+            await deps.emitLineage(runLineageEvent({ run, eventType: action.eventType, parent }));
+          }
           break;
         case 'publish':
           events.push({
