@@ -79,7 +79,11 @@ describe('on-change cycles at deploy time', () => {
             changed = false;
             for (const { reads, writes } of Object.values(graph)) {
               if (!reads.some((read) => reached.has(read))) continue;
-              for (const write of writes) if (!reached.has(write)) reached.add(write) && (changed = true);
+              for (const write of writes) {
+                if (reached.has(write)) continue;
+                reached.add(write);
+                changed = true;
+              }
             }
           }
           const expected = inputs.some((input) => reached.has(input));
