@@ -26,6 +26,7 @@ import { acknowledgeTableIndexWildcards } from './constructs/nag-acknowledgement
 import { ProblemGatewayResponses } from './constructs/problem-gateway-responses.js';
 import { acknowledgeRawEventObjectWildcards } from './constructs/raw-events-bucket.js';
 import { RegistrationWorker } from './constructs/registration-worker.js';
+import { TriggerWorker } from './constructs/trigger-worker.js';
 
 /**
  * Content types API Gateway hands to the functions base64-encoded instead of as text. API Gateway
@@ -134,6 +135,7 @@ export class ApiStack extends Stack {
       STAGE: props.stage,
     };
     const functions = new Map<ApiFunctionName, IFunction>();
+    const apiFunctions = new Map<ApiFunctionName, ApiFunction>();
     for (const name of apiFunctionNames) {
       const apiFunction = new ApiFunction(this, pascalCase(name), {
         name,
@@ -147,6 +149,7 @@ export class ApiStack extends Stack {
       });
       grantApiPermissions(apiFunction.function, apiFunctionPermissions[name], props);
       functions.set(name, apiFunction.function);
+      apiFunctions.set(name, apiFunction);
       if (name === 'lineage-ingest') {
         new LineageAlarms(this, 'LineageIngestAlarms', {
           function: apiFunction.function,
@@ -211,15 +214,32 @@ export class ApiStack extends Stack {
       environment: { ...environment, OPENLINEAGE_ENDPOINT: props.openLineageEndpoint ?? api.url },
     });
     grantApiPermissions(runSteps.function, ['table:read-write', 'events:put', 'raw-events:write'], props);
+    // Reactive triggers: the bus rule's queue and the stage's schedules feed the trigger function; the
+    // promotions function deploys, so it owns the schedules.
+    const triggers = new TriggerWorker(this, 'Triggers', {
+      stage: props.stage,
+      eventBus: props.eventBus,
+      environment,
+      logRetention,
+      memorySize: props.functionMemoryMb ?? 512,
+    });
+    grantApiPermissions(triggers.function, ['table:read-write', 'events:put', 'raw-events:write'], props);
+    const deployer = apiFunctions.get('promotions-api');
+    if (deployer === undefined) throw new Error('no promotions-api function');
+    for (const [key, value] of Object.entries(triggers.scheduleEnvironment()))
+      deployer.function.addEnvironment(key, value);
+    triggers.grantManageSchedules(deployer.function, deployer);
     this.workers = new Map([
       ['registration-worker', registrationWorker.function],
       ['run-steps', runSteps.function],
+      ['trigger-worker', triggers.function],
     ]);
     this.cellFunctions = {
       runSteps: runSteps.function,
       runsApi: functionFor('runs-api'),
       cellsApi: functionFor('cells-api'),
-      deployer: functionFor('promotions-api'),
+      deployer: deployer.function,
+      triggerWorker: triggers.function,
     };
 
     const integrations = new Map<ApiFunctionName, LambdaIntegration>();

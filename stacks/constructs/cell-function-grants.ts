@@ -17,6 +17,8 @@ export interface CellFunctions {
   readonly cellsApi: IFunction;
   /** Deploys streaming Transforms as ECS services of the cell's cluster. */
   readonly deployer: IFunction;
+  /** Starts triggered and scheduled runs (ADR 0013). */
+  readonly triggerWorker: IFunction;
 }
 
 export interface CellFunctionGrantsProps {
@@ -119,7 +121,14 @@ export class CellFunctionGrants extends Construct {
       ...registerTaskDefinitions,
     ]);
 
-    this.policies = { runSteps, runsApi, cellsApi, deployer };
+    const triggerWorker = this.policy('TriggerWorker', props.functions.triggerWorker, [
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [props.stateMachine.stateMachineArn],
+      }),
+    ]);
+
+    this.policies = { runSteps, runsApi, cellsApi, deployer, triggerWorker };
 
     const noResourceLevel = (actions: string) =>
       `${actions} support(s) no resource-level permissions (ECS authorizes it on *); ListTasks is limited to ` +

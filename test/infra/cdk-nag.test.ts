@@ -90,8 +90,10 @@ describe('cdk-nag (AwsSolutions)', () => {
         // The raw lineage events bucket: only the lineage functions reach it, audited by the API access log.
         'AwsSolutions-S1',
         ...[...ids].filter((id) => /^AwsSolutions-IAM5\[Resource::.+\/raw-events\/\*\]$/.test(id)),
-        // The registration worker's dead-letter queue needs no dead-letter queue of its own.
+        // Dead-letter queues (the registration worker's, the schedules') need no dead-letter queue of their own.
         'AwsSolutions-SQS3',
+        // Deployments create their schedules at run time, inside the stage's schedule group.
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/datakit-dev/*]',
         ...[...ids].filter((id) => /^AwsSolutions-IAM5\[Resource::.+\/index\/\*\]$/.test(id)),
       ].sort(),
     );
@@ -113,6 +115,7 @@ describe('cdk-nag (AwsSolutions)', () => {
       'dev-datakit-api/RunSteps/Role/DefaultPolicy/Resource',
       'dev-datakit-api/RunsApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/SystemApi/Role/DefaultPolicy/Resource',
+      'dev-datakit-api/Triggers/Worker/Role/DefaultPolicy/Resource',
     ]);
   });
 

@@ -33,6 +33,7 @@ export class CellFunctionsStack extends Stack {
       runsApi: fn('RunsApi'),
       cellsApi: fn('CellsApi'),
       deployer: fn('Deployer'),
+      triggerWorker: fn('TriggerWorker'),
     };
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',

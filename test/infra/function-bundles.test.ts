@@ -22,6 +22,7 @@ const runPlane = [
   '@aws-sdk/client-ecs',
   '@aws-sdk/client-eventbridge',
   '@aws-sdk/client-s3',
+  '@aws-sdk/client-scheduler',
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-sfn',
 ];

@@ -252,10 +252,9 @@ describe('timeouts', () => {
     expect(timeoutOf('DataKit API: registrations-api')).toBeLessThanOrEqual(29);
   });
 
-  it('has no SQS event source whose visibility timeout would have to outlast the worker', () => {
-    // The worker is invoked asynchronously by EventBridge; its dead-letter queue is only a destination.
-    // A consumer of that queue would need a visibility timeout of at least the worker's timeout.
-    api.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+  it('reads no registration queue: the worker is invoked by EventBridge, its dead-letter queue only a destination', () => {
+    // The one SQS event source is the trigger function's (its queue outlasts it: test/infra/triggers.test.ts).
+    api.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     expect(timeoutOf('DataKit registry: registers packages pushed to ECR')).toBeGreaterThan(
       timeoutOf('DataKit API: registrations-api'),
     );

@@ -1,0 +1,85 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { triggerEventPattern } from '../../lib/contracts/events/trigger-rule.js';
+import { buildControlPlane, templatesOf } from './control-plane-fixture.js';
+
+let template: Template;
+
+beforeAll(() => {
+  template = templatesOf(buildControlPlane()).api;
+});
+
+describe('reactive triggers in AWS (issue 9)', () => {
+  it('routes DataSet Updated and run ends from the datakit bus to an encrypted queue, with the shared pattern', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: triggerEventPattern,
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+  });
+
+  it('reads the queue with partial batch responses, and the queue outlasts six function timeouts', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    const timeouts = queues
+      .map((queue) => queue.Properties?.VisibilityTimeout)
+      .filter((value) => value !== undefined);
+    expect(timeouts).toContain(360);
+  });
+
+  it('alarms on dead letters (deliveries and ticks) and on a backed-up queue', () => {
+    for (const metric of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric, Namespace: 'AWS/SQS' });
+    }
+    expect(
+      Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } })),
+    ).toHaveLength(3);
+  });
+
+  it('gives the stage a schedule group whose role may only invoke the trigger function', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'datakit-dev' });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })],
+      }),
+    });
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy.Properties?.Roles).includes('SchedulerRole'),
+    );
+    expect(policies).toHaveLength(1);
+    const actions = JSON.stringify(
+      policies[0]?.Properties?.PolicyDocument.Statement.map((s: { Action: unknown }) => s.Action),
+    );
+    expect(actions).toContain('lambda:InvokeFunction');
+    expect(actions).toContain('sqs:SendMessage');
+    expect(actions).not.toMatch(/states:|dynamodb:|ecs:/);
+  });
+
+  it('lets the deploying function manage the schedules of its group only, and tells it where they go', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+            Resource: Match.objectLike({
+              'Fn::Join': Match.arrayWith([Match.arrayWith([':schedule/datakit-dev/*'])]),
+            }),
+          }),
+        ]),
+      }),
+      Roles: [Match.objectLike({ Ref: Match.stringLikeRegexp('PromotionsApi') })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'DataKit API: promotions-api',
+      Environment: {
+        Variables: Match.objectLike({ SCHEDULE_GROUP: 'datakit-dev', SCHEDULE_TARGET_ARN: Match.anyValue() }),
+      },
+    });
+  });
+});
