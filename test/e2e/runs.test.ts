@@ -292,6 +292,53 @@ describe('runs in npm start', () => {
     expect(existsSync(join(outDir, `report-${started.runId}.txt`))).toBe(false);
   });
 
+  it('runs a streaming Transform as supervised replicas: status shows them running, a run request is refused', async () => {
+    const streaming = transform('0.5.0', 'hang').replace(
+      '  trigger:\n    policy: manual\n',
+      '  mode: streaming\n  replicas: 2\n',
+    );
+    const artifact = await buildPackageArtifact({
+      'dk.yaml': streaming,
+      'dataset/seed.yaml': dataSet('seed', 'seed/'),
+      'dataset/report.yaml': dataSet('report', 'reports/'),
+      'main.js': program,
+    });
+    await pushArtifact(
+      new DistributionClient({ timeoutMs: 10_000 }),
+      { registry: registry.host, repository: `${namespace}/${name}` },
+      '0.5.0',
+      artifact,
+    );
+    await call('POST', '/v1/registrations', { reference: `${registry.host}/${namespace}/${name}:0.5.0` });
+    const promoted = await call('POST', '/v1/promotions', {
+      namespace,
+      name,
+      version: '0.5.0',
+      env: 'dev',
+      cell: 'local',
+    });
+    expect(promoted).toMatchObject({ status: 201, json: { status: 'DEPLOYED' } });
+    const row = await until(async () => {
+      const status = packageStatusSchema.parse(
+        (await call('GET', `/v1/packages/${namespace}/${name}/status`)).json,
+      );
+      const found = status.deployments.find((deployment) => deployment.version === '0.5.0');
+      return found?.replicas?.running === 2 ? found : undefined;
+    });
+    expect(row.replicas).toEqual({ desired: 2, running: 2 });
+    expect(processesWith('dk-e2e-0.5.0')).toHaveLength(2);
+    expect(await call('POST', '/v1/runs', { namespace, name, cell: 'local' })).toMatchObject({
+      status: 422,
+      json: { code: 'RUN_STREAMING_TRANSFORM' },
+    });
+    // Deploying a batch version again stops the replicas.
+    expect(
+      (await call('POST', '/v1/promotions', { namespace, name, version: '0.1.0', env: 'dev', cell: 'local' }))
+        .status,
+    ).toBe(201);
+    await until(async () => (processesWith('dk-e2e-0.5.0').length === 0 ? true : undefined), 15_000);
+  });
+
   it('refuses to deploy into a cell without the Stores the DataSets need, naming them', async () => {
     expect((await call('PUT', '/v1/cells/bare', {})).status).toBe(201);
     const refused = await call('POST', '/v1/promotions', {

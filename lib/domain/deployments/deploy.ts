@@ -17,12 +17,20 @@ import { type ResolvedPackage, resolvePackage, storesNeeded } from './package-re
 /** How many earlier versions a deployment remembers (what a rollback can return to). */
 export const deploymentHistoryLength = 10;
 
+/** Runs the streaming Transform of a deployment as a service (ADR 0006): created, replaced, removed with it. */
+export interface StreamingDeployer {
+  apply(deployable: DeployableVersion, deployment: DeploymentRecord): Promise<void>;
+  remove(deployment: DeploymentRecord): Promise<void>;
+}
+
 export interface DeployDependencies {
   readonly packages: PackageReader;
   readonly cells: CellStoreRepository;
   readonly deployments: DeploymentRepository;
   readonly subscriptions: SubscriptionStore;
   readonly schedules: ScheduleControl;
+  /** Streaming Transforms' services; without it, deploying one is refused. */
+  readonly streaming?: StreamingDeployer | undefined;
   readonly events: EventPublisher;
   readonly clock: () => Date;
   readonly cellMode: CellMode;
@@ -315,13 +323,24 @@ export function makeDeployVersion(deps: DeployDependencies) {
     );
     await deps.subscriptions.putAliases([...aliases.values()]);
     const committed = await deps.deployments.commitDeployment(next, current?.revision ?? 0);
-    // After the commit: what the replaced version subscribed to and this one does not, and the schedule.
-    const kept = new Set(subscriptions.map((s) => `${s.cell}/${s.dataset.namespace}/${s.dataset.name}`));
-    const stale =
-      current === undefined ? [] : subscriptionsOf({ ...current, trigger: { policy: 'on-change' } });
-    await deps.subscriptions.deleteSubscriptions(
-      stale.filter((s) => !kept.has(`${s.cell}/${s.dataset.namespace}/${s.dataset.name}`)),
-    );
+    // After the commit: the replaced version's subscriptions (invisible since the commit), its service when
+    // it no longer streams, the schedule.
+    if (current !== undefined && current.version !== committed.version) {
+      await deps.subscriptions.deleteSubscriptions(
+        subscriptionsOf({ ...current, trigger: { policy: 'on-change' } }),
+      );
+    }
+    if (committed.mode === 'streaming') {
+      if (deps.streaming === undefined) {
+        throw new UnprocessableError(
+          'DEPLOY_STREAMING_UNSUPPORTED',
+          'This control plane cannot run streaming Transforms.',
+        );
+      }
+      await deps.streaming.apply(deployable, committed);
+    } else if (current?.mode === 'streaming') {
+      await deps.streaming?.remove(current);
+    }
     const id = {
       cell: committed.cell,
       env: committed.env,

@@ -2,6 +2,7 @@ import type { CloudWatchRunLogs } from '../../adapters/cloudwatch/run-logs.js';
 import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
 import { DynamoTaskDefinitionCache } from '../../adapters/dynamodb/task-definition-cache.js';
+import type { EcsServiceControl } from '../../adapters/ecs/service-control.js';
 import type { EcsTaskControl } from '../../adapters/ecs/task-control.js';
 import type { EventBridgeScheduleControl } from '../../adapters/scheduler/schedule-control.js';
 import type { SecretsManagerSecretStore } from '../../adapters/secrets-manager/secret-store.js';
@@ -95,6 +96,10 @@ export function awsRunAdapters(deps: SharedDependencies): RunAdapters {
         roleArn: SCHEDULE_ROLE_ARN,
         deadLetterQueueArn: SCHEDULE_DLQ_ARN,
       });
+    }),
+    services: onFirstCall<EcsServiceControl>(async () => {
+      const { EcsServiceControl } = await import('../../adapters/ecs/service-control.js');
+      return new EcsServiceControl(await ecs());
     }),
     cellMode: 'aws',
     environments: environmentsOf(config.ENVIRONMENTS),

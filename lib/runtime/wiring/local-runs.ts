@@ -4,13 +4,16 @@ import { EnvironmentSecretStore } from '../../adapters/local/env-secret-store.js
 import type { LocalEventBus } from '../../adapters/local/event-bus.js';
 import { InProcessScheduler } from '../../adapters/local/in-process-scheduler.js';
 import { LocalRunLogs } from '../../adapters/local/local-run-logs.js';
+import { LocalServiceControl } from '../../adapters/local/local-service-control.js';
+import { LocalServices } from '../../adapters/local/local-services.js';
 import { LocalTasks } from '../../adapters/local/local-tasks.js';
 import { LocalWorkflows } from '../../adapters/local/local-workflows.js';
 import { triggerEventPattern } from '../../contracts/events/trigger-rule.js';
 import { environmentsOf } from '../../domain/promotions/environments.js';
-import { fetchContentLayer } from '../../domain/registry/artifact.js';
+import { fetchContentLayer as fetchContent } from '../../domain/registry/artifact.js';
 import type { RunStep } from '../../domain/runs/run-steps.js';
 import { scheduleOf } from '../../domain/triggers/schedule.js';
+import type { TaskPackage } from '../../ports/task-control.js';
 import type { RegistrationDependencies } from './registration.js';
 import { createRunPlane, type RunPlane, type RunPlaneDependencies } from './runs.js';
 
@@ -47,26 +50,29 @@ export async function startLocalRuntime(
 ): Promise<LocalRuntime> {
   const runtimeDir = join(options.dataDir, 'runtime');
   const secrets = new EnvironmentSecretStore(options.environment ?? process.env);
+  const fetchContentLayer = async (pkg: TaskPackage): Promise<Buffer> => {
+    const layer = await fetchContent(deps.artifacts, `${pkg.repository}@${pkg.digest}`, maxContentLayerBytes);
+    if (layer === undefined) {
+      throw Object.assign(
+        new Error(`${pkg.namespace}/${pkg.name}@${pkg.version} has no content layer to run`),
+        {
+          name: 'RUN_NO_CONTENT_LAYER',
+        },
+      );
+    }
+    return layer;
+  };
   const tasks = new LocalTasks({
     dataDir: runtimeDir,
     runner: options.runner,
     resolveSecret: (handle) => secrets.resolveHandle(handle),
-    fetchContentLayer: async (pkg) => {
-      const layer = await fetchContentLayer(
-        deps.artifacts,
-        `${pkg.repository}@${pkg.digest}`,
-        maxContentLayerBytes,
-      );
-      if (layer === undefined) {
-        throw Object.assign(
-          new Error(`${pkg.namespace}/${pkg.name}@${pkg.version} has no content layer to run`),
-          {
-            name: 'RUN_NO_CONTENT_LAYER',
-          },
-        );
-      }
-      return layer;
-    },
+    fetchContentLayer,
+  });
+  const services = new LocalServices({
+    dataDir: runtimeDir,
+    runner: options.runner,
+    resolveSecret: (handle) => secrets.resolveHandle(handle),
+    fetchContentLayer,
   });
   let runStep: RunStep | undefined;
   let plane: RunPlane | undefined;
@@ -89,6 +95,7 @@ export async function startLocalRuntime(
   );
   plane = createRunPlane(deps, {
     workflows,
+    services: new LocalServiceControl(services),
     schedules: {
       put: async (id, spec) => scheduler.put(id, spec),
       delete: async (id) => scheduler.delete(id),
@@ -112,7 +119,8 @@ export async function startLocalRuntime(
   // starting (it answers 503 for what it cannot read, docs/operations.md), so a failure here is logged.
   try {
     await prepareLocalCells(deps, ready, tasks);
-    await restoreSchedules(ready, scheduler, environmentsOf(deps.config.ENVIRONMENTS).names());
+    await services.recoverOrphans();
+    await restoreDeployments(deps, ready, scheduler, environmentsOf(deps.config.ENVIRONMENTS).names());
   } catch (error) {
     deps.logger.error('local runtime housekeeping failed; orphaned runs stay as they are', { error });
   }
@@ -121,6 +129,7 @@ export async function startLocalRuntime(
     plane: ready,
     close: async () => {
       scheduler.stop();
+      await services.close();
       await tasks.close();
       await workflows.drain();
     },
@@ -153,10 +162,12 @@ async function prepareLocalCells(
 }
 
 /**
- * The in-process schedules live in memory: a restart puts back the schedule of every deployment of a
- * local cell that has one (ticks missed while the process was down are not replayed).
+ * The in-process schedules and services live in this process: a restart puts back the schedule of every
+ * deployment of a local cell that has one (ticks missed while the process was down are not replayed) and
+ * starts its streaming Transforms again.
  */
-async function restoreSchedules(
+async function restoreDeployments(
+  deps: RunPlaneDependencies,
   plane: RunPlane,
   scheduler: InProcessScheduler,
   environments: readonly string[],
@@ -166,19 +177,24 @@ async function restoreSchedules(
     do {
       const page = await plane.deployments.listDeploymentsOfEnvironment(env, { limit: 100, cursor });
       for (const deployment of page.items) {
-        const schedule = scheduleOf(deployment.trigger);
-        if (schedule?.cron === undefined) continue;
         const cell = await plane.cells.getCell(deployment.cell).catch(() => undefined);
         if (cell?.runtime.kind !== 'local') continue;
-        scheduler.put(
-          {
-            cell: deployment.cell,
-            env: deployment.env,
-            namespace: deployment.namespace,
-            name: deployment.name,
-          },
-          { cron: schedule.cron, timezone: schedule.timezone },
-        );
+        const id = {
+          cell: deployment.cell,
+          env: deployment.env,
+          namespace: deployment.namespace,
+          name: deployment.name,
+        };
+        const schedule = scheduleOf(deployment.trigger);
+        if (schedule?.cron !== undefined)
+          scheduler.put(id, { cron: schedule.cron, timezone: schedule.timezone });
+        if (deployment.mode === 'streaming') {
+          await plane
+            .resumeStreaming(deployment)
+            .catch((error: unknown) =>
+              deps.logger.error('streaming Transform not resumed', { deployment: id, error }),
+            );
+        }
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined);

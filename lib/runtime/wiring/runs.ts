@@ -6,6 +6,7 @@ import { DynamoSubscriptionStore } from '../../adapters/dynamodb/subscription-st
 import { DynamoTriggerStore } from '../../adapters/dynamodb/trigger-store.js';
 import { parseLineageEvent } from '../../contracts/openlineage/parse.js';
 import { type CellMode, makeCells } from '../../domain/cells/cells.js';
+import type { StreamingDeployer } from '../../domain/deployments/deploy.js';
 import { makeCheckDeployable, makeDeployVersion, onChangeReaders } from '../../domain/deployments/deploy.js';
 import { makePackageStatus } from '../../domain/deployments/status.js';
 import { makeIngestLineageEvent } from '../../domain/lineage/ingest.js';
@@ -13,12 +14,15 @@ import type { Environments } from '../../domain/promotions/environments.js';
 import { makeRequestPromotion } from '../../domain/promotions/request-promotion.js';
 import { makeRunSteps } from '../../domain/runs/run-steps.js';
 import { makeRuns } from '../../domain/runs/runs.js';
+import { buildTaskDefinition } from '../../domain/runs/task-definition.js';
 import { makeTriggerResolver } from '../../domain/triggers/resolver.js';
 import { triggeredRunStarter } from '../../domain/triggers/run-starter.js';
 import { makeTriggerEvents } from '../../domain/triggers/trigger-events.js';
+import type { DeploymentRecord } from '../../ports/deployment-store.js';
 import type { RunLogs } from '../../ports/run-logs.js';
 import type { ScheduleControl } from '../../ports/schedule-control.js';
 import type { SecretStore } from '../../ports/secret-store.js';
+import type { ServiceControl } from '../../ports/service-control.js';
 import type { TaskControl } from '../../ports/task-control.js';
 import type { WorkflowStarter } from '../../ports/workflow-starter.js';
 import { type EventDependencies, withEvents } from './events.js';
@@ -34,16 +38,12 @@ export interface RunAdapters {
   readonly logs: RunLogs;
   /** Deployment schedules: EventBridge Scheduler in AWS, the in-process cron in embedded mode. */
   readonly schedules: ScheduleControl;
+  /** Streaming Transforms' services: ECS services in AWS, supervised processes in embedded mode. */
+  readonly services: ServiceControl;
   readonly cellMode: CellMode;
   readonly environments: Environments;
   /** Where Transforms send their own OpenLineage events (this control plane), read when a run is prepared. */
   readonly lineageUrl: () => string;
-  readonly replicasRunning?: (deployment: {
-    readonly env: string;
-    readonly cell: string;
-    readonly namespace: string;
-    readonly name: string;
-  }) => Promise<number | undefined>;
 }
 
 /** What the run plane builds on: the table, the bus, the registry's reads and the lineage store. */
@@ -89,7 +89,44 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     deployments,
     subscriptions,
   });
+  const streaming: StreamingDeployer = {
+    apply: async (deployable, deployment) => {
+      const transform = deployable.resolved.transform;
+      if (transform === undefined) return;
+      const runtime = deployable.cell.runtime;
+      const spec = await buildTaskDefinition({
+        placement: {
+          package: {
+            namespace: deployment.namespace,
+            name: deployment.name,
+            version: deployment.version,
+            digest: deployment.digest,
+            repository: deployable.version.repository,
+          },
+          env: deployment.env,
+          cell: deployment.cell,
+          runtime,
+        },
+        transform,
+        dataSets: deployable.resolved.dataSets,
+        stores: deployable.stores,
+        secrets: adapters.secrets,
+        lineage: { url: adapters.lineageUrl() },
+      });
+      const taskDefinition = await adapters.tasks.registerTaskDefinition(spec);
+      await adapters.services.ensureService(runtime, deployment, {
+        taskDefinition,
+        spec,
+        replicas: deployment.replicas ?? 1,
+      });
+    },
+    remove: async (deployment) => {
+      const cell = await cellStore.getCell(deployment.cell);
+      if (cell !== undefined) await adapters.services.removeService(cell.runtime, deployment);
+    },
+  };
   const deployVersion = makeDeployVersion({
+    streaming,
     packages: deps.packages,
     cells: cellStore,
     deployments,
@@ -133,10 +170,16 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     events: deps.events,
     clock: deps.clock,
   });
+  /** Starts the service of a streaming deployment again (embedded mode's restart). */
+  const resumeStreaming = async (deployment: DeploymentRecord): Promise<void> => {
+    const deployable = await checkDeployable(deployment);
+    await streaming.apply(deployable, deployment);
+  };
   return {
     cells,
     runs,
     triggers,
+    resumeStreaming,
     triggerEvents: makeTriggerEvents({ resolver: triggers, subscriptions, runs: runStore }),
     subscriptions,
     runSteps: makeRunSteps(runs),
@@ -155,7 +198,12 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
       packages: deps.packages,
       deployments,
       runs: runStore,
-      ...(adapters.replicasRunning === undefined ? {} : { replicasRunning: adapters.replicasRunning }),
+      replicasRunning: async (deployment) => {
+        const cell = await cellStore.getCell(deployment.cell);
+        return cell === undefined
+          ? undefined
+          : (await adapters.services.serviceStatus(cell.runtime, deployment))?.running;
+      },
     }),
   };
 }
