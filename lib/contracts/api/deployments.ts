@@ -84,6 +84,10 @@ export const packageStatusRowSchema = z
     lastRun: lastRunSchema.optional(),
     /** Streaming Transforms: replicas desired and running. */
     replicas: z.object({ desired: z.number().int(), running: z.number().int() }).optional(),
+    /** On-change Transforms: failures in a row, and whether on-change triggering is paused (a manual success resumes it). */
+    trigger: z
+      .object({ paused: z.boolean(), consecutiveFailures: z.number().int(), pausedAt: z.string().optional() })
+      .optional(),
   })
   .meta({ id: 'PackageStatusRow' });
 

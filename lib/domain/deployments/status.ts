@@ -3,8 +3,22 @@ import type { DeploymentRepository } from '../../ports/deployment-store.js';
 import type { PackageReader } from '../../ports/package-repository.js';
 import type { RunRepository } from '../../ports/run-store.js';
 import { found } from '../errors.js';
+import { triggersOnChange } from '../triggers/schedule.js';
+
+/** The on-change state of a deployed consumer (the trigger slot). */
+export type TriggerStateOf = (id: {
+  readonly cell: string;
+  readonly env: string;
+  readonly namespace: string;
+  readonly name: string;
+}) => Promise<{
+  readonly paused: boolean;
+  readonly consecutiveFailures: number;
+  readonly pausedAt?: string | undefined;
+}>;
 
 export interface StatusDependencies {
+  readonly triggerState?: TriggerStateOf | undefined;
   readonly packages: PackageReader;
   readonly deployments: DeploymentRepository;
   readonly runs: Pick<RunRepository, 'lastRuns'>;
@@ -37,6 +51,9 @@ export function makePackageStatus(deps: StatusDependencies) {
         const lastRun = lastRuns.find((run) => run.env === deployment.env && run.cell === deployment.cell);
         const running =
           deployment.mode === 'streaming' ? await deps.replicasRunning?.(deployment) : undefined;
+        const trigger = triggersOnChange(deployment.trigger)
+          ? await deps.triggerState?.(deployment)
+          : undefined;
         return {
           env: deployment.env,
           cell: deployment.cell,
@@ -60,6 +77,15 @@ export function makePackageStatus(deps: StatusDependencies) {
           ...(deployment.mode === 'streaming'
             ? { replicas: { desired: deployment.replicas ?? 1, running: running ?? 0 } }
             : {}),
+          ...(trigger === undefined
+            ? {}
+            : {
+                trigger: {
+                  paused: trigger.paused,
+                  consecutiveFailures: trigger.consecutiveFailures,
+                  ...(trigger.pausedAt === undefined ? {} : { pausedAt: trigger.pausedAt }),
+                },
+              }),
         };
       }),
     );

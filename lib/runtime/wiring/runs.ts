@@ -195,6 +195,7 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
       clock: deps.clock,
     }),
     packageStatus: makePackageStatus({
+      triggerState: (id) => triggers.state(id),
       packages: deps.packages,
       deployments,
       runs: runStore,
