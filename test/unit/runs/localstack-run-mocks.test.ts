@@ -27,6 +27,9 @@ import {
 const definition: StateMachineDefinition = JSON.parse(JSON.stringify(localRunDefinition()));
 const machine = new StateMachine(definition);
 
+/** What a Task state hands on: plain JSON, as Lambda and ECS answers are. */
+const jsonSchema = z.json();
+
 /** Prepare's mocked answer: a `lambda:invoke` result whose Payload is the prepared task. */
 const preparedResultSchema = z.object({
   StatusCode: z.literal(200),
@@ -55,7 +58,7 @@ async function execute(responses: Readonly<Partial<Record<string, MockedResponse
         state,
         async (input: unknown) => {
           inputs.set(state, input);
-          return answer();
+          return jsonSchema.parse(await answer());
         },
       ];
     }),
