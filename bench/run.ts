@@ -6,6 +6,7 @@ import './lineage.js';
 import './artifact-memory.js';
 import './soak.js';
 import './triggers.js';
+import './runs.js';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- <name>...` runs those; `--list` lists them.

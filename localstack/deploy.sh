@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Deploys the control plane's stacks into a running LocalStack (docker compose -f localstack/docker-compose.yml up -d).
-# Without a paid tier (LOCALSTACK_AUTH_TOKEN unset) no ECR repositories are created (the default of
-# datakit:packageRepositories is none): packages are registered through POST /v1/registrations from an
-# allow-listed registry instead.
+# Without a paid tier (the pinned Community image, LOCALSTACK_AUTH_TOKEN unset) no ECR repositories are
+# created (the default of datakit:packageRepositories is none): packages are registered through
+# POST /v1/registrations from an allow-listed registry instead. No cell stacks either (ECS is paid):
+# localstack/runs.sh executes the run state machine with its Task states mocked.
+# Not exercised on the build machines (no Docker daemon there); see localstack/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -27,6 +27,11 @@ export interface RunStateMachineProps {
   readonly logRetention: RetentionDays;
 }
 
+/** The name of a cell's run state machine (also what LocalStack's mock configuration is keyed by). */
+export function runStateMachineName(stage: string, cell: string): string {
+  return `${stage}-datakit-${cell}-runs`;
+}
+
 /**
  * The cell's run state machine: the document of `lib/contracts/workflows/run-state-machine.ts` as is
  * (one substitution: the run-steps function), with the permissions that document needs and no more.
@@ -49,7 +54,7 @@ export class RunStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: RunStateMachineProps) {
     super(scope, id);
-    const name = `${props.stage}-datakit-${props.cell}-runs`;
+    const name = runStateMachineName(props.stage, props.cell);
     this.name = name;
     // Under /aws/vendedlogs/ CloudWatch Logs needs no resource-policy entry per log group, whose 5 KB
     // limit a few dozen state machines in one account would otherwise exhaust.

@@ -65,8 +65,11 @@ export class ProcessGroup {
   private async emptied(): Promise<void> {
     const deadline = Date.now() + drainTimeoutMs;
     while (Date.now() < deadline) {
+      // The usual case costs one kill(2): once the leader is reaped, a group nothing else joined is gone.
+      // Only a group that still exists needs the scan of /proc that tells live members from zombies.
+      if (!groupExists(this.pid)) return;
       const members = liveGroupMembers(this.pid);
-      if (members === undefined ? !groupExists(this.pid) : members.length === 0) return;
+      if (members !== undefined && members.length === 0) return;
       this.signal('SIGKILL');
       await sleep(pollMs);
     }

@@ -186,21 +186,32 @@ export function makeRuns(deps: RunDependencies) {
   const ids = deps.ids ?? randomUUID;
   const now = () => deps.clock().toISOString();
 
+  const cellNotFound = (cell: string) => new NotFoundError('CELL_NOT_FOUND', `No cell ${cell}.`);
   const cellRuntime = async (cell: string): Promise<CellRuntime> => {
     const record = await deps.cells.getCell(cell);
-    if (record === undefined) throw new NotFoundError('CELL_NOT_FOUND', `No cell ${cell}.`);
+    if (record === undefined) throw cellNotFound(cell);
     return record.runtime;
   };
 
-  /** Applies an event with optimistic locking, retrying on a concurrent change, then its actions. */
+  /**
+   * Applies an event with optimistic locking, retrying on a concurrent change, then its actions. A step
+   * that read the run already passes it as `known`: it stands in for the first read when the transition
+   * writes, since the conditional write on its revision proves it current (and a stale one costs a retry,
+   * not a wrong answer). A transition that writes nothing proves nothing, so it is decided on a fresh read.
+   */
   const apply = async (
     runId: string,
     event: RunEvent,
     patch: Partial<RunRecord> = {},
+    known?: RunRecord,
   ): Promise<RunRecord> => {
+    let unverified = known;
     for (let attempt = 0; ; attempt++) {
-      const current = found(await deps.runs.getRun(runId), 'RUN_NOT_FOUND', `No run ${runId}.`);
+      const current = unverified ?? found(await deps.runs.getRun(runId), 'RUN_NOT_FOUND', `No run ${runId}.`);
+      const trusted = unverified === undefined;
+      unverified = undefined;
       const transition = transitionRun({ ...current, ...patch }, event);
+      if (!trusted && !transition.changed) continue;
       if (transition.changed && !(await deps.runs.updateRun(transition.run, current.revision))) {
         if (attempt >= 8) {
           throw new DependencyUnavailableError('RUN_BUSY', `Run ${runId} keeps changing; retry.`);
@@ -284,12 +295,11 @@ export function makeRuns(deps: RunDependencies) {
         const existing = await deps.runs.getRun(request.runId);
         if (existing !== undefined) return resumeExisting(existing);
       }
-      const deployment = await deps.deployments.getDeployment(
-        request.namespace,
-        request.name,
-        request.env,
-        request.cell,
-      );
+      // Side by side: both are needed for every run that starts, and `POST /v1/runs` waits for them.
+      const [deployment, cellRecord] = await Promise.all([
+        deps.deployments.getDeployment(request.namespace, request.name, request.env, request.cell),
+        deps.cells.getCell(request.cell),
+      ]);
       if (deployment === undefined) {
         throw new NotFoundError(
           'DEPLOYMENT_NOT_FOUND',
@@ -308,7 +318,8 @@ export function makeRuns(deps: RunDependencies) {
           `${request.namespace}/${request.name} is a streaming Transform: it runs continuously as a service since its deployment.`,
         );
       }
-      const runtime = await cellRuntime(request.cell);
+      if (cellRecord === undefined) throw cellNotFound(request.cell);
+      const runtime = cellRecord.runtime;
       let runId = request.runId ?? ids();
       if (request.idempotencyKey !== undefined) {
         const earlier = await deps.runs.claimIdempotencyKey(
@@ -355,7 +366,11 @@ export function makeRuns(deps: RunDependencies) {
       if (run.status !== 'PENDING' && run.status !== 'RUNNING') {
         throw new ConflictError('RUN_ALREADY_ENDED', `Run ${runId} already ended as ${run.status}.`);
       }
-      const version = await deps.packages.getVersion(run.namespace, run.name, run.version);
+      // Independent reads, side by side: the Prepare step sits between the request and the Transform.
+      const [version, cellRecord] = await Promise.all([
+        deps.packages.getVersion(run.namespace, run.name, run.version),
+        deps.cells.getCell(run.cell),
+      ]);
       if (version === undefined) {
         throw new UnprocessableError(
           'VERSION_NOT_FOUND',
@@ -375,7 +390,8 @@ export function makeRuns(deps: RunDependencies) {
       const stores = new Map<string, ReadonlyMap<string, StoreRecord>>();
       for (const [cell, names] of storesNeeded(resolved))
         stores.set(cell, await deps.cells.getStores(cell, [...names]));
-      const runtime = await cellRuntime(run.cell);
+      if (cellRecord === undefined) throw cellNotFound(run.cell);
+      const runtime = cellRecord.runtime;
       const spec = await buildTaskDefinition({
         placement: {
           package: {
@@ -427,6 +443,7 @@ export function makeRuns(deps: RunDependencies) {
           lineageEnabled: transform.spec.lineage?.enabled !== false,
           mode: transform.spec.mode ?? 'batch',
         },
+        run,
       );
       if (started.status !== 'RUNNING') {
         // Cancelled while preparing: the task must not start.
