@@ -72,7 +72,8 @@ export class CellFunctionGrants extends Construct {
     ];
     const stopRunTasks = [
       new PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: onThisCluster }),
-      new PolicyStatement({ actions: ['ecs:StopTask'], resources: [tasks] }),
+      // A run's tasks are found by their datakit:run-id tag: listed on the cluster, described with tags.
+      new PolicyStatement({ actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: [tasks] }),
     ];
 
     const runSteps = this.policy('RunSteps', props.functions.runSteps, [

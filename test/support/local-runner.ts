@@ -58,7 +58,7 @@ export function runTaskParameters(
     Cluster: 'local',
     TaskDefinition: taskDefinition,
     LaunchType: 'FARGATE',
-    StartedBy: runId,
+    Tags: [{ Key: 'datakit:run-id', Value: runId }],
     NetworkConfiguration: {},
     Overrides: {
       ContainerOverrides: [

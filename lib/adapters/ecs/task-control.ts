@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import {
+  DescribeTasksCommand,
   type ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
 import type { CellRuntime, EcsCellRuntime } from '../../contracts/api/cells.js';
-import { transformContainerName } from '../../contracts/workflows/run-state-machine.js';
+import { runIdTag, transformContainerName } from '../../contracts/workflows/run-state-machine.js';
 import { UnprocessableError } from '../../domain/errors.js';
 import type { TaskControl, TaskDefinitionSpec } from '../../ports/task-control.js';
 
@@ -31,7 +32,7 @@ export function specHash(spec: TaskDefinitionSpec): string {
 
 /**
  * ECS control for runs (ADR 0006): registers one Fargate task definition per Transform version, store
- * revisions and environment (cached by the hash of its spec), and stops a run's tasks by `startedBy`.
+ * revisions and environment (cached by the hash of its spec), and stops a run's tasks by their `datakit:run-id` tag.
  */
 export class EcsTaskControl implements TaskControl {
   constructor(
@@ -96,16 +97,40 @@ export class EcsTaskControl implements TaskControl {
 
   async stopRunTasks(runtime: CellRuntime, runId: string, reason: string): Promise<void> {
     const { clusterArn } = ecsRuntime(runtime);
-    for (const desiredStatus of ['RUNNING', 'PENDING'] as const) {
-      const listed = await this.client.send(
-        new ListTasksCommand({ cluster: clusterArn, startedBy: runId, desiredStatus }),
+    for (const task of await this.runTaskArns(runtime, runId)) {
+      await this.client.send(
+        new StopTaskCommand({ cluster: clusterArn, task, reason: reason.slice(0, 255) }),
       );
-      for (const task of listed.taskArns ?? []) {
-        await this.client.send(
-          new StopTaskCommand({ cluster: clusterArn, task, reason: reason.slice(0, 255) }),
-        );
-      }
     }
+  }
+
+  /**
+   * The live (pending or running) tasks of a run. ECS lists tasks by `startedBy` but not by tag, and Step
+   * Functions' `.sync` integration keeps `startedBy` for itself: the run id travels as the `datakit:run-id`
+   * tag, so the cluster's live tasks are described (100 at a time, with their tags) and filtered by it.
+   */
+  async runTaskArns(runtime: CellRuntime, runId: string): Promise<string[]> {
+    const { clusterArn } = ecsRuntime(runtime);
+    const found: string[] = [];
+    for (const desiredStatus of ['RUNNING', 'PENDING'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const listed = await this.client.send(
+          new ListTasksCommand({ cluster: clusterArn, desiredStatus, maxResults: 100, nextToken }),
+        );
+        nextToken = listed.nextToken;
+        const arns = listed.taskArns ?? [];
+        if (arns.length === 0) continue;
+        const described = await this.client.send(
+          new DescribeTasksCommand({ cluster: clusterArn, tasks: arns, include: ['TAGS'] }),
+        );
+        for (const task of described.tasks ?? []) {
+          const tagged = task.tags?.some((tag) => tag.key === runIdTag && tag.value === runId) ?? false;
+          if (tagged && task.taskArn !== undefined && !found.includes(task.taskArn)) found.push(task.taskArn);
+        }
+      } while (nextToken !== undefined);
+    }
+    return found;
   }
 }
 

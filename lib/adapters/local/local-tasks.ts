@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as z from 'zod';
 import type { CellRuntime } from '../../contracts/api/cells.js';
-import { transformContainerName } from '../../contracts/workflows/run-state-machine.js';
+import { runIdTag, transformContainerName } from '../../contracts/workflows/run-state-machine.js';
 import { canonicalJson } from '../../domain/lineage/event-id.js';
 import type { StoppedTask, TaskControl, TaskDefinitionSpec } from '../../ports/task-control.js';
 import { localTaskIdPattern, runOutputFile } from './local-run-logs.js';
@@ -19,26 +19,41 @@ import {
 import { TaskStateError, taskFailed } from './task-state-error.js';
 
 /** The Parameters the RunTask state passes to `ecs:runTask.sync`, as the local runner receives them. */
-export const runTaskParametersSchema = z.object({
-  Cluster: z.string().optional(),
-  TaskDefinition: z.string().min(1),
-  LaunchType: z.string().optional(),
-  StartedBy: z.string().regex(localTaskIdPattern, 'must be a run id'),
-  NetworkConfiguration: z.unknown().optional(),
-  Overrides: z
-    .object({
-      ContainerOverrides: z
-        .array(
-          z.object({
-            Name: z.string(),
-            Environment: z.array(z.object({ Name: z.string().min(1), Value: z.string() })).optional(),
-          }),
-        )
-        .optional(),
-    })
-    .optional(),
-  PropagateTags: z.string().optional(),
-});
+export const runTaskParametersSchema = z
+  .object({
+    Cluster: z.string().optional(),
+    TaskDefinition: z.string().min(1),
+    LaunchType: z.string().optional(),
+    /** The run id: the `datakit:run-id` tag (what the run state machine sends) or `StartedBy`. */
+    StartedBy: z.string().regex(localTaskIdPattern, 'must be a run id').optional(),
+    Tags: z.array(z.object({ Key: z.string(), Value: z.string() })).optional(),
+    NetworkConfiguration: z.unknown().optional(),
+    Overrides: z
+      .object({
+        ContainerOverrides: z
+          .array(
+            z.object({
+              Name: z.string(),
+              Environment: z.array(z.object({ Name: z.string().min(1), Value: z.string() })).optional(),
+            }),
+          )
+          .optional(),
+      })
+      .optional(),
+    PropagateTags: z.string().optional(),
+  })
+  .transform((parameters, context) => {
+    const runId = parameters.Tags?.find((tag) => tag.Key === runIdTag)?.Value ?? parameters.StartedBy;
+    if (runId === undefined || !localTaskIdPattern.test(runId)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['Tags'],
+        message: `a ${runIdTag} tag (or StartedBy) holding a run id`,
+      });
+      return z.NEVER;
+    }
+    return { ...parameters, StartedBy: runId };
+  });
 
 export type RunTaskParameters = z.infer<typeof runTaskParametersSchema>;
 

@@ -25,6 +25,9 @@ export const runStates = {
   failed: 'RunFailed',
 } as const;
 
+/** The tag that carries a task's run id. */
+export const runIdTag = 'datakit:run-id';
+
 /** The name of the Transform's container in every task definition. */
 export const transformContainerName = 'transform';
 
@@ -83,7 +86,9 @@ function buildRunDefinition(runStepsFunctionArn: string, runTaskTimeout: RunTask
           'Cluster.$': '$.prepared.task.cluster',
           'TaskDefinition.$': '$.prepared.task.taskDefinition',
           LaunchType: 'FARGATE',
-          'StartedBy.$': '$.runId',
+          // The run id travels as a tag (Step Functions' .sync integration keeps StartedBy for itself):
+          // cancel and the logs find a run's task by it.
+          Tags: [{ Key: runIdTag, 'Value.$': '$.runId' }],
           'NetworkConfiguration.$': '$.prepared.task.networkConfiguration',
           'Overrides.$': '$.prepared.task.overrides',
           PropagateTags: 'TASK_DEFINITION',

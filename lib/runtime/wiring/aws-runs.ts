@@ -59,21 +59,18 @@ export function awsRunAdapters(deps: SharedDependencies): RunAdapters {
       return new SecretsManagerSecretStore(traced(deps, new SecretsManagerClient(region)), config.STAGE);
     }),
     logs: onFirstCall<CloudWatchRunLogs>(async () => {
-      const [{ CloudWatchLogsClient }, { CloudWatchRunLogs }, { ListTasksCommand }] = await Promise.all([
+      const [{ CloudWatchLogsClient }, { CloudWatchRunLogs }, { EcsTaskControl }] = await Promise.all([
         import('@aws-sdk/client-cloudwatch-logs'),
         import('../../adapters/cloudwatch/run-logs.js'),
-        import('@aws-sdk/client-ecs'),
+        import('../../adapters/ecs/task-control.js'),
       ]);
-      const client = await ecs();
+      const tasks = new EcsTaskControl(await ecs(), new DynamoTaskDefinitionCache(deps.table));
       return new CloudWatchRunLogs(traced(deps, new CloudWatchLogsClient(region)), async (runId) => {
         const run = await runs.getRun(runId);
         if (run?.taskArn !== undefined) return run.taskArn;
         const cell = run === undefined ? undefined : await cells.getCell(run.cell);
         if (cell?.runtime.kind !== 'ecs') return undefined;
-        const listed = await client.send(
-          new ListTasksCommand({ cluster: cell.runtime.clusterArn, startedBy: runId }),
-        );
-        return listed.taskArns?.[0];
+        return (await tasks.runTaskArns(cell.runtime, runId))[0];
       });
     }),
     schedules: onFirstCall<EventBridgeScheduleControl>(async () => {

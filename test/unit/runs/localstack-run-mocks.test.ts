@@ -136,7 +136,7 @@ describe("the LocalStack profile's Step Functions mocks", () => {
         expect(inputs.get(runStates.runTask)).toMatchObject({
           Cluster: task.cluster,
           TaskDefinition: task.taskDefinition,
-          StartedBy: mockRunId,
+          Tags: [{ Key: 'datakit:run-id', Value: mockRunId }],
         });
       }
     });

@@ -102,7 +102,7 @@ describe('the run state machine, executed locally', () => {
         Cluster: 'local',
         TaskDefinition: 'local:task-definition/datakit-local-sales-orders:abc',
         LaunchType: 'FARGATE',
-        StartedBy: runId,
+        Tags: [{ Key: 'datakit:run-id', Value: runId }],
         NetworkConfiguration: {},
         Overrides: {
           ContainerOverrides: [{ Name: 'transform', Environment: [{ Name: 'DK_RUN_ID', Value: runId }] }],
