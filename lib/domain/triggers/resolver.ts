@@ -6,6 +6,7 @@ import type { TriggerAuditEntry, TriggerAuditLog } from '../../ports/trigger-aud
 import type { TriggeredRunStarter } from '../../ports/trigger-runs.js';
 import type { TriggerStore } from '../../ports/trigger-store.js';
 import type { ConsumerDirectory } from '../../ports/trigger-subscriptions.js';
+import { mapBounded } from '../concurrency.js';
 import { DependencyUnavailableError, ValidationError } from '../errors.js';
 import { canonicalJson, deterministicUuid } from '../lineage/event-id.js';
 import {
@@ -75,6 +76,9 @@ export interface ScheduleTickResult {
 }
 
 const defaultMaxAttempts = 25;
+
+/** Consumers of one update resolved at once. */
+const fanOutConcurrency = 16;
 
 /**
  * The trigger resolver (ARCHITECTURE §3, ADR trigger design). Deliveries are at least once, concurrent and
@@ -227,8 +231,9 @@ export function makeTriggerResolver(deps: TriggerResolverDependencies) {
       const producer = chainEntry(detail.job);
       const given = detail.chain ?? [];
       const chain = given.includes(producer) ? given : [...given, producer];
-      const results: TriggerResult[] = [];
-      for (const consumer of consumers) {
+      // Consumers are independent slots: they are resolved side by side (a DataSet read by a thousand
+      // consumers must not wait for each in turn), boundedly, so one delivery cannot swamp the table.
+      return mapBounded(consumers, fanOutConcurrency, async (consumer) => {
         const id: SlotId = {
           cell: consumer.cell ?? cell,
           env: consumer.env,
@@ -244,9 +249,8 @@ export function makeTriggerResolver(deps: TriggerResolverDependencies) {
           const handled = taken ? false : await deps.store.isHandled(id, upstream.runId);
           return { type: 'update', upstream, chain, handled, at: detail.eventTime };
         });
-        results.push(result(id, transition));
-      }
-      return results;
+        return result(id, transition);
+      });
     },
 
     /**
