@@ -116,12 +116,13 @@ function withoutFacets<T extends { facets: Record<string, unknown> }>(record: T)
   return { ...record, facets: droppedFacets };
 }
 
-/** A run without its facets nor those of its datasets (`inputFacets`/`outputFacets`). */
+/** A run without its facets, its job's facets, nor those of its datasets (`inputFacets`/`outputFacets`). */
 function runWithoutFacets(run: RunRecord): RunRecord {
   const lean = (versions: readonly RunDatasetVersion[]) =>
     versions.map((version) => ({ ...version, facets: {} }));
   return {
     ...withoutFacets(run),
+    ...(run.jobFacets === undefined ? {} : { jobFacets: droppedFacets }),
     inputVersions: lean(run.inputVersions),
     outputVersions: lean(run.outputVersions),
   };
