@@ -1,9 +1,9 @@
+import { schemaDatasetFacetSchema } from '../../contracts/openlineage/facets.js';
 import type {
   NormalizedDataset,
   NormalizedLineageEvent,
   NormalizedOutputDataset,
 } from '../../contracts/openlineage/parse.js';
-import { schemaDatasetFacetSchema } from '../../contracts/openlineage/facets.js';
 import { nameUuidFromText } from '../../contracts/openlineage/run-id.js';
 import { canonicalJson, deterministicUuid } from './event-id.js';
 import { applyJobIo } from './job-io.js';

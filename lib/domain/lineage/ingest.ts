@@ -292,7 +292,9 @@ function lineageIngestion(deps: IngestDependencies) {
       const change = foldJob(current?.job, event, owned ? record : undefined);
       if (record !== undefined && owned) record = withJobVersion(record, change.job);
       const latestRun =
-        record !== undefined && owned && change.job.latestRunId === record.runId ? record : current?.latestRun;
+        record !== undefined && owned && change.job.latestRunId === record.runId
+          ? record
+          : current?.latestRun;
       const changed =
         current === undefined || !equal(current.job, change.job) || !equal(current.latestRun, latestRun);
       plannedJob = {
@@ -409,6 +411,8 @@ function lineageIngestion(deps: IngestDependencies) {
       eventTime: event.eventTime,
       receivedAt: deps.clock().toISOString(),
       json: JSON.stringify(event.raw),
+      kind: event.kind,
+      ...(event.eventType === undefined ? {} : { eventType: event.eventType }),
     });
     const namespaces = unique([
       ...(event.job === undefined ? [] : [event.job.namespace]),
@@ -586,7 +590,8 @@ function lineageIngestion(deps: IngestDependencies) {
       if (run === undefined) return true;
       const ownerId = jobNodeId(run.namespace, run.jobName);
       const owner = (await store.snapshot({ jobId: ownerId })).job;
-      if (owner === undefined || owner.job.latestRunId !== run.runId || equal(owner.latestRun, run)) return true;
+      if (owner === undefined || owner.job.latestRunId !== run.runId || equal(owner.latestRun, run))
+        return true;
       const job =
         run.jobVersion === undefined || owner.job.currentVersion === run.jobVersion
           ? owner.job
@@ -669,7 +674,9 @@ function lineageIngestion(deps: IngestDependencies) {
    */
   async function writeColumnLineage(plan: IngestionPlan): Promise<void> {
     const { snapshot } = plan;
-    const written: ColumnLineageRecord[] = [];
+    // Fields holding a record once this is done (written now, before, or later-dated by another event):
+    // each is listed on its dataset, also when a crash came between its record and that listing.
+    const recorded: ColumnLineageRecord[] = [];
     await writeEach(plan.lineage, async ({ record, inputs }) => {
       const id = datasetFieldNodeId(record.namespace, record.dataset, record.field);
       const current = snapshot.fields.get(id);
@@ -678,15 +685,19 @@ function lineageIngestion(deps: IngestDependencies) {
         current?.record !== undefined &&
         equal({ ...current.record, updatedAt: '' }, { ...record, updatedAt: '' }) &&
         inputs.every((input) => previous.includes(input));
-      if (unchanged) return;
+      if (unchanged) {
+        recorded.push(record);
+        return;
+      }
       await store.updateFieldConsumers(id, { add: inputs, remove: [] });
-      if (!(await store.writeColumnLineage(record, inputs))) return;
-      written.push(record);
+      const written = await store.writeColumnLineage(record, inputs);
+      recorded.push(record);
+      if (!written) return;
       const stale = previous.filter((input) => !inputs.includes(input));
       if (stale.length > 0) await store.updateFieldConsumers(id, { add: [], remove: stale });
     });
     const fieldsByDataset = new Map<DatasetNodeId, string[]>();
-    for (const record of written) {
+    for (const record of recorded) {
       const id = datasetNodeId(record.namespace, record.dataset);
       if (snapshot.datasets.get(id)?.lineageFields.has(record.field) === true) continue;
       fieldsByDataset.set(id, [...(fieldsByDataset.get(id) ?? []), record.field]);

@@ -184,3 +184,9 @@ export interface ColumnLineageRecord {
   inputFields: ColumnLineageInputRecord[];
   updatedAt: string;
 }
+
+/** A Marquez tag. */
+export interface TagRecord {
+  name: string;
+  description?: string;
+}
