@@ -79,20 +79,15 @@ async function visit(path: string): Promise<Visit> {
     page,
     problems,
     shows: async (...texts) => {
+      // Evaluated in the page (as text: the project's TypeScript has no DOM types).
+      const shown = `document.body.innerText.replace(/\\s+/g, ' ')`;
       await page
-        .waitForFunction(
-          (wanted: string[]) => {
-            const shown = document.body.innerText.replace(/\s+/g, ' ');
-            return wanted.every((text) => shown.includes(text));
-          },
-          { timeout: 15_000 },
-          texts,
-        )
+        .waitForFunction(`${JSON.stringify(texts)}.every((text) => ${shown}.includes(text))`, {
+          timeout: 15_000,
+        })
         .catch(async () => {
-          const shown = await page.evaluate(() =>
-            document.body.innerText.replace(/\s+/g, ' ').slice(0, 2000),
-          );
-          throw new Error(`${path} does not show ${JSON.stringify(texts)}; it shows: ${shown}`);
+          const text = String(await page.evaluate(`${shown}.slice(0, 2000)`));
+          throw new Error(`${path} does not show ${JSON.stringify(texts)}; it shows: ${text}`);
         });
     },
     click: async (target) => {

@@ -418,14 +418,24 @@ function lineageIngestion(deps: IngestDependencies) {
       ...(event.job === undefined ? [] : [event.job.namespace]),
       ...[...plan.datasets.values()].map(({ dataset }) => dataset.namespace),
     ]);
-    await store.ensureNamespaces(
-      namespaces.map((name) => ({
-        name,
-        createdAt: event.eventTime,
-        updatedAt: event.eventTime,
-        ownerName: 'anonymous',
-      })),
-    );
+    const tags = [
+      ...(plan.job?.change.job.tags ?? []),
+      ...[...plan.datasets.values()].flatMap(({ next }) => [
+        ...next.tags,
+        ...next.fields.flatMap((field) => field.tags),
+      ]),
+    ];
+    await Promise.all([
+      store.ensureNamespaces(
+        namespaces.map((name) => ({
+          name,
+          createdAt: event.eventTime,
+          updatedAt: event.eventTime,
+          ownerName: 'anonymous',
+        })),
+      ),
+      tags.length === 0 ? Promise.resolve() : store.ensureTags(tags, event.eventTime),
+    ]);
 
     // A replay whose run fold changed nothing wrote its versions before its run. Without a run (a
     // DatasetEvent) the versions go before the datasets naming them, and are due while a dataset changes.
