@@ -96,6 +96,8 @@ export interface DatasetWrite {
   addWriters?: readonly JobNodeId[];
   addReaders?: readonly JobNodeId[];
   addLineageFields?: readonly string[];
+  /** Versions of it this ingestion stored first (counted with the write, no request of their own). */
+  addVersions?: number;
 }
 
 /** The records one ingestion is about to write, checked against the store's item limit before it writes. */
@@ -139,9 +141,18 @@ export interface LineageWriter {
   ensureNamespaces(namespaces: readonly NamespaceRecord[]): Promise<void>;
   /** Reads the current records of an ingestion in one round trip. */
   snapshot(request: SnapshotRequest): Promise<LineageSnapshot>;
+  /** Writes a run (its first write with `expectedRevision` 0); its job counts it (`writeJob`'s `addRuns`). */
   writeRun(run: RunRecord, expectedRevision: number, parentRunId?: string): Promise<boolean>;
-  /** Writes a job; the first write of a job also lists it in its namespace and the search index. */
-  writeJob(job: JobRecord, latestRun: RunRecord | undefined, expectedRevision: number): Promise<boolean>;
+  /**
+   * Writes a job; the first write of a job also lists it in its namespace and the search index. `addRuns`
+   * counts runs of it this ingestion stored first, with the same write.
+   */
+  writeJob(
+    job: JobRecord,
+    latestRun: RunRecord | undefined,
+    expectedRevision: number,
+    addRuns?: number,
+  ): Promise<boolean>;
   /** Writes a dataset; the first write of a dataset also lists it in its namespace and the search index. */
   writeDataset(id: DatasetNodeId, write: DatasetWrite): Promise<boolean>;
   /** Drops jobs from a dataset's edge sets (a job stopped reading or writing it). */
@@ -149,8 +160,8 @@ export interface LineageWriter {
     id: DatasetNodeId,
     edges: { writers?: readonly JobNodeId[]; readers?: readonly JobNodeId[] },
   ): Promise<void>;
-  /** Stores versions not stored yet (a version is immutable) and counts them on their dataset. */
-  putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<void>;
+  /** Stores versions not stored yet (a version is immutable); answers the datasets of those it stored. */
+  putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<ReadonlySet<DatasetNodeId>>;
   /** Lists the tags not known yet (one conditional write each, remembered per process). */
   ensureTags(names: readonly string[], createdAt: string): Promise<void>;
   /** Writes a field's column lineage unless a later-dated one is stored; false then. */

@@ -395,7 +395,7 @@ export class DynamoLineageStore implements LineageStore {
     const jobId = jobNodeId(run.namespace, run.jobName);
     const doc = runDoc(run);
     fitting(run.runId, bytes(doc), maxRecordBytes);
-    const written = await this.updateItem(run.runId, keys.lineageRun(run.runId), {
+    return this.updateItem(run.runId, keys.lineageRun(run.runId), {
       set: {
         doc,
         GSI1PK: keys.lineageRunsOfJobIndex.pk(jobId),
@@ -409,17 +409,13 @@ export class DynamoLineageStore implements LineageStore {
       },
       condition: { kind: 'revision', expected: expectedRevision },
     });
-    // The write that created the run counts it on its job (written before the run, ADR 0005).
-    if (written && expectedRevision === 0) {
-      await this.updateNode(jobId, { add: { runCount: 1 }, condition: { kind: 'exists' } });
-    }
-    return written;
   }
 
   async writeJob(
     job: JobRecord,
     latestRun: RunRecord | undefined,
     expectedRevision: number,
+    addRuns = 0,
   ): Promise<boolean> {
     const id = jobNodeId(job.namespace, job.name);
     const docs = jobDocs(job, latestRun);
@@ -427,6 +423,7 @@ export class DynamoLineageStore implements LineageStore {
     if (expectedRevision === 0) await this.register('job', id, job.namespace, job.name, job.createdAt);
     return this.updateNode(id, {
       set: { kind: 'job', ...docs },
+      ...(addRuns === 0 ? {} : { add: { runCount: addRuns } }),
       condition: { kind: 'revision', expected: expectedRevision },
     });
   }
@@ -445,6 +442,9 @@ export class DynamoLineageStore implements LineageStore {
         writers: new Set(write.addWriters ?? []),
         readers: new Set(write.addReaders ?? []),
         lineageFields: new Set(write.addLineageFields ?? []),
+        ...(write.addVersions === undefined || write.addVersions === 0
+          ? {}
+          : { versionCount: write.addVersions }),
       },
       ...(dataset === undefined
         ? { condition: { kind: 'exists' } }
@@ -462,7 +462,7 @@ export class DynamoLineageStore implements LineageStore {
     });
   }
 
-  async putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<void> {
+  async putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<ReadonlySet<DatasetNodeId>> {
     const items = versions.map((version) => {
       const id = datasetNodeId(version.namespace, version.name);
       const doc = recordDoc(version);
@@ -477,14 +477,14 @@ export class DynamoLineageStore implements LineageStore {
         },
       };
     });
-    // A version is immutable: the first write stores it and counts it on its dataset (whose record may
-    // not be written yet: the count waits on a node without a record, which readers treat as absent).
+    // A version is immutable: the first write stores it, and the ingestion counts it with its dataset.
+    const stored = new Set<DatasetNodeId>();
     await Promise.all(
       items.map(async ({ id, item }) => {
-        if (!(await this.table.putIfAbsent(item))) return;
-        await this.updateNode(id, { setIfAbsent: { kind: 'dataset' }, add: { versionCount: 1 } });
+        if (await this.table.putIfAbsent(item)) stored.add(id);
       }),
     );
+    return stored;
   }
 
   async ensureTags(names: readonly string[], createdAt: string): Promise<void> {

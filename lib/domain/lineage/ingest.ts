@@ -437,21 +437,18 @@ function lineageIngestion(deps: IngestDependencies) {
       tags.length === 0 ? Promise.resolve() : store.ensureTags(tags, event.eventTime),
     ]);
 
-    // A replay whose run fold changed nothing wrote its versions before its run. Without a run (a
-    // DatasetEvent) the versions go before the datasets naming them, and are due while a dataset changes.
-    if (plan.run === undefined) {
-      const changing = [...plan.datasets].some(
-        ([id, { next }]) => plan.snapshot.datasets.get(id)?.dataset !== next,
-      );
-      if (plan.versions.size > 0 && (stored || changing)) await store.putDatasetVersions(plan.versionRecords);
-      await writeDatasets(plan);
-    } else {
-      const versionsDue = plan.versions.size > 0 && (stored || plan.run.changed);
-      await settled([
-        versionsDue ? store.putDatasetVersions(plan.versionRecords) : Promise.resolve(),
-        writeDatasets(plan),
-      ]);
-    }
+    // Versions go before the datasets naming them (each counted with its dataset's write), and before the
+    // run: a replay whose run fold changed nothing wrote them. Without a run (a DatasetEvent) they are due
+    // while a dataset changes.
+    const changing = [...plan.datasets].some(
+      ([id, { next }]) => plan.snapshot.datasets.get(id)?.dataset !== next,
+    );
+    const versionsDue =
+      plan.versions.size > 0 && (stored || (plan.run === undefined ? changing : plan.run.changed));
+    const created = versionsDue
+      ? await store.putDatasetVersions(plan.versionRecords)
+      : new Set<DatasetNodeId>();
+    await writeDatasets(plan, created);
     const job = plan.job;
     if (job === undefined) return { eventId, replay: !stored, published: 0 };
     await settled([writeRunAndJob(plan, job), writeColumnLineage(plan)]);
@@ -493,7 +490,10 @@ function lineageIngestion(deps: IngestDependencies) {
    * (yet, or any longer) hold the edge — readers confirm each entry against the job — but a job never holds
    * an edge its dataset does not list.
    */
-  async function writeDatasets(plan: IngestionPlan): Promise<void> {
+  async function writeDatasets(
+    plan: IngestionPlan,
+    createdVersions: ReadonlySet<DatasetNodeId>,
+  ): Promise<void> {
     const { event, snapshot, job } = plan;
     await writeEach([...plan.datasets], ([id, planned]) => {
       const version = plan.versions.get(id);
@@ -516,12 +516,14 @@ function lineageIngestion(deps: IngestDependencies) {
             : [];
         const addWriters = list('writers', current?.writers);
         const addReaders = list('readers', current?.readers);
-        if (!changed && addWriters.length + addReaders.length === 0) return true;
+        const addVersions = createdVersions.has(id) ? 1 : 0;
+        if (!changed && addWriters.length + addReaders.length + addVersions === 0) return true;
         const written = await store.writeDataset(id, {
           ...(changed ? { dataset: next } : {}),
           expectedRevision: current?.revision ?? 0,
           addWriters,
           addReaders,
+          addVersions,
         });
         return written ? true : CONFLICT;
       });
@@ -540,11 +542,14 @@ function lineageIngestion(deps: IngestDependencies) {
     if (plan.run !== undefined && snapshot.job === undefined) {
       if (await store.writeJob(withoutRun(job.change.job), undefined, 0)) jobRevision = 1;
     }
-    const run = plan.run === undefined ? undefined : await writeRun(plan, plan.run);
+    const written = plan.run === undefined ? undefined : await writeRun(plan, plan.run);
+    const run = written?.record;
     const owner = event.job;
     // The run as written differs from the plan's when a concurrent event of the run won first, and may then
     // even belong to another job (one that named the run id first): the job is folded again.
     const replanned = plan.run !== undefined && run !== plan.run.record;
+    // A run this ingestion stored first is counted on its job (its owner: the job that named it first).
+    const addRuns = written?.created === true ? 1 : 0;
 
     const listed = { readers: new Set(job.holds.readers), writers: new Set(job.holds.writers) };
     let refolded = false;
@@ -572,9 +577,9 @@ function lineageIngestion(deps: IngestDependencies) {
         planned = { change, latestRun, changed };
         await listEdges(job.id, roleEdges(change.added), listed);
       }
-      if (!planned.changed) return planned.change;
+      if (!planned.changed && addRuns === 0) return planned.change;
       const expected = fresh ? (current?.revision ?? 0) : jobRevision;
-      return (await store.writeJob(planned.change.job, planned.latestRun, expected))
+      return (await store.writeJob(planned.change.job, planned.latestRun, expected, addRuns))
         ? planned.change
         : CONFLICT;
     });
@@ -628,10 +633,11 @@ function lineageIngestion(deps: IngestDependencies) {
     await writeEach(writes, ({ id, write }) => store.writeDataset(id, write));
   }
 
+  /** Writes the run (refolded over the stored one after a conflict); `created` when this write stored it first. */
   async function writeRun(
     plan: IngestionPlan,
     planned: NonNullable<IngestionPlan['run']>,
-  ): Promise<RunRecord> {
+  ): Promise<{ record: RunRecord; created: boolean }> {
     const { event, snapshot } = plan;
     const runId = planned.record.runId;
     return withConflictRetries(maxAttempts, async (fresh) => {
@@ -649,8 +655,11 @@ function lineageIngestion(deps: IngestDependencies) {
             : folded;
         changed = current === undefined || !equal(current.run, next);
       }
-      if (!changed) return next;
-      return (await store.writeRun(next, current?.revision ?? 0, planned.parent)) ? next : CONFLICT;
+      if (!changed) return { record: next, created: false };
+      const expected = current?.revision ?? 0;
+      return (await store.writeRun(next, expected, planned.parent))
+        ? { record: next, created: expected === 0 }
+        : CONFLICT;
     });
   }
 
