@@ -35,7 +35,9 @@ let start: Date;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'datakit-marquez-ui-'));
   mkdirSync(screenshots, { recursive: true });
-  [plane, browser] = await Promise.all([startControlPlaneProcess(dataDir), launchChromium()]);
+  // One after the other: if the second fails, afterAll still stops the first.
+  plane = await startControlPlaneProcess(dataDir);
+  browser = await launchChromium();
   // Today's runs end 5 to 10 minutes after they start: started a quarter of an hour ago, or at midnight
   // if that was earlier, they all fall in today (UTC, the browser's time zone here).
   const now = Date.now();
@@ -235,7 +237,14 @@ describe('the Marquez web UI against npm start, with Marquez’s demo data', () 
     const columns = await visit(
       `/datasets/column-level/${namespace}/public.delivery_7_days?dataset=public.delivery_7_days&namespace=${namespace}`,
     );
-    await columns.shows('public.delivery_7_days', 'order_placed_on', 'public.orders_7_days');
+    // The graph of fields, and the drawer of the dataset: its schema and its facets (column lineage).
+    await columns.shows(
+      'public.orders_7_days',
+      'order_placed_on',
+      'SCHEMA',
+      'The ID of the order.',
+      'FACETS',
+    );
     await columns.screenshot('column-lineage');
     expectHealthy(columns, [
       /^GET \/api\/v1\/column-lineage\?nodeId=dataset:food_delivery:public\.delivery_7_days&depth=2&withDownstream=true 200$/,

@@ -21,7 +21,12 @@ const corpus: readonly [string, string, string, string | undefined][] = [
   ['not JSON', '{"eventType": "START",', 'OL_NOT_JSON', undefined],
   ['a JSON array', '[]', 'OL_NOT_OBJECT', undefined],
   ['no run id', JSON.stringify({ ...valid, run: { facets: {} } }), 'OL_MISSING_RUN_ID', 'run.runId'],
-  ['a run id that is a number', JSON.stringify({ ...valid, run: { runId: 7 } }), 'OL_INVALID_RUN_ID', 'run.runId'],
+  [
+    'a run id that is a number',
+    JSON.stringify({ ...valid, run: { runId: 7 } }),
+    'OL_INVALID_RUN_ID',
+    'run.runId',
+  ],
   ['no job', JSON.stringify({ ...valid, job: undefined }), 'OL_MISSING_JOB', 'job'],
   [
     'a blank job name',
