@@ -484,6 +484,26 @@ describe('events', () => {
     }
   });
 
+  it('leaves out a DatasetEvent a store written before the split lists among RunEvents', async () => {
+    const eventTime = day(1500);
+    const datasetEvent = { eventTime, dataset: ref('ev', 'legacy'), producer: 'p' };
+    // As a raw item of a store written before DatasetEvents and JobEvents were indexed apart.
+    await h.deps.table.put({
+      PK: 'LEVENT#legacy',
+      SK: '#EVENT',
+      eventId: 'legacy',
+      eventTime,
+      json: JSON.stringify(datasetEvent),
+      GSI1PK: 'LEVENTS',
+      GSI1SK: `${eventTime}#legacy`,
+    });
+    await post(runEvent({ runId: runId(), eventType: 'START', eventTime: day(1501), job: ref('ev', 'j') }));
+
+    const page = await ok('/api/v1/events/lineage', { query: { after: day(1500), before: day(1502) } });
+
+    expect((page.events as { eventTime: string }[]).map((e) => e.eventTime)).toEqual([day(1501)]);
+  });
+
   it('refuses an offset past 10 000', async () => {
     const response = await h.get('/api/v1/events/lineage', { query: { offset: '10001' } });
 
