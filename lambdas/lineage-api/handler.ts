@@ -1,6 +1,8 @@
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
+import { runIdToUuid } from '../../lib/contracts/openlineage/run-id.js';
 import { found, ValidationError } from '../../lib/domain/errors.js';
-import { toMarquezNamespace, toMarquezRun } from '../../lib/domain/lineage/marquez.js';
+import { makeLineageCatalog } from '../../lib/domain/lineage/catalog.js';
+import { toMarquezNamespace } from '../../lib/domain/lineage/marquez.js';
 import {
   datasetNodeId,
   jobNodeId,
@@ -26,6 +28,7 @@ function nodeIdOf(value: string): ParsedNodeId {
 export function createLineageApi(deps: SharedDependencies & LineageDependencies): ApiHandler {
   const store = deps.lineage;
   const queries = makeLineageQueries({ store });
+  const catalog = makeLineageCatalog({ store, clock: deps.clock });
   return createApiHandler(
     'lineage-api',
     {
@@ -68,44 +71,46 @@ export function createLineageApi(deps: SharedDependencies & LineageDependencies)
         );
         return { status: 200, body: toMarquezNamespace(namespace) };
       },
-      listLineageJobs: async ({ path, query }) => {
-        const page = await store.listJobs(path.namespace, query);
-        return {
-          status: 200,
-          body: {
-            jobs: page.items.map((stored) => queries.toJob(stored)),
-            totalCount: page.totalCount,
-          },
-        };
-      },
-      getLineageJob: async ({ path }) => ({
+      listAllLineageJobs: async ({ query }) => ({
         status: 200,
-        body: await queries.jobWithRun(jobNodeId(path.namespace, path.job)),
+        body: await catalog.jobs(undefined, query, query.lastRunStates),
       }),
-      listLineageJobRuns: async ({ path, query }) => {
-        const id = jobNodeId(path.namespace, path.job);
-        const [job, runs] = await Promise.all([store.getJob(id), store.listRuns(id, query)]);
-        found(job, 'JOB_NOT_FOUND', `No job ${path.namespace}:${path.job}.`);
-        return { status: 200, body: { runs: runs.map(toMarquezRun) } };
-      },
-      listLineageDatasets: async ({ path, query }) => {
-        const page = await store.listDatasets(path.namespace, query);
-        return {
-          status: 200,
-          body: {
-            datasets: page.items.map((stored) => queries.toDataset(stored)),
-            totalCount: page.totalCount,
-          },
-        };
-      },
+      listLineageJobs: async ({ path, query }) => ({
+        status: 200,
+        body: await catalog.jobs(path.namespace, query, query.lastRunStates),
+      }),
+      getLineageJob: async ({ path }) => ({ status: 200, body: await catalog.job(path.namespace, path.job) }),
+      listLineageJobRuns: async ({ path, query }) => ({
+        status: 200,
+        body: await catalog.runs(path.namespace, path.job, query),
+      }),
+      listLineageDatasets: async ({ path, query }) => ({
+        status: 200,
+        body: await catalog.datasets(path.namespace, query),
+      }),
       getLineageDataset: async ({ path }) => ({
         status: 200,
-        body: await queries.dataset(path.namespace, path.dataset),
+        body: await catalog.dataset(path.namespace, path.dataset),
       }),
-      getLineageRun: async ({ path }) => {
-        const run = found(await store.getRun(path.id.toLowerCase()), 'RUN_NOT_FOUND', `No run ${path.id}.`);
-        return { status: 200, body: toMarquezRun(run) };
-      },
+      listLineageDatasetVersions: async ({ path, query }) => ({
+        status: 200,
+        body: await catalog.datasetVersions(path.namespace, path.dataset, query),
+      }),
+      getLineageDatasetVersion: async ({ path }) => ({
+        status: 200,
+        body: await catalog.datasetVersion(path.namespace, path.dataset, path.version),
+      }),
+      // A run id is read as ingestion reads it: the UUID a producer's non-UUID run id maps to.
+      getLineageRun: async ({ path }) => ({ status: 200, body: await catalog.run(runIdToUuid(path.id)) }),
+      getLineageRunFacets: async ({ path, query }) => ({
+        status: 200,
+        body: await catalog.runFacets(runIdToUuid(path.id), query.type),
+      }),
+      listLineageTags: async ({ query }) => ({ status: 200, body: await catalog.tags(query) }),
+      getLineageStats: async ({ path, query }) => ({
+        status: 200,
+        body: await catalog.stats(path.subject, query.period, query.timezone),
+      }),
       searchLineage: async ({ query }) => ({
         status: 200,
         body: await queries.search(query.q, {
@@ -115,23 +120,17 @@ export function createLineageApi(deps: SharedDependencies & LineageDependencies)
           ...(query.namespace === undefined ? {} : { namespace: query.namespace }),
         }),
       }),
-      listLineageEvents: async ({ query }) => {
-        const page = await store.listRawEvents({
+      listLineageEvents: async ({ query }) => ({
+        status: 200,
+        body: await catalog.events({
           after: query.after,
           before: query.before,
           ascending: query.sortDirection === 'asc',
           limit: query.limit,
+          offset: query.offset,
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-        });
-        return {
-          status: 200,
-          body: {
-            events: page.events,
-            totalCount: page.events.length,
-            ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
-          },
-        };
-      },
+        }),
+      }),
       getJobLineageView: async ({ path, query }) => ({
         status: 200,
         body: await queries.jobLineageView(path.namespace, path.name, query.depth, query.direction),

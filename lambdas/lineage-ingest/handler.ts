@@ -3,12 +3,14 @@ import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js
 import { readLineageBatch, readLineageEvent } from '../../lib/api/lineage-body.js';
 import { maxLineageBodyBytes } from '../../lib/contracts/api/lineage-limits.js';
 import { DataKitError, DependencyUnavailableError } from '../../lib/domain/errors.js';
+import { makeLineageCatalog } from '../../lib/domain/lineage/catalog.js';
 import { LineageNodeTooLargeError } from '../../lib/domain/lineage/errors.js';
 import {
   type IngestOutcome,
   makeIngestLineageBatch,
   makeIngestLineageEvent,
 } from '../../lib/domain/lineage/ingest.js';
+import { makeTagging } from '../../lib/domain/lineage/tagging.js';
 import { lambdaDependencies } from '../../lib/runtime/lambda.js';
 import { type EventDependencies, withEvents } from '../../lib/runtime/wiring/events.js';
 import { type LineageDependencies, withLineage } from '../../lib/runtime/wiring/lineage.js';
@@ -33,13 +35,17 @@ function retryable(cause: unknown): boolean {
   return !(cause instanceof Error && cause.name === 'ValidationException');
 }
 
-/** OpenLineage ingestion: `POST /api/v1/lineage` and `/api/v1/lineage/batch`. */
+/** OpenLineage ingestion (`POST /api/v1/lineage`, `/api/v1/lineage/batch`) and Marquez's tag writes. */
 export function createLineageIngestApi(
   deps: SharedDependencies & LineageDependencies & EventDependencies,
 ): ApiHandler {
   const use = { store: deps.lineage, events: deps.events, clock: deps.clock };
   const ingest = makeIngestLineageEvent(use);
   const ingestBatch = makeIngestLineageBatch(use);
+  const tagging = makeTagging({
+    store: deps.lineage,
+    catalog: makeLineageCatalog({ store: deps.lineage, clock: deps.clock }),
+  });
 
   // Refusals keep their status; what a retry can fix is a 503, anything else a generic 500 (logged).
   const accept = async (ingesting: () => Promise<readonly IngestOutcome[]>): Promise<void> => {
@@ -70,6 +76,34 @@ export function createLineageIngestApi(
         await accept(() => ingestBatch(events));
         return { status: 201 };
       },
+      putLineageTag: async ({ path, body }) => ({
+        status: 200,
+        body: await tagging.putTag(path.tag, body.description),
+      }),
+      tagLineageJob: async ({ path }) => ({
+        status: 200,
+        body: await tagging.tagJob(path.namespace, path.job, path.tag, true),
+      }),
+      untagLineageJob: async ({ path }) => ({
+        status: 200,
+        body: await tagging.tagJob(path.namespace, path.job, path.tag, false),
+      }),
+      tagLineageDataset: async ({ path }) => ({
+        status: 200,
+        body: await tagging.tagDataset(path.namespace, path.dataset, path.tag, true),
+      }),
+      untagLineageDataset: async ({ path }) => ({
+        status: 200,
+        body: await tagging.tagDataset(path.namespace, path.dataset, path.tag, false),
+      }),
+      tagLineageDatasetField: async ({ path }) => ({
+        status: 200,
+        body: await tagging.tagField(path.namespace, path.dataset, path.field, path.tag, true),
+      }),
+      untagLineageDatasetField: async ({ path }) => ({
+        status: 200,
+        body: await tagging.tagField(path.namespace, path.dataset, path.field, path.tag, false),
+      }),
     },
     deps,
   );

@@ -1,3 +1,4 @@
+import type { EventType } from '../contracts/openlineage/events.js';
 import type {
   ColumnLineageRecord,
   DatasetRecord,
@@ -5,8 +6,10 @@ import type {
   JobRecord,
   NamespaceRecord,
   RunRecord,
+  TagRecord,
 } from '../domain/lineage/model.js';
 import type { DatasetFieldNodeId, DatasetNodeId, JobNodeId, NodeId } from '../domain/lineage/node-id.js';
+import type { StatsBucket } from '../domain/lineage/stats.js';
 import type { LineageGraphPort } from './lineage-graph.js';
 
 /** An OpenLineage event as received, stored before anything else (the replayable source of truth). */
@@ -18,6 +21,10 @@ export interface RawLineageEvent {
   receivedAt: string;
   /** The event exactly as the producer sent it, serialised. */
   json: string;
+  /** RunEvents are listed (and counted by type) as Marquez lists them; DatasetEvents and JobEvents are kept apart. */
+  kind: 'run' | 'dataset' | 'job';
+  /** A RunEvent's transition, as read (any case; unknown values are RUNNING). */
+  eventType?: EventType;
 }
 
 /** A job as stored, with the revision its next write must expect. */
@@ -26,6 +33,10 @@ export interface StoredJob {
   /** The latest run, kept beside the job so a lineage graph needs no extra reads. */
   latestRun?: RunRecord;
   revision: number;
+  /** How many runs it owns (counted when each was first stored). */
+  runCount: number;
+  /** Tags added through the API (`POST …/jobs/{job}/tags/{tag}`). */
+  userTags: ReadonlySet<string>;
 }
 
 /** A dataset as stored: the record and the producer/consumer edges other jobs maintain on it. */
@@ -38,6 +49,11 @@ export interface StoredDataset {
   /** Fields that have column lineage (beyond the schema's). */
   lineageFields: ReadonlySet<string>;
   revision: number;
+  /** How many versions it has (counted when each was first stored). */
+  versionCount: number;
+  /** Tags added through the API, on the dataset and by field. */
+  userTags: ReadonlySet<string>;
+  userFieldTags: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** A run as stored. */
@@ -80,6 +96,8 @@ export interface DatasetWrite {
   addWriters?: readonly JobNodeId[];
   addReaders?: readonly JobNodeId[];
   addLineageFields?: readonly string[];
+  /** Versions of it this ingestion stored first (counted with the write, no request of their own). */
+  addVersions?: number;
 }
 
 /** The records one ingestion is about to write, checked against the store's item limit before it writes. */
@@ -123,9 +141,18 @@ export interface LineageWriter {
   ensureNamespaces(namespaces: readonly NamespaceRecord[]): Promise<void>;
   /** Reads the current records of an ingestion in one round trip. */
   snapshot(request: SnapshotRequest): Promise<LineageSnapshot>;
+  /** Writes a run (its first write with `expectedRevision` 0); its job counts it (`writeJob`'s `addRuns`). */
   writeRun(run: RunRecord, expectedRevision: number, parentRunId?: string): Promise<boolean>;
-  /** Writes a job; the first write of a job also lists it in its namespace and the search index. */
-  writeJob(job: JobRecord, latestRun: RunRecord | undefined, expectedRevision: number): Promise<boolean>;
+  /**
+   * Writes a job; the first write of a job also lists it in its namespace and the search index. `addRuns`
+   * counts runs of it this ingestion stored first, with the same write.
+   */
+  writeJob(
+    job: JobRecord,
+    latestRun: RunRecord | undefined,
+    expectedRevision: number,
+    addRuns?: number,
+  ): Promise<boolean>;
   /** Writes a dataset; the first write of a dataset also lists it in its namespace and the search index. */
   writeDataset(id: DatasetNodeId, write: DatasetWrite): Promise<boolean>;
   /** Drops jobs from a dataset's edge sets (a job stopped reading or writing it). */
@@ -133,7 +160,10 @@ export interface LineageWriter {
     id: DatasetNodeId,
     edges: { writers?: readonly JobNodeId[]; readers?: readonly JobNodeId[] },
   ): Promise<void>;
-  putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<void>;
+  /** Stores versions not stored yet (a version is immutable); answers the datasets of those it stored. */
+  putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<ReadonlySet<DatasetNodeId>>;
+  /** Lists the tags not known yet (one conditional write each, remembered per process). */
+  ensureTags(names: readonly string[], createdAt: string): Promise<void>;
   /** Writes a field's column lineage unless a later-dated one is stored; false then. */
   writeColumnLineage(record: ColumnLineageRecord, inputs: readonly DatasetFieldNodeId[]): Promise<boolean>;
   /** Adds and removes `consumer` on the given input fields. */
@@ -141,6 +171,20 @@ export interface LineageWriter {
     consumer: DatasetFieldNodeId,
     change: { add: readonly DatasetFieldNodeId[]; remove: readonly DatasetFieldNodeId[] },
   ): Promise<void>;
+}
+
+/** What a tag route changes: a tag on a job, a dataset, or one field of a dataset. */
+export type TagTarget =
+  | { kind: 'job'; id: JobNodeId }
+  | { kind: 'dataset'; id: DatasetNodeId }
+  | { kind: 'field'; id: DatasetNodeId; field: string };
+
+/** The writes of Marquez's tag routes. */
+export interface TagWriter {
+  /** Creates a tag, or sets the description of an existing one; answers the tag as stored. */
+  putTag(tag: TagRecord): Promise<TagRecord>;
+  /** Adds (or removes) a tag added through the API; false when the job or dataset does not exist. */
+  tag(target: TagTarget, tag: string, add: boolean): Promise<boolean>;
 }
 
 /** A page of a list with Marquez's `totalCount`. */
@@ -172,14 +216,19 @@ export type SearchCandidate =
   | { kind: 'job'; nodeId: JobNodeId; namespace: string; name: string }
   | { kind: 'dataset'; nodeId: DatasetNodeId; namespace: string; name: string };
 
-/** Raw events between two instants, in eventTime order. */
+/** RunEvents between two instants (inclusive), in eventTime order. */
 export interface RawEventQuery {
   after: string;
   before: string;
   ascending: boolean;
   limit: number;
+  /** Events skipped first (Marquez's paging), at most 10 000. */
+  offset: number;
   cursor?: string;
 }
+
+/** A statistics series: RunEvents by type, or the creations of jobs, datasets and sources. */
+export type StatsSeries = 'EVENTS' | 'JOBS' | 'DATASETS' | 'SOURCES';
 
 /** The read side of the lineage store. */
 export interface LineageReader {
@@ -193,6 +242,21 @@ export interface LineageReader {
   getDataset(id: DatasetNodeId): Promise<StoredDataset | undefined>;
   listDatasets(namespace: string, paging: OffsetPaging): Promise<CountedPage<StoredDataset>>;
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Several runs at once (a job's latest runs, the runs that wrote versions); absent ones are left out. */
+  getRuns(runIds: readonly string[]): Promise<ReadonlyMap<string, RunRecord>>;
+  /** Jobs of every namespace, by namespace then name, with how many there are. */
+  listAllJobs(paging: OffsetPaging): Promise<CountedPage<StoredJob>>;
+  /** Versions of a dataset, newest first, with how many it has. */
+  listDatasetVersions(id: DatasetNodeId, paging: OffsetPaging): Promise<CountedPage<DatasetVersionRecord>>;
+  getDatasetVersion(id: DatasetNodeId, version: string): Promise<DatasetVersionRecord | undefined>;
+  /** Tags, by name. */
+  listTags(paging: OffsetPaging): Promise<TagRecord[]>;
+  /** Counters of a series whose bucket starts in `[from, to]`. */
+  statsBuckets(series: StatsSeries, from: string, to: string): Promise<StatsBucket[]>;
+  /** How many jobs, datasets and sources there are. */
+  statsTotals(): Promise<{ jobs: number; datasets: number; sources: number }>;
+  /** RunEvents with an eventTime in `[after, before]`. */
+  countRawEvents(after: string, before: string): Promise<number>;
   /** Runs of a job, newest first. */
   listRuns(jobId: JobNodeId, paging: OffsetPaging): Promise<RunRecord[]>;
   /** Runs whose parent run facet names `parentRunId`. */
@@ -203,4 +267,4 @@ export interface LineageReader {
 }
 
 /** Both sides; one adapter implements them over the single table. */
-export interface LineageStore extends LineageWriter, LineageReader {}
+export interface LineageStore extends LineageWriter, LineageReader, TagWriter {}

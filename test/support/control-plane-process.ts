@@ -53,7 +53,8 @@ export async function startControlPlaneProcess(
   while (!output.includes('control plane listening')) {
     if (child.exitCode !== null) throw new Error(`npm start exited early (${child.exitCode}):\n${output}`);
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      // The whole group: npm's node child would outlive npm.
+      signalGroup(-(child.pid ?? 0), 'SIGKILL');
       throw new Error(`npm start did not start listening within 60 s:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -37,6 +37,12 @@ export interface LineageHarness {
     resource: string,
     options?: { pathParameters?: Record<string, string>; query?: Record<string, string> },
   ): Promise<APIGatewayProxyResult>;
+  /** A write of the Marquez API other than ingestion (the tag routes), served by `lineage-ingest`. */
+  send(
+    method: 'PUT' | 'POST' | 'DELETE',
+    resource: string,
+    options?: { pathParameters?: Record<string, string>; body?: unknown },
+  ): Promise<APIGatewayProxyResult>;
   /** Every item of the table (tests only: counting what an ingestion wrote). */
   itemCount(): Promise<number>;
   /** Every item of the table, as JSON text sorted by key (tests only: asserting nothing was written). */
@@ -80,6 +86,17 @@ export async function startLineageHarness(): Promise<LineageHarness> {
           resource: '/api/v1/lineage/batch',
           headers: { 'content-type': 'application/json' },
           body: options.raw ?? JSON.stringify(body),
+        }),
+        lambdaContext(),
+      ),
+    send: (method, resource, options = {}) =>
+      ingest(
+        apiEvent({
+          method,
+          resource,
+          headers: { 'content-type': 'application/json' },
+          ...(options.pathParameters === undefined ? {} : { pathParameters: options.pathParameters }),
+          ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
         }),
         lambdaContext(),
       ),

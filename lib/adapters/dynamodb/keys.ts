@@ -90,10 +90,33 @@ export const keys = {
   },
   lineageChildRunsIndex: { pk: (parentRunId: string): string => join('LCHILDRUNS', keyPart(parentRunId)) },
   lineageRawEvent: (eventId: string): ItemKey => ({ PK: join('LEVENT', eventId), SK: '#EVENT' }),
+  /** RunEvents by eventTime (what Marquez lists); DatasetEvents and JobEvents under `otherPk`. */
   lineageRawEventsIndex: {
     pk: 'LEVENTS',
+    otherPk: 'LEVENTS#OTHER',
     sk: (eventTime: string, eventId: string): string => join(eventTime, eventId),
   },
+  /** Every job of every namespace, by namespace and name. */
+  lineageAllJobs: (namespace: string, name: string): ItemKey => ({
+    PK: 'LJOBS',
+    SK: join(keyPart(namespace), keyPart(name)),
+  }),
+  lineageAllJobsPartition: 'LJOBS',
+  /** A dataset's versions by creation (GSI1 of the version items). */
+  lineageDatasetVersionsIndex: {
+    pk: (datasetNodeId: string): string => join('LDSVERS', keyPart(datasetNodeId)),
+    sk: (createdAt: string, version: string): string => join(createdAt, keyPart(version)),
+  },
+  /** Tags, by name. */
+  lineageTag: (name: string): ItemKey => ({ PK: 'LTAGS', SK: keyPart(name) }),
+  lineageTagsPartition: 'LTAGS',
+  /** Data sources (a dataset's source name), by name. */
+  lineageSource: (name: string): ItemKey => ({ PK: 'LSOURCES', SK: keyPart(name) }),
+  /** Counters of a statistics series (`EVENTS`, `JOBS`, `DATASETS`, `SOURCES`) by 15-minute bucket. */
+  lineageStats: (series: string, bucket: string): ItemKey => ({ PK: join('LSTATS', series), SK: bucket }),
+  lineageStatsPartition: (series: string): string => join('LSTATS', series),
+  /** How many jobs, datasets and sources there are. */
+  lineageTotals: (): ItemKey => ({ PK: 'LSTATS', SK: '#TOTALS' }),
   lineageNamespace: (namespace: string): ItemKey => ({ PK: 'LNAMESPACES', SK: keyPart(namespace) }),
   lineageNamespacesPartition: 'LNAMESPACES',
   lineageNamespaceMember: (kind: 'job' | 'dataset', namespace: string, name: string): ItemKey => ({

@@ -27,6 +27,7 @@ export const runRecordSchema: z.ZodType<RunRecord> = z.object({
   jobName: z.string(),
   args: z.record(z.string(), z.string()),
   jobVersion: z.string().exactOptional(),
+  jobFacets: facets.exactOptional(),
   inputVersions: z.array(runDatasetVersion),
   outputVersions: z.array(runDatasetVersion),
   state: z.enum(['NEW', 'RUNNING', 'COMPLETED', 'FAILED', 'ABORTED']),
@@ -51,6 +52,8 @@ export const jobRecordSchema: z.ZodType<JobRecord> = z.object({
   parentJobName: z.string().exactOptional(),
   currentVersion: z.string().exactOptional(),
   latestRunId: z.string().exactOptional(),
+  recentRuns: z.array(z.object({ runId: z.string(), createdAt: z.string() })).exactOptional(),
+  tags: z.array(z.string()).exactOptional(),
   io: z.object({
     current: z.object({ inputs: z.array(ref), outputs: z.array(ref) }),
     latestRun: z

@@ -8,6 +8,7 @@ import type {
   NamespaceRecord,
   RunDatasetVersion,
   RunRecord,
+  TagRecord,
 } from '../../domain/lineage/model.js';
 import {
   type DatasetFieldNodeId,
@@ -22,6 +23,7 @@ import {
   type NodeId,
 } from '../../domain/lineage/node-id.js';
 import { searchTerms } from '../../domain/lineage/search.js';
+import { countEventsInRange, type StatsBucket, statsBucket } from '../../domain/lineage/stats.js';
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { NodeAdjacency } from '../../ports/lineage-graph.js';
 import type {
@@ -37,15 +39,18 @@ import type {
   RawLineageEvent,
   SearchCandidate,
   SnapshotRequest,
+  StatsSeries,
   StoredDataset,
   StoredField,
   StoredJob,
   StoredRun,
+  TagTarget,
 } from '../../ports/lineage-store.js';
 import { type ItemKey, keys } from './keys.js';
 import {
   columnLineageRecordSchema,
   datasetRecordSchema,
+  datasetVersionRecordSchema,
   jobRecordSchema,
   readDoc,
   runRecordSchema,
@@ -78,6 +83,11 @@ const nodeItemSchema = z.object({
   lineageFields: stringSet,
   consumers: stringSet,
   inputs: z.array(z.string()).optional(),
+  runCount: z.number().int().optional(),
+  versionCount: z.number().int().optional(),
+  userTags: stringSet,
+  /** `JSON.stringify([field, tag])` per tag added to a field through the API. */
+  userFieldTags: stringSet,
 });
 
 const runItemSchema = z.object({ doc: z.string(), revision: z.number().int() });
@@ -97,6 +107,33 @@ const searchItemSchema = z.object({
   name: z.string(),
 });
 const rawItemSchema = z.object({ json: z.string().optional(), blobKey: z.string().optional() });
+const versionItemSchema = z.object({ doc: z.string() });
+const tagItemSchema = z.object({ name: z.string(), description: z.string().exactOptional() });
+const totalsItemSchema = z.object({
+  jobs: z.number().int().optional(),
+  datasets: z.number().int().optional(),
+  sources: z.number().int().optional(),
+});
+const fieldTagSchema = z.tuple([z.string(), z.string()]);
+
+/** Tags added to fields through the API, by field. */
+function fieldTagsOf(entries: ReadonlySet<string>): Map<string, Set<string>> {
+  const byField = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    const parsed = fieldTagSchema.safeParse(JSON.parse(entry));
+    if (!parsed.success) continue;
+    const [field, tag] = parsed.data;
+    byField.set(field, new Set([...(byField.get(field) ?? []), tag]));
+  }
+  return byField;
+}
+
+/** The counters of a statistics bucket: every number of its item. */
+function bucketOf(item: Item): StatsBucket {
+  const counts: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item)) if (typeof value === 'number') counts[name] = value;
+  return { bucket: item.SK, counts };
+}
 
 /** A parsed node item: whatever kind it is, with the adjacency the graph walks. */
 type ParsedNode =
@@ -116,12 +153,13 @@ function withoutFacets<T extends { facets: Record<string, unknown> }>(record: T)
   return { ...record, facets: droppedFacets };
 }
 
-/** A run without its facets nor those of its datasets (`inputFacets`/`outputFacets`). */
+/** A run without its facets, its job's facets, nor those of its datasets (`inputFacets`/`outputFacets`). */
 function runWithoutFacets(run: RunRecord): RunRecord {
   const lean = (versions: readonly RunDatasetVersion[]) =>
     versions.map((version) => ({ ...version, facets: {} }));
   return {
     ...withoutFacets(run),
+    ...(run.jobFacets === undefined ? {} : { jobFacets: droppedFacets }),
     inputVersions: lean(run.inputVersions),
     outputVersions: lean(run.outputVersions),
   };
@@ -184,7 +222,12 @@ function parseNode(item: Item): ParsedNode | undefined {
   if (node.kind === 'job') {
     if (node.doc === undefined) return undefined;
     const job = readDoc(jobRecordSchema, node.doc);
-    const stored: StoredJob = { job, revision: node.revision ?? 0 };
+    const stored: StoredJob = {
+      job,
+      revision: node.revision ?? 0,
+      runCount: node.runCount ?? 0,
+      userTags: node.userTags,
+    };
     if (node.latestRun !== undefined) stored.latestRun = readDoc(runRecordSchema, node.latestRun);
     return {
       kind: 'job',
@@ -207,6 +250,9 @@ function parseNode(item: Item): ParsedNode | undefined {
         readers,
         lineageFields: node.lineageFields,
         revision: node.revision ?? 0,
+        versionCount: node.versionCount ?? 0,
+        userTags: node.userTags,
+        userFieldTags: fieldTagsOf(node.userFieldTags),
       },
       adjacency: { in: [...writers], out: [...readers] },
     };
@@ -225,6 +271,8 @@ function parseNode(item: Item): ParsedNode | undefined {
  */
 export class DynamoLineageStore implements LineageStore {
   private readonly knownNamespaces = new Set<string>();
+  private readonly knownTags = new Set<string>();
+  private readonly knownSources = new Set<string>();
 
   constructor(
     private readonly table: SingleTable,
@@ -240,16 +288,26 @@ export class DynamoLineageStore implements LineageStore {
       await this.blobs.put(blobKey, event.json);
       body = { blobKey };
     }
-    return this.table.putIfAbsent({
+    const run = event.kind === 'run';
+    const stored = await this.table.putIfAbsent({
       ...keys.lineageRawEvent(event.eventId),
       eventId: event.eventId,
       eventTime: event.eventTime,
       receivedAt: event.receivedAt,
       sizeBytes,
+      kind: event.kind,
       ...body,
-      GSI1PK: keys.lineageRawEventsIndex.pk,
+      GSI1PK: run ? keys.lineageRawEventsIndex.pk : keys.lineageRawEventsIndex.otherPk,
       GSI1SK: keys.lineageRawEventsIndex.sk(event.eventTime, event.eventId),
     });
+    // Counted once, by the write that stored it: a crash between the two leaves it uncounted (a replay
+    // finds it stored), the price of no transaction, like a namespace's counts.
+    if (stored && run) {
+      await this.table.update(keys.lineageStats('EVENTS', statsBucket(event.eventTime)), {
+        add: { total: 1, [event.eventType ?? 'NONE']: 1 },
+      });
+    }
+    return stored;
   }
 
   async ensureNamespaces(namespaces: readonly NamespaceRecord[]): Promise<void> {
@@ -357,13 +415,15 @@ export class DynamoLineageStore implements LineageStore {
     job: JobRecord,
     latestRun: RunRecord | undefined,
     expectedRevision: number,
+    addRuns = 0,
   ): Promise<boolean> {
     const id = jobNodeId(job.namespace, job.name);
     const docs = jobDocs(job, latestRun);
     fitting(id, jobDocsBytes(docs), maxJobItemRecordBytes);
-    if (expectedRevision === 0) await this.register('job', id, job.namespace, job.name);
+    if (expectedRevision === 0) await this.register('job', id, job.namespace, job.name, job.createdAt);
     return this.updateNode(id, {
       set: { kind: 'job', ...docs },
+      ...(addRuns === 0 ? {} : { add: { runCount: addRuns } }),
       condition: { kind: 'revision', expected: expectedRevision },
     });
   }
@@ -373,14 +433,18 @@ export class DynamoLineageStore implements LineageStore {
     const doc = dataset === undefined ? undefined : recordDoc(dataset);
     if (doc !== undefined) fitting(id, bytes(doc), maxRecordBytes);
     if (dataset !== undefined && write.expectedRevision === 0) {
-      await this.register('dataset', id, dataset.namespace, dataset.name);
+      await this.register('dataset', id, dataset.namespace, dataset.name, dataset.createdAt);
     }
+    if (dataset !== undefined) await this.ensureSource(dataset.sourceName, dataset.createdAt);
     return this.updateNode(id, {
       set: doc === undefined ? {} : { kind: 'dataset', doc },
       add: {
         writers: new Set(write.addWriters ?? []),
         readers: new Set(write.addReaders ?? []),
         lineageFields: new Set(write.addLineageFields ?? []),
+        ...(write.addVersions === undefined || write.addVersions === 0
+          ? {}
+          : { versionCount: write.addVersions }),
       },
       ...(dataset === undefined
         ? { condition: { kind: 'exists' } }
@@ -398,14 +462,80 @@ export class DynamoLineageStore implements LineageStore {
     });
   }
 
-  async putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<void> {
+  async putDatasetVersions(versions: readonly DatasetVersionRecord[]): Promise<ReadonlySet<DatasetNodeId>> {
     const items = versions.map((version) => {
       const id = datasetNodeId(version.namespace, version.name);
       const doc = recordDoc(version);
       fitting(id, bytes(doc), maxRecordBytes);
-      return { ...keys.lineageDatasetVersion(id, version.version), doc };
+      return {
+        id,
+        item: {
+          ...keys.lineageDatasetVersion(id, version.version),
+          doc,
+          GSI1PK: keys.lineageDatasetVersionsIndex.pk(id),
+          GSI1SK: keys.lineageDatasetVersionsIndex.sk(version.createdAt, version.version),
+        },
+      };
     });
-    await this.table.batchPut(items);
+    // A version is immutable: the first write stores it, and the ingestion counts it with its dataset.
+    const stored = new Set<DatasetNodeId>();
+    await Promise.all(
+      items.map(async ({ id, item }) => {
+        if (await this.table.putIfAbsent(item)) stored.add(id);
+      }),
+    );
+    return stored;
+  }
+
+  async ensureTags(names: readonly string[], createdAt: string): Promise<void> {
+    await Promise.all(
+      [...new Set(names)]
+        .filter((name) => !this.knownTags.has(name))
+        .map(async (name) => {
+          await this.table.update(keys.lineageTag(name), { setIfAbsent: { name, createdAt } });
+          this.knownTags.add(name);
+        }),
+    );
+  }
+
+  async putTag(tag: TagRecord): Promise<TagRecord> {
+    const key = keys.lineageTag(tag.name);
+    await this.table.update(key, {
+      setIfAbsent: { name: tag.name, createdAt: new Date().toISOString() },
+      ...(tag.description === undefined ? {} : { set: { description: tag.description } }),
+    });
+    this.knownTags.add(tag.name);
+    return tagItemSchema.parse(await this.table.get(key));
+  }
+
+  async tag(target: TagTarget, tag: string, add: boolean): Promise<boolean> {
+    const change =
+      target.kind === 'field'
+        ? { userFieldTags: new Set([JSON.stringify([target.field, tag])]) }
+        : { userTags: new Set([tag]) };
+    const updated = await this.updateNode(target.id, {
+      ...(add ? { add: change } : { delete: change }),
+      condition: { kind: 'has', attribute: 'doc' },
+    });
+    if (updated && add) await this.ensureTags([tag], new Date().toISOString());
+    return updated;
+  }
+
+  /** Lists a data source the first time a dataset names it, and counts it. */
+  private async ensureSource(name: string, createdAt: string): Promise<void> {
+    if (this.knownSources.has(name)) return;
+    if (await this.table.putIfAbsent({ ...keys.lineageSource(name), name, createdAt })) {
+      await this.countCreation('sources', 'SOURCES', createdAt);
+    }
+    this.knownSources.add(name);
+  }
+
+  /** Counts a job, dataset or source in the totals and in the statistics bucket of its creation. */
+  private async countCreation(total: 'jobs' | 'datasets' | 'sources', series: StatsSeries, at: string) {
+    await Promise.all([
+      this.table.update(keys.lineageTotals(), { add: { [total]: 1 } }),
+      this.table.update(keys.lineageStats(series, statsBucket(at)), { add: { count: 1 } }),
+    ]);
   }
 
   async writeColumnLineage(
@@ -482,27 +612,39 @@ export class DynamoLineageStore implements LineageStore {
   }
 
   /**
-   * Lists a new job or dataset in its namespace and the search index. Idempotent: the member item is
-   * put if absent, and only the write that created it counts it.
+   * Lists a new job or dataset in its namespace, the search index and (a job) the list of every job.
+   * Idempotent: the member item is put if absent, and only the write that created it counts it.
    */
-  private async register(kind: 'job' | 'dataset', nodeId: NodeId, namespace: string, name: string) {
-    await this.table.batchPut(
-      searchTerms(name).map((term) => ({
+  private async register(
+    kind: 'job' | 'dataset',
+    nodeId: NodeId,
+    namespace: string,
+    name: string,
+    createdAt: string,
+  ) {
+    await this.table.batchPut([
+      ...searchTerms(name).map((term) => ({
         ...keys.lineageSearchTerm(term, nodeId),
         nodeId,
         kind,
         namespace,
         name,
       })),
-    );
+      ...(kind === 'job' ? [{ ...keys.lineageAllJobs(namespace, name), nodeId }] : []),
+    ]);
     const created = await this.table.putIfAbsent({
       ...keys.lineageNamespaceMember(kind, namespace, name),
       nodeId,
     });
     if (created) {
-      await this.table.update(keys.lineageNamespace(namespace), {
-        add: { [kind === 'job' ? 'jobCount' : 'datasetCount']: 1 },
-      });
+      await Promise.all([
+        this.table.update(keys.lineageNamespace(namespace), {
+          add: { [kind === 'job' ? 'jobCount' : 'datasetCount']: 1 },
+        }),
+        kind === 'job'
+          ? this.countCreation('jobs', 'JOBS', createdAt)
+          : this.countCreation('datasets', 'DATASETS', createdAt),
+      ]);
     }
   }
 
@@ -595,6 +737,90 @@ export class DynamoLineageStore implements LineageStore {
     return (await this.snapshot({ runId })).run?.run;
   }
 
+  async getRuns(runIds: readonly string[]): Promise<ReadonlyMap<string, RunRecord>> {
+    const unique = [...new Set(runIds)];
+    const items = unique.length === 0 ? [] : await this.table.batchGet(unique.map(keys.lineageRun));
+    const runs = new Map<string, RunRecord>();
+    unique.forEach((runId, index) => {
+      const item = items[index];
+      if (item !== undefined) runs.set(runId, parseRun(item).run);
+    });
+    return runs;
+  }
+
+  async listAllJobs(paging: OffsetPaging): Promise<CountedPage<StoredJob>> {
+    const [members, totals] = await Promise.all([
+      this.firstItems({ partition: keys.lineageAllJobsPartition }, paging.offset + paging.limit),
+      this.statsTotals(),
+    ]);
+    const ids = members.slice(paging.offset).map((item) => memberItemSchema.parse(item).nodeId);
+    const nodes = await this.nodes(ids.filter(isJobNodeId));
+    const items = [...nodes.values()].flatMap((node) => (node.kind === 'job' ? [node.stored] : []));
+    return { items, totalCount: Math.max(totals.jobs, items.length) };
+  }
+
+  async listDatasetVersions(
+    id: DatasetNodeId,
+    paging: OffsetPaging,
+  ): Promise<CountedPage<DatasetVersionRecord>> {
+    const [items, dataset] = await Promise.all([
+      this.firstItems(
+        { index: 'GSI1', partition: keys.lineageDatasetVersionsIndex.pk(id), ascending: false },
+        paging.offset + paging.limit,
+      ),
+      this.getDataset(id),
+    ]);
+    const versions = items
+      .slice(paging.offset)
+      .map((item) => readDoc(datasetVersionRecordSchema, versionItemSchema.parse(item).doc));
+    return { items: versions, totalCount: Math.max(dataset?.versionCount ?? 0, versions.length) };
+  }
+
+  async getDatasetVersion(id: DatasetNodeId, version: string): Promise<DatasetVersionRecord | undefined> {
+    const item = await this.table.get(keys.lineageDatasetVersion(id, version), { consistent: false });
+    return item === undefined
+      ? undefined
+      : readDoc(datasetVersionRecordSchema, versionItemSchema.parse(item).doc);
+  }
+
+  async listTags(paging: OffsetPaging): Promise<TagRecord[]> {
+    const items = await this.firstItems(
+      { partition: keys.lineageTagsPartition },
+      paging.offset + paging.limit,
+    );
+    return items.slice(paging.offset).map((item) => tagItemSchema.parse(item));
+  }
+
+  async statsBuckets(series: StatsSeries, from: string, to: string): Promise<StatsBucket[]> {
+    const items = await this.table.queryAll({
+      partition: keys.lineageStatsPartition(series),
+      between: [from, to],
+    });
+    return items.map(bucketOf);
+  }
+
+  async statsTotals(): Promise<{ jobs: number; datasets: number; sources: number }> {
+    const item = await this.table.get(keys.lineageTotals(), { consistent: false });
+    const totals = totalsItemSchema.parse(item ?? {});
+    return { jobs: totals.jobs ?? 0, datasets: totals.datasets ?? 0, sources: totals.sources ?? 0 };
+  }
+
+  async countRawEvents(after: string, before: string): Promise<number> {
+    return countEventsInRange(after, before, {
+      buckets: async (from, to) =>
+        (await this.statsBuckets('EVENTS', from, to)).reduce(
+          (sum, { counts }) => sum + (counts.total ?? 0),
+          0,
+        ),
+      events: (from, to) =>
+        this.table.count({
+          index: 'GSI1',
+          partition: keys.lineageRawEventsIndex.pk,
+          between: [from, `${to}#~`],
+        }),
+    });
+  }
+
   async listRuns(jobId: JobNodeId, paging: OffsetPaging): Promise<RunRecord[]> {
     const items = await this.firstItems(
       { index: 'GSI1', partition: keys.lineageRunsOfJobIndex.pk(jobId), ascending: false },
@@ -634,11 +860,26 @@ export class DynamoLineageStore implements LineageStore {
       partition: keys.lineageRawEventsIndex.pk,
       between: [query.after, `${query.before}#~`],
       ascending: query.ascending,
-      limit: query.limit,
+      limit: query.offset + query.limit,
       cursor: query.cursor,
     });
+    let items = page.items;
+    let nextCursor = page.nextCursor;
+    // A page may stop short of offset + limit (1 MB per page): follow the cursor.
+    while (nextCursor !== undefined && items.length < query.offset + query.limit) {
+      const more = await this.table.query({
+        index: 'GSI1',
+        partition: keys.lineageRawEventsIndex.pk,
+        between: [query.after, `${query.before}#~`],
+        ascending: query.ascending,
+        limit: query.offset + query.limit - items.length,
+        cursor: nextCursor,
+      });
+      items = [...items, ...more.items];
+      nextCursor = more.nextCursor;
+    }
     const events = await Promise.all(
-      page.items.map(async (item) => {
+      items.slice(query.offset).map(async (item) => {
         const raw = rawItemSchema.parse(item);
         const json = raw.json ?? (raw.blobKey === undefined ? undefined : await this.blobs.get(raw.blobKey));
         if (json === undefined) throw new Error('raw lineage event without body');
@@ -646,7 +887,7 @@ export class DynamoLineageStore implements LineageStore {
         return value;
       }),
     );
-    return page.nextCursor === undefined ? { events } : { events, nextCursor: page.nextCursor };
+    return nextCursor === undefined ? { events } : { events, nextCursor };
   }
 
   /** A page of a namespace's jobs or datasets, by name, with the namespace's count of them. */

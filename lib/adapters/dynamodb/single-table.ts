@@ -53,6 +53,8 @@ export type UpdateCondition =
   | { readonly kind: 'revision'; readonly expected: number }
   /** The item must exist (never creates a key-only item). */
   | { readonly kind: 'exists' }
+  /** The item must exist and hold this attribute. */
+  | { readonly kind: 'has'; readonly attribute: string }
   /** Last writer by time wins: `attribute` must be absent or not later than `value`. */
   | { readonly kind: 'not-after'; readonly attribute: string; readonly value: string };
 
@@ -162,6 +164,45 @@ export class SingleTable {
     const nextCursor = encodeCursor(output.LastEvaluatedKey);
     const live = items.filter((item) => this.live(item) !== undefined);
     return nextCursor === undefined ? { items: live } : { items: live, nextCursor };
+  }
+
+  /**
+   * How many items a key condition selects (`Select: COUNT`, following pages). It reads them all, so it
+   * is for ranges known to be small (expired TTL items are counted too).
+   */
+  async count(options: Pick<QueryOptions, 'index' | 'partition' | 'between'>): Promise<number> {
+    const index = options.index;
+    const values: Record<string, string> = { ':pk': options.partition };
+    const names: Record<string, string> = { '#pk': index === undefined ? 'PK' : `${index}PK` };
+    let condition = '#pk = :pk';
+    if (options.between !== undefined) {
+      condition += ' AND #sk BETWEEN :from AND :to';
+      names['#sk'] = index === undefined ? 'SK' : `${index}SK`;
+      values[':from'] = options.between[0];
+      values[':to'] = options.between[1];
+    }
+    let total = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.guard(
+        this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            Select: 'COUNT',
+            ReturnConsumedCapacity: 'TOTAL',
+            ...(index === undefined ? {} : { IndexName: index }),
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        ),
+      );
+      this.countRead(output.ScannedCount ?? 0, output.ConsumedCapacity?.CapacityUnits);
+      total += output.Count ?? 0;
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return total;
   }
 
   /** Every item of a partition, following pages (for bounded partitions only). */
@@ -339,6 +380,8 @@ export class SingleTable {
         when.expected === 0 ? `attribute_not_exists(${revision})` : `${revision} = ${value(when.expected)}`;
     } else if (when?.kind === 'exists') {
       condition = `attribute_exists(${name('PK')})`;
+    } else if (when?.kind === 'has') {
+      condition = `attribute_exists(${name(when.attribute)})`;
     } else if (when?.kind === 'not-after') {
       const attribute = name(when.attribute);
       condition = `attribute_not_exists(${attribute}) OR ${attribute} <= ${value(when.value)}`;

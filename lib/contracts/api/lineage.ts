@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { normalizeEventTime } from '../openlineage/event-time.js';
+import { isTimeZone } from '../time-zone.js';
 import { maxLineageDepth } from './lineage-limits.js';
 
 // DTOs of the lineage API. The Marquez-compatible reads answer Marquez's JSON shapes
@@ -24,7 +25,58 @@ export const marquezPagingSchema = z.object({
 export const namespacePathSchema = z.object({ namespace: name });
 export const jobPathSchema = z.object({ namespace: name, job: name });
 export const datasetPathSchema = z.object({ namespace: name, dataset: name });
-export const runPathSchema = z.object({ id: z.string().min(1).max(64) });
+/** A run id: a UUID, or any id a producer sent (read as the UUID Marquez maps it to). */
+export const runPathSchema = z.object({ id: z.string().min(1).max(4096) });
+export const datasetVersionPathSchema = datasetPathSchema.extend({ version: z.string().min(1).max(256) });
+
+const tag = z.string().trim().min(1).max(255);
+export const tagPathSchema = z.object({ tag });
+export const jobTagPathSchema = jobPathSchema.extend({ tag });
+export const datasetTagPathSchema = datasetPathSchema.extend({ tag });
+export const fieldTagPathSchema = datasetPathSchema.extend({ field: name, tag });
+/** `PUT /tags/{tag}`: the tag's description. */
+export const tagBodySchema = z.object({ description: z.string().max(4096).optional() });
+
+const runStates = ['NEW', 'RUNNING', 'COMPLETED', 'FAILED', 'ABORTED'] as const;
+
+/** `GET /jobs` and a namespace's jobs: Marquez's paging, and `lastRunStates` (comma-separated, any case). */
+export const jobsQuerySchema = marquezPagingSchema.extend({
+  lastRunStates: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((state) => state.trim().toUpperCase())
+        .filter((state) => state !== ''),
+    )
+    .pipe(z.array(z.enum(runStates)))
+    .optional(),
+});
+
+/** `GET /jobs/runs/{id}/facets?type=run|job`. */
+export const runFacetsQuerySchema = z.object({
+  type: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(['run', 'job'])),
+});
+
+/** `GET /stats/{subject}`. */
+export const statsPathSchema = z.object({
+  subject: z.enum(['lineage-events', 'jobs', 'datasets', 'sources']),
+});
+export const statsQuerySchema = z.object({
+  period: z
+    .string()
+    .transform((value) => value.toUpperCase())
+    .pipe(z.enum(['DAY', 'WEEK'])),
+  /** An IANA time zone (`Europe/Berlin`); the days of `WEEK` are its days. */
+  timezone: z
+    .string()
+    .max(64)
+    .refine(isTimeZone, { message: 'must be an IANA time zone name' })
+    .default('UTC'),
+});
 
 export const lineageQuerySchema = z.object({ nodeId: z.string().min(1).max(8192), depth });
 export const columnLineageQuerySchema = lineageQuerySchema.extend({ withDownstream: booleanText });
@@ -36,9 +88,13 @@ export const searchQuerySchema = z.object({
     .transform((value) => value.toLowerCase())
     .pipe(z.enum(['dataset', 'job']))
     .optional(),
+  // Marquez's own spelling of the sort by update time is UPDATE_AT (its web UI sends it).
   sort: z
     .string()
-    .transform((value) => value.toLowerCase())
+    .transform((value) => {
+      const lower = value.toLowerCase();
+      return lower === 'update_at' ? 'updated_at' : lower;
+    })
     .pipe(z.enum(['name', 'updated_at']))
     .default('name'),
   limit: z.coerce.number().int().min(1).max(100).default(10),
@@ -72,6 +128,8 @@ export const lineageEventsQuerySchema = z
       .pipe(z.enum(['asc', 'desc']))
       .default('desc'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
+    /** Events skipped first (Marquez's paging). */
+    offset: z.coerce.number().int().min(0).max(10_000).default(0),
     /** The opaque `nextCursor` of the previous page (keyset pagination). */
     cursor: z.string().min(1).max(2048).optional(),
   })
@@ -123,7 +181,10 @@ export const marquezJobSchema = z
     inputs: z.array(z.object({ namespace: z.string(), name: z.string() })),
     outputs: z.array(z.object({ namespace: z.string(), name: z.string() })),
     latestRun: marquezRunSchema.nullable(),
+    latestRuns: z.array(marquezRunSchema),
     facets: open,
+    labels: z.array(z.string()),
+    tags: z.array(z.string()),
   })
   .meta({ id: 'MarquezJob' });
 
@@ -134,9 +195,52 @@ export const marquezDatasetSchema = z
     name: z.string(),
     namespace: z.string(),
     fields: z.array(open),
+    tags: z.array(z.string()),
     facets: open,
+    columnLineage: z.array(open).nullable(),
   })
   .meta({ id: 'MarquezDataset' });
+
+export const marquezDatasetVersionSchema = z
+  .looseObject({
+    id: z.object({ namespace: z.string(), name: z.string(), version: z.string() }),
+    version: z.string(),
+    createdAt: z.string(),
+    fields: z.array(open),
+    createdByRun: marquezRunSchema.nullable(),
+    facets: open,
+  })
+  .meta({ id: 'MarquezDatasetVersion' });
+export const marquezDatasetVersionListSchema = z
+  .object({ versions: z.array(marquezDatasetVersionSchema), totalCount: z.number().int() })
+  .meta({ id: 'MarquezDatasetVersionList' });
+
+export const marquezTagSchema = z
+  .object({ name: z.string(), description: z.string().nullable() })
+  .meta({ id: 'MarquezTag' });
+export const marquezTagListSchema = z
+  .object({ tags: z.array(marquezTagSchema) })
+  .meta({ id: 'MarquezTagList' });
+
+export const marquezRunFacetsSchema = z
+  .object({ runId: z.string(), facets: open })
+  .meta({ id: 'MarquezRunFacets' });
+
+export const marquezStatsSchema = z
+  .array(
+    z.union([
+      z.object({
+        startInterval: z.string(),
+        endInterval: z.string(),
+        fail: z.number().int(),
+        start: z.number().int(),
+        complete: z.number().int(),
+        abort: z.number().int(),
+      }),
+      z.object({ startInterval: z.string(), endInterval: z.string(), count: z.number().int() }),
+    ]),
+  )
+  .meta({ id: 'MarquezStats' });
 
 export const marquezNamespaceListSchema = z
   .object({ namespaces: z.array(marquezNamespaceSchema) })
@@ -148,7 +252,7 @@ export const marquezDatasetListSchema = z
   .object({ datasets: z.array(marquezDatasetSchema), totalCount: z.number() })
   .meta({ id: 'MarquezDatasetList' });
 export const marquezRunListSchema = z
-  .object({ runs: z.array(marquezRunSchema) })
+  .object({ runs: z.array(marquezRunSchema), totalCount: z.number().int() })
   .meta({ id: 'MarquezRunList' });
 
 export const marquezLineageGraphSchema = z

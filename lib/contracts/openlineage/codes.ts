@@ -12,16 +12,16 @@ export const openLineageCodes = {
   OL_TOO_LARGE: 'The lineage event exceeds the size limit.',
   /** A RunEvent has no `run` object, or its `run.runId` is absent or empty. */
   OL_MISSING_RUN_ID: 'The run event has no run.runId.',
-  /** `run.runId` is not a UUID (Marquez keys runs by UUID). */
-  OL_INVALID_RUN_ID: 'run.runId is not a UUID.',
+  /** `run.runId` is not a string (any string is a run id: one that is not a UUID is mapped to one, as Marquez does). */
+  OL_INVALID_RUN_ID: 'run.runId is not a string.',
   /** A RunEvent or JobEvent has no `job` object. */
   OL_MISSING_JOB: 'The event has no job.',
   /** A required field (job or dataset namespace/name, eventTime, a DatasetEvent's dataset) is absent or blank. */
   OL_MISSING_FIELD: 'A required field is missing or empty.',
   /** `eventTime` is not an ISO-8601 date-time. */
   OL_INVALID_EVENT_TIME: 'eventTime is not an ISO-8601 date-time.',
-  /** `eventType` is not one of START, RUNNING, COMPLETE, ABORT, FAIL, OTHER. */
-  OL_INVALID_EVENT_TYPE: 'eventType is not a known OpenLineage event type.',
+  /** `eventType` is not a string (any case is read; an unknown value is a non-terminal transition, as in Marquez). */
+  OL_INVALID_EVENT_TYPE: 'eventType is not a string.',
   /** A field has the wrong JSON type (e.g. `inputs` is not an array, a facets container is not an object). */
   OL_INVALID_FIELD: 'A field has the wrong type.',
   /** Objects and arrays are nested more than 100 levels deep (`maxEventNesting`); the path names the first too deep. */

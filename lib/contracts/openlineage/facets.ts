@@ -102,6 +102,19 @@ export const symlinksDatasetFacetSchema = baseFacetSchema.extend({
 });
 export type SymlinksDatasetFacet = z.infer<typeof symlinksDatasetFacetSchema>;
 
+/** One entry of a tags facet: a key and its value, for the whole dataset (or job) or one `field`. */
+export const tagEntrySchema = z.looseObject({
+  key: z.string(),
+  value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  source: z.string().optional(),
+  field: z.string().optional(),
+});
+export type TagEntry = z.infer<typeof tagEntrySchema>;
+
+/** `facets.tags` of a dataset or a job (TagsDatasetFacet, TagsJobFacet). */
+export const tagsFacetSchema = baseFacetSchema.extend({ tags: z.array(tagEntrySchema) });
+export type TagsFacet = z.infer<typeof tagsFacetSchema>;
+
 /** `run.facets.parent`: the run (and job) that spawned this run, e.g. the DAG run of a task. */
 export const parentRunFacetSchema = baseFacetSchema.extend({
   run: z.looseObject({ runId: z.string() }),
@@ -174,6 +187,7 @@ export const knownJobFacetsSchema = z.object({
   documentation: readable(documentationFacetSchema),
   sql: readable(sqlJobFacetSchema),
   sourceCodeLocation: readable(sourceCodeLocationJobFacetSchema),
+  tags: readable(tagsFacetSchema),
 });
 export type KnownJobFacets = z.infer<typeof knownJobFacetsSchema>;
 
@@ -185,5 +199,6 @@ export const knownDatasetFacetsSchema = z.object({
   dataSource: readable(datasourceDatasetFacetSchema),
   lifecycleStateChange: readable(lifecycleStateChangeDatasetFacetSchema),
   symlinks: readable(symlinksDatasetFacetSchema),
+  tags: readable(tagsFacetSchema),
 });
 export type KnownDatasetFacets = z.infer<typeof knownDatasetFacetsSchema>;

@@ -3,7 +3,7 @@ import type { Problem } from '../problem.js';
 import { formatPath } from '../zod-problems.js';
 import { type OpenLineageCode, openLineageCodes } from './codes.js';
 import { normalizeEventTime } from './event-time.js';
-import { type EventType, eventTypeSchema } from './events.js';
+import { type EventType, eventTypes } from './events.js';
 import {
   type KnownDatasetFacets,
   type KnownJobFacets,
@@ -13,11 +13,15 @@ import {
   knownRunFacetsSchema,
 } from './facets.js';
 import { eventLimitProblems, maxEventNesting, tooDeepPath, tooDeepTextPath } from './limits.js';
+import { runIdToUuid } from './run-id.js';
 
 /** Facets exactly as the producer sent them (opaque JSON), keyed by facet name. */
 export type RawFacets = Record<string, unknown>;
 
-/** The run of a RunEvent; `runId` is lower-cased so one run is one key whatever the producer's casing. */
+/**
+ * The run of a RunEvent. `runId` is a lower-case UUID: one run is one key whatever the producer's casing,
+ * and a run id that is not a UUID is mapped to its name-based UUID as Marquez maps it (`runIdToUuid`).
+ */
 export interface NormalizedRun {
   runId: string;
   facets: RawFacets;
@@ -103,7 +107,17 @@ const lenientDataset = z.looseObject({ namespace: nonBlank, name: nonBlank, face
 const lenientInput = lenientDataset.extend({ inputFacets: rawFacets });
 const lenientOutput = lenientDataset.extend({ outputFacets: rawFacets });
 const lenientJob = z.looseObject({ namespace: nonBlank, name: nonBlank, facets: rawFacets });
-const lenientRun = z.looseObject({ runId: z.guid(), facets: rawFacets });
+const lenientRun = z.looseObject({ runId: nonBlank, facets: rawFacets });
+
+/**
+ * `eventType` as Marquez reads it: in any case (`compleTe`, `Fail`), and a value it does not know
+ * (`FAILED`, `SUCCESS`) is a transition that is not terminal — Marquez's RUNNING. Only a non-string is
+ * refused.
+ */
+const lenientEventType = z.string().transform((text): EventType => {
+  const upper = text.trim().toUpperCase();
+  return eventTypes.find((known) => known === upper) ?? 'RUNNING';
+});
 
 const lenientEventTime = z.string().transform((text, ctx) => {
   const normalized = normalizeEventTime(text);
@@ -122,7 +136,7 @@ const lenientBase = {
 
 const lenientRunEvent = z.looseObject({
   ...lenientBase,
-  eventType: eventTypeSchema.nullish(),
+  eventType: lenientEventType.nullish(),
   run: lenientRun,
   job: lenientJob,
   inputs: z.array(lenientInput).nullish(),
@@ -185,7 +199,7 @@ function problemFromIssue(issue: z.core.$ZodIssue, event: Record<string, unknown
     case 'run.runId':
       return missing
         ? problem('OL_MISSING_RUN_ID', path, 'A run event needs run.runId')
-        : problem('OL_INVALID_RUN_ID', path, 'run.runId must be a UUID');
+        : problem('OL_INVALID_RUN_ID', path, 'run.runId must be a string');
     case 'job':
       return missing
         ? problem('OL_MISSING_JOB', path, 'The event needs a job with namespace and name')
@@ -237,7 +251,20 @@ function normalizeJob(job: z.infer<typeof lenientJob>): NormalizedJob {
 function normalizeRun(run: z.infer<typeof lenientRun>): NormalizedRun {
   const facets = facetsOf(run.facets);
   const known = knownRunFacetsSchema.safeParse(facets);
-  return { runId: run.runId.toLowerCase(), facets, known: known.success ? known.data : {} };
+  const normalized: NormalizedRun = {
+    runId: runIdToUuid(run.runId),
+    facets,
+    known: known.success ? known.data : {},
+  };
+  const parent = normalized.known.parent;
+  // The parent's run id names a run too: mapped the same way, so the child points at the run Marquez would.
+  if (parent !== undefined) {
+    normalized.known = {
+      ...normalized.known,
+      parent: { ...parent, run: { ...parent.run, runId: runIdToUuid(parent.run.runId) } },
+    };
+  }
+  return normalized;
 }
 
 function normalizeInputs(

@@ -1,22 +1,27 @@
+import { schemaDatasetFacetSchema } from '../../contracts/openlineage/facets.js';
 import type {
   NormalizedDataset,
   NormalizedLineageEvent,
   NormalizedOutputDataset,
 } from '../../contracts/openlineage/parse.js';
+import { nameUuidFromText } from '../../contracts/openlineage/run-id.js';
 import { canonicalJson, deterministicUuid } from './event-id.js';
 import { applyJobIo } from './job-io.js';
-import type {
-  ColumnLineageRecord,
-  DatasetFieldRecord,
-  DatasetRecord,
-  DatasetRef,
-  DatasetVersionRecord,
-  JobRecord,
-  RunDatasetVersion,
-  RunRecord,
+import {
+  type ColumnLineageRecord,
+  type DatasetFieldRecord,
+  type DatasetRecord,
+  type DatasetRef,
+  type DatasetVersionRecord,
+  type JobRecord,
+  MAX_RECENT_RUNS,
+  type RecentRun,
+  type RunDatasetVersion,
+  type RunRecord,
 } from './model.js';
 import { type DatasetFieldNodeId, type DatasetNodeId, datasetFieldNodeId, datasetNodeId } from './node-id.js';
 import { applyRunEvent } from './run-state.js';
+import { datasetTagsOf, jobTagsOf, mergeTags } from './tags.js';
 
 // The pure half of ingestion: how one event changes each record, given the record as stored. Every fold is
 // idempotent and order-tolerant, so a replay or a late event changes nothing it should not.
@@ -61,6 +66,12 @@ export function outputVersionId(runId: string, dataset: DatasetNodeId): string {
   return deterministicUuid('output', runId, dataset);
 }
 
+/** Tags a schema field lists itself (`fields[].tags`, as Marquez's own demo metadata sends them). */
+function schemaFieldTags(field: { [key: string]: unknown }): string[] {
+  const tags = field.tags;
+  return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
+}
+
 function schemaFields(dataset: NormalizedDataset): DatasetFieldRecord[] | undefined {
   const fields = dataset.known.schema?.fields;
   if (fields === undefined) return undefined;
@@ -68,7 +79,7 @@ function schemaFields(dataset: NormalizedDataset): DatasetFieldRecord[] | undefi
     name: field.name,
     ...(field.type === undefined ? {} : { type: field.type }),
     ...(field.description === undefined ? {} : { description: field.description }),
-    tags: [],
+    tags: mergeTags(schemaFieldTags(field)),
   }));
 }
 
@@ -111,17 +122,69 @@ export function foldRun(
     version: outputVersionId(run.runId, datasetNodeId(output.namespace, output.name)),
     facets: output.outputFacets,
   }));
+  // A run belongs to the job that first named it (as in Marquez, where a run row keeps its job): events of
+  // another job reusing the run id still move its state, facets and datasets.
   const record: RunRecord = {
     ...state,
     runId: run.runId,
     namespace: current?.namespace ?? job.namespace,
     jobName: current?.jobName ?? job.name,
     args: current?.args ?? {},
+    jobFacets: mergeFacets(current?.jobFacets ?? {}, job.facets, newer),
     inputVersions: mergeVersions(current?.inputVersions ?? [], inputs),
     outputVersions: mergeVersions(current?.outputVersions ?? [], outputs),
   };
   if (current?.jobVersion !== undefined) record.jobVersion = current.jobVersion;
   return record;
+}
+
+/** Whether a run belongs to the job (the first job that named its run id). */
+export function ownsRun(job: { namespace: string; name: string }, run: RunRecord): boolean {
+  return run.namespace === job.namespace && run.jobName === job.name;
+}
+
+/**
+ * Marquez's job version (`Utils.newJobVersionFor`): the name-based UUID of `namespace:name:inputs:outputs`
+ * and `:location` when there is one, each dataset list sorted and written `namespace:name:…`.
+ */
+export function jobVersionOf(
+  job: { namespace: string; name: string; location?: string | undefined },
+  inputs: readonly DatasetRef[],
+  outputs: readonly DatasetRef[],
+): string {
+  const sorted = (refs: readonly DatasetRef[]) =>
+    [...refs]
+      .sort((a, b) =>
+        a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.name < b.name ? -1 : 1,
+      )
+      .flatMap((ref) => [ref.namespace, ref.name])
+      .join(':');
+  const parts = [job.namespace, job.name, sorted(inputs), sorted(outputs)];
+  if (job.location !== undefined) parts.push(job.location);
+  return nameUuidFromText(parts.join(':'));
+}
+
+/**
+ * The run with its job version, as Marquez sets it: once the run ended (COMPLETE, FAIL, ABORT), from every
+ * dataset it read and wrote; for a streaming job at every event that names datasets, since such a run may
+ * never end. Order-tolerant: the version is a function of the run's final datasets.
+ */
+export function withJobVersion(run: RunRecord, job: JobRecord): RunRecord {
+  const streaming = job.type === 'STREAM';
+  const touched = run.inputVersions.length + run.outputVersions.length > 0;
+  if (!(run.terminalEvent !== undefined || (streaming && touched))) return run;
+  const jobVersion = jobVersionOf(job, run.inputVersions.map(refOf), run.outputVersions.map(refOf));
+  return run.jobVersion === jobVersion ? run : { ...run, jobVersion };
+}
+
+/** A job's recent runs with `run` placed among them: newest first, each once, at most `MAX_RECENT_RUNS`. */
+function withRecentRun(recent: readonly RecentRun[], run: RecentRun): RecentRun[] {
+  const others = recent.filter((entry) => entry.runId !== run.runId);
+  return [...others, run]
+    .sort((a, b) =>
+      a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.runId < b.runId ? 1 : -1,
+    )
+    .slice(0, MAX_RECENT_RUNS);
 }
 
 const jobTypes: Readonly<Record<string, JobRecord['type']>> = {
@@ -131,7 +194,10 @@ const jobTypes: Readonly<Record<string, JobRecord['type']>> = {
   SERVICE: 'SERVICE',
 };
 
-/** Folds an event into a job record and its producer/consumer edges. */
+/**
+ * Folds an event into a job record and its producer/consumer edges. `run` is the event's run when the job
+ * owns it (`ownsRun`); an event naming another job's run changes this job like a JobEvent.
+ */
 export function foldJob(
   current: JobRecord | undefined,
   event: NormalizedLineageEvent,
@@ -177,14 +243,46 @@ export function foldJob(
   next.io = change.state;
   const latest = change.state.latestRun?.runId;
   if (latest !== undefined) next.latestRunId = latest;
+  if (run !== undefined) {
+    const recent = withRecentRun(next.recentRuns ?? [], { runId: run.runId, createdAt: run.createdAt });
+    if (!equal(recent, next.recentRuns ?? [])) next.recentRuns = recent;
+  }
+  const tags = jobTagsOf(next.facets);
+  if (tags.length > 0 || next.tags !== undefined) next.tags = tags;
+  if (run !== undefined && next.latestRunId === run.runId) {
+    const version = withJobVersion(run, next).jobVersion;
+    if (version !== undefined) next.currentVersion = version;
+  }
   return { ...change, job: next };
 }
 
-/** Folds one dataset of an event into its record; `updatedAt` moves only when something else changed. */
+/**
+ * Sets a dataset's tags and its fields' tags from its merged facets: the tags facet, and the tags the
+ * newest schema facet lists on its fields. Facets dropped for size (`_truncated`) leave them as they were.
+ */
+function withTags(dataset: DatasetRecord): void {
+  if ('_truncated' in dataset.facets) return;
+  const schema = schemaDatasetFacetSchema.safeParse(dataset.facets.schema);
+  const schemaTags = new Map(
+    (schema.success ? (schema.data.fields ?? []) : []).map((field) => [field.name, schemaFieldTags(field)]),
+  );
+  const tags = datasetTagsOf(dataset.facets);
+  dataset.tags = tags.dataset;
+  dataset.fields = dataset.fields.map((field) => {
+    const fieldTags = mergeTags(schemaTags.get(field.name), tags.fields.get(field.name));
+    return equal(fieldTags, field.tags) ? field : { ...field, tags: fieldTags };
+  });
+}
+
+/**
+ * Folds one dataset of an event into its record; `updatedAt` moves only when something else changed. The
+ * input facets of a run reading it (`inputFacets`: data quality metrics, assertions) join its facets, as in
+ * Marquez; `written` is the version a successful write of it made.
+ */
 export function foldDataset(
   current: DatasetRecord | undefined,
-  dataset: NormalizedDataset,
-  event: NormalizedLineageEvent,
+  dataset: NormalizedDataset & { inputFacets?: Record<string, unknown> },
+  event: Pick<NormalizedLineageEvent, 'eventTime'>,
   written?: { version: string },
 ): DatasetRecord {
   const time = event.eventTime;
@@ -204,7 +302,7 @@ export function foldDataset(
         facets: {},
       };
   next.createdAt = minTime(next.createdAt, time);
-  next.facets = mergeFacets(next.facets, dataset.facets, newer);
+  next.facets = mergeFacets(next.facets, { ...dataset.facets, ...dataset.inputFacets }, newer);
   if (newer) {
     const fields = schemaFields(dataset);
     if (fields !== undefined) next.fields = fields;
@@ -218,6 +316,7 @@ export function foldDataset(
       next.deleted = lifecycle === 'DROP';
     }
   }
+  withTags(next);
   if (written !== undefined && (next.lastModifiedAt === undefined || time >= next.lastModifiedAt)) {
     next.lastModifiedAt = time;
     next.currentVersion = written.version;
@@ -269,22 +368,40 @@ export function columnLineageOf(
   });
 }
 
-/** The version of an output a COMPLETE event records: its schema and facets as this run wrote it. */
+/**
+ * A dataset version as its write left the dataset: the folded record's schema and facets, with the
+ * output facets the run wrote it with (`outputFacets`), and the run that wrote it (none for a
+ * DatasetEvent).
+ */
 export function versionRecordOf(
-  output: NormalizedOutputDataset,
-  runId: string,
-  eventTime: string,
+  dataset: DatasetRecord,
+  version: string,
+  createdAt: string,
+  writer?: { runId: string; outputFacets: Record<string, unknown> },
 ): DatasetVersionRecord {
   const record: DatasetVersionRecord = {
-    namespace: output.namespace,
-    name: output.name,
-    version: outputVersionId(runId, datasetNodeId(output.namespace, output.name)),
-    createdAt: eventTime,
-    createdByRunId: runId,
-    fields: schemaFields(output) ?? [],
-    facets: { ...output.facets, ...output.outputFacets },
+    namespace: dataset.namespace,
+    name: dataset.name,
+    version,
+    createdAt,
+    fields: dataset.fields,
+    facets: { ...dataset.facets, ...writer?.outputFacets },
   };
-  const lifecycle = output.known.lifecycleStateChange?.lifecycleStateChange;
-  if (lifecycle !== undefined) record.lifecycleState = lifecycle;
+  if (writer !== undefined) record.createdByRunId = writer.runId;
+  if (dataset.lastLifecycleState !== undefined) record.lifecycleState = dataset.lastLifecycleState;
   return record;
+}
+
+/**
+ * The version a DatasetEvent declares: named by the dataset and what it declares (schema, lifecycle,
+ * source), as Marquez names versions by their content, so the same declaration is the same version.
+ */
+export function datasetEventVersionId(dataset: NormalizedDataset): string {
+  return deterministicUuid(
+    'dataset-event',
+    datasetNodeId(dataset.namespace, dataset.name),
+    canonicalJson(dataset.known.schema?.fields ?? null),
+    dataset.known.lifecycleStateChange?.lifecycleStateChange ?? '',
+    dataset.known.dataSource?.name ?? '',
+  );
 }

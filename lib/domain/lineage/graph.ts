@@ -329,8 +329,9 @@ export async function directedLineage(
 /**
  * Marquez's `/column-lineage`: from the given fields (a field, or every field of a dataset or of a job's
  * outputs — the caller expands those), the fields they are computed from, and with `withDownstream` the fields
- * computed from them. Marquez's recursive query numbers the first hop 0, so `depth` reaches `depth + 1` edges;
- * we keep that so answers match. `undefined` when none of the fields is known.
+ * computed from them. `depth` counts edges from the given fields, as Marquez's recursive query does (it
+ * starts with their own lineage at depth 0 and extends while `depth < requested - 1`, so depth 0 and 1
+ * both reach one edge). `undefined` when none of the fields is known.
  */
 export async function columnLineage(
   port: LineageGraphPort,
@@ -346,7 +347,7 @@ export async function columnLineage(
     known,
     roots,
     query.withDownstream === true ? ['in', 'out'] : ['in'],
-    depth + 1,
+    Math.max(1, depth),
   );
 
   const nodes = new Map<DatasetFieldNodeId, ColumnLineageNode>();

@@ -19,13 +19,15 @@ import { DependencyUnavailableError, ValidationError } from '../errors.js';
 import { deterministicUuid, lineageEventId } from './event-id.js';
 import {
   columnLineageOf,
+  datasetEventVersionId,
   equal,
   foldDataset,
   foldJob,
   foldRun,
-  outputVersionId,
+  ownsRun,
   refOf,
   versionRecordOf,
+  withJobVersion,
 } from './folds.js';
 import type { Edge } from './graph.js';
 import { jobIoEdges } from './job-io.js';
@@ -166,14 +168,34 @@ interface IngestionPlan {
   readonly event: NormalizedLineageEvent;
   readonly eventId: string;
   readonly snapshot: LineageSnapshot;
-  /** The event's datasets (a DatasetEvent's one), each folded over the snapshot. */
+  /**
+   * The event's datasets (a DatasetEvent's one), each folded over the snapshot, and the outputs an earlier
+   * event of the run declared that this event writes a version of.
+   */
   readonly datasets: ReadonlyMap<DatasetNodeId, { dataset: NormalizedDataset; next: DatasetRecord }>;
-  /** The version each output of a COMPLETE event gets, and their records. */
-  readonly versions: ReadonlyMap<DatasetNodeId, string>;
+  /** The version each dataset the event wrote gets, and their records. */
+  readonly versions: ReadonlyMap<DatasetNodeId, WrittenVersion>;
   readonly versionRecords: readonly DatasetVersionRecord[];
-  readonly run?: { readonly record: RunRecord; readonly changed: boolean; readonly parent?: string };
+  readonly run?: {
+    readonly record: RunRecord;
+    readonly changed: boolean;
+    readonly parent?: string;
+    /** Whether the event's job owns the run (it named the run first); else it changes the job like a JobEvent. */
+    readonly owned: boolean;
+  };
   readonly job?: PlannedJob;
   readonly lineage: readonly { record: ColumnLineageRecord; inputs: DatasetFieldNodeId[] }[];
+}
+
+/** A dataset version an event writes: its id and, for a run's write, the run and its output facets. */
+interface WrittenVersion {
+  readonly version: string;
+  readonly writer?: { readonly runId: string; readonly outputFacets: Record<string, unknown> };
+}
+
+/** A dataset no field of the event names (an output an earlier event of the run declared): facets unchanged. */
+function declaredEarlier(ref: { namespace: string; name: string }): NormalizedDataset {
+  return { namespace: ref.namespace, name: ref.name, facets: {}, known: {} };
 }
 
 /** Where in the event a record refused for its size comes from, for the problem's path. */
@@ -264,20 +286,19 @@ function lineageIngestion(deps: IngestDependencies) {
     });
 
     let run: IngestionPlan['run'];
-    const record =
+    let record =
       runId === undefined ? undefined : foldRun(snapshot.run?.run, event, inputVersionOf(snapshot));
-    if (record !== undefined) {
-      const changed = snapshot.run === undefined || !equal(snapshot.run.run, record);
-      const parent = event.run?.known.parent?.run.runId.toLowerCase();
-      run = parent === undefined ? { record, changed } : { record, changed, parent };
-    }
 
     let plannedJob: PlannedJob | undefined;
-    if (jobId !== undefined) {
+    if (job !== undefined && jobId !== undefined) {
       const current = snapshot.job;
-      const change = foldJob(current?.job, event, run?.record);
+      const owned = record !== undefined && ownsRun(job, record);
+      const change = foldJob(current?.job, event, owned ? record : undefined);
+      if (record !== undefined && owned) record = withJobVersion(record, change.job);
       const latestRun =
-        run !== undefined && change.job.latestRunId === run.record.runId ? run.record : current?.latestRun;
+        record !== undefined && owned && change.job.latestRunId === record.runId
+          ? record
+          : current?.latestRun;
       const changed =
         current === undefined || !equal(current.job, change.job) || !equal(current.latestRun, latestRun);
       plannedJob = {
@@ -288,41 +309,72 @@ function lineageIngestion(deps: IngestDependencies) {
         holds: roleEdges(jobIoEdges(change.job, change.job.io.current)),
         added: roleEdges(change.added),
       };
-    }
-
-    const versions = new Map<DatasetNodeId, string>();
-    if (event.eventType === 'COMPLETE' && run !== undefined) {
-      for (const output of event.outputs) {
-        const id = datasetNodeId(output.namespace, output.name);
-        versions.set(id, outputVersionId(run.record.runId, id));
+      if (record !== undefined) {
+        const changedRun = snapshot.run === undefined || !equal(snapshot.run.run, record);
+        const parent = event.run?.known.parent?.run.runId;
+        run = { record, changed: changedRun, owned, ...(parent === undefined ? {} : { parent }) };
       }
     }
+
+    // Versions: a DatasetEvent declares one; a COMPLETE run writes one of every output it declared, in this
+    // event or an earlier one; a streaming job's run, which may never complete, at every event.
+    const versions = new Map<DatasetNodeId, WrittenVersion>();
+    const refs = new Map<DatasetNodeId, { namespace: string; name: string }>();
+    if (event.kind === 'dataset' && event.dataset !== undefined) {
+      const id = datasetNodeId(event.dataset.namespace, event.dataset.name);
+      versions.set(id, { version: datasetEventVersionId(event.dataset) });
+    } else if (
+      run !== undefined &&
+      (event.eventType === 'COMPLETE' || plannedJob?.change.job.type === 'STREAM')
+    ) {
+      for (const output of run.record.outputVersions) {
+        const id = datasetNodeId(output.namespace, output.name);
+        refs.set(id, refOf(output));
+        versions.set(id, {
+          version: output.version,
+          writer: { runId: run.record.runId, outputFacets: output.facets },
+        });
+      }
+    }
+    const earlier = [...versions.keys()].filter((id) => !byId.has(id));
+    const declared =
+      earlier.length === 0 ? undefined : (await store.snapshot({ datasetIds: earlier })).datasets;
+    const stored = (id: DatasetNodeId) => snapshot.datasets.get(id) ?? declared?.get(id);
+
     const datasets = new Map<DatasetNodeId, { dataset: NormalizedDataset; next: DatasetRecord }>();
-    for (const [id, dataset] of byId) {
+    const folding: [DatasetNodeId, NormalizedDataset][] = [
+      ...byId,
+      ...earlier.flatMap((id): [DatasetNodeId, NormalizedDataset][] => {
+        const ref = refs.get(id);
+        return ref === undefined ? [] : [[id, declaredEarlier(ref)]];
+      }),
+    ];
+    for (const [id, dataset] of folding) {
       const version = versions.get(id);
-      const current = snapshot.datasets.get(id)?.dataset;
       datasets.set(id, {
         dataset,
-        next: foldDataset(current, dataset, event, version === undefined ? undefined : { version }),
+        next: foldDataset(
+          stored(id)?.dataset,
+          dataset,
+          event,
+          version === undefined ? undefined : { version: version.version },
+        ),
       });
     }
-    // One record per dataset, the last naming wins as for the datasets: a batch write refuses duplicate keys.
-    const versionRecords =
-      run === undefined
+    const versionRecords = [...versions].flatMap(([id, version]) => {
+      const folded = datasets.get(id)?.next;
+      return folded === undefined
         ? []
-        : [...versions.keys()].flatMap((id) => {
-            const output = event.outputs.findLast((o) => datasetNodeId(o.namespace, o.name) === id);
-            return output === undefined ? [] : [versionRecordOf(output, run.record.runId, event.eventTime)];
-          });
+        : [versionRecordOf(folded, version.version, event.eventTime, version.writer)];
+    });
+    const baseline = (id: DatasetNodeId) => stored(id)?.dataset;
 
     const oversized = store.oversized({
       ...(run?.changed === true ? { run: run.record } : {}),
       ...(plannedJob?.changed === true
         ? { job: { job: plannedJob.change.job, latestRun: plannedJob.latestRun } }
         : {}),
-      datasets: [...datasets].flatMap(([id, { next }]) =>
-        snapshot.datasets.get(id)?.dataset === next ? [] : [next],
-      ),
+      datasets: [...datasets].flatMap(([id, { next }]) => (baseline(id) === next ? [] : [next])),
       versions: versionRecords,
       fields: lineage,
     });
@@ -331,7 +383,10 @@ function lineageIngestion(deps: IngestDependencies) {
     return {
       event,
       eventId,
-      snapshot,
+      snapshot:
+        declared === undefined
+          ? snapshot
+          : { ...snapshot, datasets: new Map([...snapshot.datasets, ...declared]) },
       datasets,
       versions,
       versionRecords,
@@ -360,46 +415,66 @@ function lineageIngestion(deps: IngestDependencies) {
       eventTime: event.eventTime,
       receivedAt: deps.clock().toISOString(),
       json: JSON.stringify(event.raw),
+      kind: event.kind,
+      ...(event.eventType === undefined ? {} : { eventType: event.eventType }),
     });
     const namespaces = unique([
       ...(event.job === undefined ? [] : [event.job.namespace]),
       ...[...plan.datasets.values()].map(({ dataset }) => dataset.namespace),
     ]);
-    await store.ensureNamespaces(
-      namespaces.map((name) => ({
-        name,
-        createdAt: event.eventTime,
-        updatedAt: event.eventTime,
-        ownerName: 'anonymous',
-      })),
-    );
-
-    // A replay whose run fold changed nothing wrote its versions before its run.
-    const versionsDue = plan.run !== undefined && plan.versions.size > 0 && (stored || plan.run.changed);
-    await settled([
-      versionsDue ? store.putDatasetVersions(plan.versionRecords) : Promise.resolve(),
-      writeDatasets(plan),
+    const tags = [
+      ...(plan.job?.change.job.tags ?? []),
+      ...[...plan.datasets.values()].flatMap(({ next }) => [
+        ...next.tags,
+        ...next.fields.flatMap((field) => field.tags),
+      ]),
+    ];
+    await Promise.all([
+      store.ensureNamespaces(
+        namespaces.map((name) => ({
+          name,
+          createdAt: event.eventTime,
+          updatedAt: event.eventTime,
+          ownerName: 'anonymous',
+        })),
+      ),
+      tags.length === 0 ? Promise.resolve() : store.ensureTags(tags, event.eventTime),
     ]);
+
+    // Versions go before the datasets naming them (each counted with its dataset's write), and before the
+    // run: a replay whose run fold changed nothing wrote them. Without a run (a DatasetEvent) they are due
+    // while a dataset changes.
+    const changing = [...plan.datasets].some(
+      ([id, { next }]) => plan.snapshot.datasets.get(id)?.dataset !== next,
+    );
+    const versionsDue =
+      plan.versions.size > 0 && (stored || (plan.run === undefined ? changing : plan.run.changed));
+    const created = versionsDue
+      ? await store.putDatasetVersions(plan.versionRecords)
+      : new Set<DatasetNodeId>();
+    await writeDatasets(plan, created);
     const job = plan.job;
     if (job === undefined) return { eventId, replay: !stored, published: 0 };
     await settled([writeRunAndJob(plan, job), writeColumnLineage(plan)]);
 
     let published = 0;
     const runId = plan.run?.record.runId;
-    // A DataKit run announces its outputs itself (its Complete step); other producers' COMPLETEs are announced here.
+    // A DataKit run announces its outputs itself (its Complete step); other producers' COMPLETEs are
+    // announced here: every output the run wrote a version of, also those declared only on an earlier event.
+    const written = plan.versionRecords;
     if (
       event.eventType === 'COMPLETE' &&
       runId !== undefined &&
-      event.outputs.length > 0 &&
+      written.length > 0 &&
       event.producer !== dataKitRunProducer
     ) {
-      const updates: DomainEvent[] = event.outputs.map((output) => {
+      const updates: DomainEvent[] = written.map((output) => {
         const id = datasetNodeId(output.namespace, output.name);
         const dataKit = dataKitIdentityOf(output.known.symlinks?.identifiers ?? []);
         const parentRunId = event.run?.known.parent?.run.runId;
         const detail = datasetUpdatedDetailSchema.parse({
           dataset: refOf(output),
-          version: plan.versions.get(id) ?? outputVersionId(runId, id),
+          version: output.version,
           runId,
           job: refOf(job.change.job),
           eventTime: event.eventTime,
@@ -425,7 +500,10 @@ function lineageIngestion(deps: IngestDependencies) {
    * (yet, or any longer) hold the edge — readers confirm each entry against the job — but a job never holds
    * an edge its dataset does not list.
    */
-  async function writeDatasets(plan: IngestionPlan): Promise<void> {
+  async function writeDatasets(
+    plan: IngestionPlan,
+    createdVersions: ReadonlySet<DatasetNodeId>,
+  ): Promise<void> {
     const { event, snapshot, job } = plan;
     await writeEach([...plan.datasets], ([id, planned]) => {
       const version = plan.versions.get(id);
@@ -438,7 +516,7 @@ function lineageIngestion(deps: IngestDependencies) {
               current?.dataset,
               planned.dataset,
               event,
-              version === undefined ? undefined : { version },
+              version === undefined ? undefined : { version: version.version },
             )
           : planned.next;
         const changed = current === undefined || next !== current.dataset;
@@ -448,12 +526,14 @@ function lineageIngestion(deps: IngestDependencies) {
             : [];
         const addWriters = list('writers', current?.writers);
         const addReaders = list('readers', current?.readers);
-        if (!changed && addWriters.length + addReaders.length === 0) return true;
+        const addVersions = createdVersions.has(id) ? 1 : 0;
+        if (!changed && addWriters.length + addReaders.length + addVersions === 0) return true;
         const written = await store.writeDataset(id, {
           ...(changed ? { dataset: next } : {}),
           expectedRevision: current?.revision ?? 0,
           addWriters,
           addReaders,
+          addVersions,
         });
         return written ? true : CONFLICT;
       });
@@ -472,27 +552,44 @@ function lineageIngestion(deps: IngestDependencies) {
     if (plan.run !== undefined && snapshot.job === undefined) {
       if (await store.writeJob(withoutRun(job.change.job), undefined, 0)) jobRevision = 1;
     }
-    const run = plan.run === undefined ? undefined : await writeRun(plan, plan.run);
+    const written = plan.run === undefined ? undefined : await writeRun(plan, plan.run);
+    const run = written?.record;
+    const owner = event.job;
+    // The run as written differs from the plan's when a concurrent event of the run won first, and may then
+    // even belong to another job (one that named the run id first): the job is folded again.
+    const replanned = plan.run !== undefined && run !== plan.run.record;
+    // A run this ingestion stored first is counted on its job (its owner: the job that named it first).
+    const addRuns = written?.created === true ? 1 : 0;
 
     const listed = { readers: new Set(job.holds.readers), writers: new Set(job.holds.writers) };
     let refolded = false;
-    const final = await withConflictRetries(maxAttempts, async (fresh) => {
+    const final = await withConflictRetries(maxAttempts, async (retry) => {
+      const fresh = retry || replanned;
       refolded = fresh;
       let current: StoredJob | undefined = snapshot.job;
       let planned: Pick<PlannedJob, 'change' | 'latestRun' | 'changed'> = job;
       if (fresh) {
-        current = (await store.snapshot({ jobId: job.id })).job;
-        const change = foldJob(current?.job, event, run);
+        // The run as stored holds every event applied so far (each event writes the run before its job),
+        // so the job never embeds an older copy of its run than the run's own item.
+        const read = await store.snapshot({
+          jobId: job.id,
+          ...(run === undefined ? {} : { runId: run.runId }),
+        });
+        current = read.job;
+        const latest = read.run?.run ?? run;
+        const owned =
+          latest !== undefined && owner !== undefined && ownsRun(owner, latest) ? latest : undefined;
+        const change = foldJob(current?.job, event, owned);
         const latestRun =
-          run !== undefined && change.job.latestRunId === run.runId ? run : current?.latestRun;
+          owned !== undefined && change.job.latestRunId === owned.runId ? owned : current?.latestRun;
         const changed =
           current === undefined || !equal(current.job, change.job) || !equal(current.latestRun, latestRun);
         planned = { change, latestRun, changed };
         await listEdges(job.id, roleEdges(change.added), listed);
       }
-      if (!planned.changed) return planned.change;
+      if (!planned.changed && addRuns === 0) return planned.change;
       const expected = fresh ? (current?.revision ?? 0) : jobRevision;
-      return (await store.writeJob(planned.change.job, planned.latestRun, expected))
+      return (await store.writeJob(planned.change.job, planned.latestRun, expected, addRuns))
         ? planned.change
         : CONFLICT;
     });
@@ -501,7 +598,31 @@ function lineageIngestion(deps: IngestDependencies) {
     await settled([
       raced ? listEdges(job.id, roleEdges(final.added)) : Promise.resolve(),
       removeEdges(job.id, final.removed),
+      run !== undefined && owner !== undefined && !ownsRun(owner, run)
+        ? refreshOwnerRun(run.runId)
+        : Promise.resolve(),
     ]);
+  }
+
+  /**
+   * An event of another job reusing a run id changed the run: the job owning it embeds its latest run, so
+   * that copy is brought up to date — every read of the run (the run, its job, the job's runs) then agrees.
+   */
+  async function refreshOwnerRun(runId: string): Promise<void> {
+    await withConflictRetries(maxAttempts, async () => {
+      const read = await store.snapshot({ runId });
+      const run = read.run?.run;
+      if (run === undefined) return true;
+      const ownerId = jobNodeId(run.namespace, run.jobName);
+      const owner = (await store.snapshot({ jobId: ownerId })).job;
+      if (owner === undefined || owner.job.latestRunId !== run.runId || equal(owner.latestRun, run))
+        return true;
+      const job =
+        run.jobVersion === undefined || owner.job.currentVersion === run.jobVersion
+          ? owner.job
+          : { ...owner.job, currentVersion: run.jobVersion };
+      return (await store.writeJob(job, run, owner.revision)) ? true : CONFLICT;
+    });
   }
 
   /** Adds the job to the sets of the datasets in `edges`, skipping those in `done` (and recording them). */
@@ -522,10 +643,11 @@ function lineageIngestion(deps: IngestDependencies) {
     await writeEach(writes, ({ id, write }) => store.writeDataset(id, write));
   }
 
+  /** Writes the run (refolded over the stored one after a conflict); `created` when this write stored it first. */
   async function writeRun(
     plan: IngestionPlan,
     planned: NonNullable<IngestionPlan['run']>,
-  ): Promise<RunRecord> {
+  ): Promise<{ record: RunRecord; created: boolean }> {
     const { event, snapshot } = plan;
     const runId = planned.record.runId;
     return withConflictRetries(maxAttempts, async (fresh) => {
@@ -536,11 +658,18 @@ function lineageIngestion(deps: IngestDependencies) {
         current = (await store.snapshot({ runId })).run;
         const folded = foldRun(current?.run, event, inputVersionOf(snapshot));
         if (folded === undefined) throw new Error('run event without run');
-        next = folded;
+        const job = plan.job?.change.job;
+        next =
+          job !== undefined && event.job !== undefined && ownsRun(event.job, folded)
+            ? withJobVersion(folded, job)
+            : folded;
         changed = current === undefined || !equal(current.run, next);
       }
-      if (!changed) return next;
-      return (await store.writeRun(next, current?.revision ?? 0, planned.parent)) ? next : CONFLICT;
+      if (!changed) return { record: next, created: false };
+      const expected = current?.revision ?? 0;
+      return (await store.writeRun(next, expected, planned.parent))
+        ? { record: next, created: expected === 0 }
+        : CONFLICT;
     });
   }
 
@@ -574,7 +703,9 @@ function lineageIngestion(deps: IngestDependencies) {
    */
   async function writeColumnLineage(plan: IngestionPlan): Promise<void> {
     const { snapshot } = plan;
-    const written: ColumnLineageRecord[] = [];
+    // Fields holding a record once this is done (written now, before, or later-dated by another event):
+    // each is listed on its dataset, also when a crash came between its record and that listing.
+    const recorded: ColumnLineageRecord[] = [];
     await writeEach(plan.lineage, async ({ record, inputs }) => {
       const id = datasetFieldNodeId(record.namespace, record.dataset, record.field);
       const current = snapshot.fields.get(id);
@@ -583,15 +714,19 @@ function lineageIngestion(deps: IngestDependencies) {
         current?.record !== undefined &&
         equal({ ...current.record, updatedAt: '' }, { ...record, updatedAt: '' }) &&
         inputs.every((input) => previous.includes(input));
-      if (unchanged) return;
+      if (unchanged) {
+        recorded.push(record);
+        return;
+      }
       await store.updateFieldConsumers(id, { add: inputs, remove: [] });
-      if (!(await store.writeColumnLineage(record, inputs))) return;
-      written.push(record);
+      const written = await store.writeColumnLineage(record, inputs);
+      recorded.push(record);
+      if (!written) return;
       const stale = previous.filter((input) => !inputs.includes(input));
       if (stale.length > 0) await store.updateFieldConsumers(id, { add: [], remove: stale });
     });
     const fieldsByDataset = new Map<DatasetNodeId, string[]>();
-    for (const record of written) {
+    for (const record of recorded) {
       const id = datasetNodeId(record.namespace, record.dataset);
       if (snapshot.datasets.get(id)?.lineageFields.has(record.field) === true) continue;
       fieldsByDataset.set(id, [...(fieldsByDataset.get(id) ?? []), record.field]);

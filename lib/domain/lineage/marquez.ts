@@ -1,4 +1,4 @@
-import { nominalTimeRunFacetSchema } from '../../contracts/openlineage/facets.js';
+import { jobTypeJobFacetSchema, nominalTimeRunFacetSchema } from '../../contracts/openlineage/facets.js';
 import type { ColumnLineageGraph, Edge, LineageGraph } from './graph.js';
 import type {
   ColumnLineageRecord,
@@ -21,6 +21,7 @@ import {
   readNodeId,
 } from './node-id.js';
 import { runDurationMs } from './run-state.js';
+import { mergeTags } from './tags.js';
 
 // These are the JSON bodies of Marquez's read API (openapi `components/schemas`), so the Marquez UI and its
 // clients work unchanged. Marquez writes absent values as `null`, not by omitting the key, and so do we.
@@ -87,6 +88,9 @@ export interface MarquezJob {
   latestRuns: MarquezRun[];
   facets: Record<string, unknown>;
   currentVersion: string | null;
+  /** The jobType facet's `jobType` and `integration`, as Marquez lists them. */
+  labels: string[];
+  tags: string[];
 }
 
 /** A column of a Marquez `Dataset`. */
@@ -95,6 +99,23 @@ export interface MarquezField {
   type: string | null;
   tags: string[];
   description: string | null;
+}
+
+/** An input field of a dataset's `columnLineage`. */
+export interface MarquezColumnLineageInputField {
+  namespace: string;
+  dataset: string;
+  field: string;
+  transformationDescription: string | null;
+  transformationType: string | null;
+}
+
+/** One field's column lineage, as a Marquez `Dataset` lists it (`columnLineage`). */
+export interface MarquezFieldLineage {
+  name: string;
+  inputFields: MarquezColumnLineageInputField[];
+  transformationDescription: string | null;
+  transformationType: string | null;
 }
 
 /** Marquez `Dataset`. */
@@ -114,6 +135,8 @@ export interface MarquezDataset {
   description: string | null;
   facets: Record<string, unknown>;
   currentVersion: string | null;
+  /** Its fields' column lineage; `null` when none of them has any (as Marquez leaves it unset). */
+  columnLineage: MarquezFieldLineage[] | null;
   deleted: boolean;
 }
 
@@ -243,9 +266,25 @@ export function simpleJobName(name: string, parentJobName: string | undefined): 
     : name;
 }
 
+/** What a Marquez `Job` shows beyond its record: its latest runs and the tags added through the API. */
+export interface JobExtras {
+  /** Newest first; by default the latest run alone. */
+  readonly latestRuns?: readonly RunRecord[];
+  readonly userTags?: Iterable<string>;
+}
+
+function labelsOf(job: JobRecord): string[] {
+  const facet = jobTypeJobFacetSchema.partial().safeParse(job.facets.jobType);
+  if (!facet.success) return [];
+  return [facet.data.jobType, facet.data.integration].filter(
+    (label): label is string => typeof label === 'string',
+  );
+}
+
 /** Maps a stored job (and its latest run, when there is one) to Marquez's `Job`. */
-export function toMarquezJob(job: JobRecord, latestRun?: RunRecord): MarquezJob {
+export function toMarquezJob(job: JobRecord, latestRun?: RunRecord, extras: JobExtras = {}): MarquezJob {
   const run = latestRun === undefined ? null : toMarquezRun(latestRun);
+  const latestRuns = extras.latestRuns?.map(toMarquezRun) ?? (run === null ? [] : [run]);
   return {
     id: { namespace: job.namespace, name: job.name },
     type: job.type,
@@ -262,23 +301,56 @@ export function toMarquezJob(job: JobRecord, latestRun?: RunRecord): MarquezJob 
     context: {},
     description: job.description ?? null,
     latestRun: run,
-    latestRuns: run === null ? [] : [run],
+    latestRuns,
     facets: job.facets,
     currentVersion: job.currentVersion ?? null,
+    labels: labelsOf(job),
+    tags: mergeTags(job.tags, extras.userTags),
   };
 }
 
-function toMarquezFields(fields: DatasetRecord['fields']): MarquezField[] {
+function toMarquezFields(
+  fields: DatasetRecord['fields'],
+  userFieldTags?: ReadonlyMap<string, Iterable<string>>,
+): MarquezField[] {
   return fields.map((field) => ({
     name: field.name,
     type: field.type ?? null,
-    tags: field.tags,
+    tags: mergeTags(field.tags, userFieldTags?.get(field.name)),
     description: field.description ?? null,
   }));
 }
 
+/** What a Marquez `Dataset` shows beyond its record: tags added through the API, its fields' lineage. */
+export interface DatasetExtras {
+  readonly userTags?: Iterable<string>;
+  readonly userFieldTags?: ReadonlyMap<string, Iterable<string>>;
+  readonly columnLineage?: readonly ColumnLineageRecord[];
+}
+
+/**
+ * A field's column lineage as a dataset lists it; the transformation of the field is that of its first
+ * input field, as Marquez derives it (`ColumnLineage.getTransformationDescription`).
+ */
+function toFieldLineage(record: ColumnLineageRecord): MarquezFieldLineage {
+  const inputFields = record.inputFields.map((input) => ({
+    namespace: input.namespace,
+    dataset: input.dataset,
+    field: input.field,
+    transformationDescription: input.transformationDescription ?? null,
+    transformationType: input.transformationType ?? null,
+  }));
+  return {
+    name: record.field,
+    inputFields,
+    transformationDescription: inputFields[0]?.transformationDescription ?? null,
+    transformationType: inputFields[0]?.transformationType ?? null,
+  };
+}
+
 /** Maps a stored dataset to Marquez's `Dataset`. */
-export function toMarquezDataset(dataset: DatasetRecord): MarquezDataset {
+export function toMarquezDataset(dataset: DatasetRecord, extras: DatasetExtras = {}): MarquezDataset {
+  const lineage = [...(extras.columnLineage ?? [])].sort((a, b) => (a.field < b.field ? -1 : 1));
   return {
     id: { namespace: dataset.namespace, name: dataset.name },
     type: dataset.type,
@@ -288,13 +360,14 @@ export function toMarquezDataset(dataset: DatasetRecord): MarquezDataset {
     updatedAt: dataset.updatedAt,
     namespace: dataset.namespace,
     sourceName: dataset.sourceName,
-    fields: toMarquezFields(dataset.fields),
-    tags: dataset.tags,
+    fields: toMarquezFields(dataset.fields, extras.userFieldTags),
+    tags: mergeTags(dataset.tags, extras.userTags),
     lastModifiedAt: dataset.lastModifiedAt ?? null,
     lastLifecycleState: dataset.lastLifecycleState ?? null,
     description: dataset.description ?? null,
     facets: dataset.facets,
     currentVersion: dataset.currentVersion ?? null,
+    columnLineage: lineage.length === 0 ? null : lineage.map(toFieldLineage),
     deleted: dataset.deleted ?? false,
   };
 }
@@ -304,6 +377,7 @@ export function toMarquezDatasetVersion(
   version: DatasetVersionRecord,
   dataset: DatasetRecord,
   createdByRun?: RunRecord,
+  extras: Pick<DatasetExtras, 'userTags' | 'userFieldTags'> = {},
 ): MarquezDatasetVersion {
   return {
     id: { namespace: version.namespace, name: version.name, version: version.version },
@@ -314,8 +388,8 @@ export function toMarquezDatasetVersion(
     version: version.version,
     namespace: version.namespace,
     sourceName: dataset.sourceName,
-    fields: toMarquezFields(version.fields),
-    tags: dataset.tags,
+    fields: toMarquezFields(version.fields, extras.userFieldTags),
+    tags: mergeTags(dataset.tags, extras.userTags),
     lifecycleState: version.lifecycleState ?? null,
     description: dataset.description ?? null,
     createdByRun: createdByRun === undefined ? null : toMarquezRun(createdByRun),
@@ -325,8 +399,11 @@ export function toMarquezDatasetVersion(
 
 /** The records behind a lineage graph's nodes, fetched by the caller with one BatchGet. */
 export interface LineageNodeData {
-  jobs: ReadonlyMap<JobNodeId, { job: JobRecord; latestRun?: RunRecord }>;
-  datasets: ReadonlyMap<DatasetNodeId, DatasetRecord>;
+  jobs: ReadonlyMap<JobNodeId, { job: JobRecord; latestRun?: RunRecord; userTags?: Iterable<string> }>;
+  datasets: ReadonlyMap<
+    DatasetNodeId,
+    DatasetRecord | { dataset: DatasetRecord; extras: Pick<DatasetExtras, 'userTags' | 'userFieldTags'> }
+  >;
 }
 
 // Ingestion writes a dataset before any job holds an edge to it (ADR 0005, "Write order"), so an edge to a
@@ -371,10 +448,20 @@ export function toMarquezLineage(graph: LineageGraph, data: LineageNodeData): Ma
     graph: graph.nodes.map((node): MarquezLineageNode => {
       if (node.type === 'JOB') {
         const found = data.jobs.get(node.id);
-        const job = toMarquezJob(found?.job ?? placeholderJob(node.id), found?.latestRun);
+        const job = toMarquezJob(
+          found?.job ?? placeholderJob(node.id),
+          found?.latestRun,
+          found?.userTags === undefined ? {} : { userTags: found.userTags },
+        );
         return { id: node.id, type: 'JOB', data: job, inEdges: node.inEdges, outEdges: node.outEdges };
       }
-      const dataset = toMarquezDataset(data.datasets.get(node.id) ?? placeholderDataset(node.id));
+      const found = data.datasets.get(node.id);
+      const dataset =
+        found === undefined
+          ? toMarquezDataset(placeholderDataset(node.id))
+          : 'extras' in found
+            ? toMarquezDataset(found.dataset, found.extras)
+            : toMarquezDataset(found);
       return { id: node.id, type: 'DATASET', data: dataset, inEdges: node.inEdges, outEdges: node.outEdges };
     }),
   };

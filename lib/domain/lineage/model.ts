@@ -59,8 +59,13 @@ export interface RunRecord extends RunState {
   namespace: string;
   jobName: string;
   args: Record<string, string>;
-  /** Version of the job this run ran, once known. */
+  /**
+   * Version of the job this run ran, as Marquez computes it: a name-based UUID of the job and the
+   * datasets the run read and wrote, set once the run ended (at every event for a streaming job).
+   */
   jobVersion?: string;
+  /** The job's facets as this run's events sent them (Marquez's job facets of a run). */
+  jobFacets?: Record<string, unknown>;
   inputVersions: RunDatasetVersion[];
   outputVersions: RunDatasetVersion[];
 }
@@ -93,10 +98,25 @@ export interface JobRecord {
   location?: string;
   /** Name of the parent job (from the parent run facet), for Marquez's `parentJobName`. */
   parentJobName?: string;
+  /** The version of its latest run, once that run ended (Marquez's `currentVersion`). */
   currentVersion?: string;
   latestRunId?: string;
+  /** Its latest runs, newest first (by first eventTime), at most `MAX_RECENT_RUNS`. */
+  recentRuns?: RecentRun[];
+  /** Tags from the producer's tags facet (`facets.tags`). */
+  tags?: string[];
   io: JobIoState;
 }
+
+/** A run in a job's list of recent runs. */
+export interface RecentRun {
+  runId: string;
+  /** The run's first eventTime: what orders runs. */
+  createdAt: string;
+}
+
+/** Marquez's `latestRuns` holds a job's 10 latest runs. */
+export const MAX_RECENT_RUNS = 10;
 
 /** A column of a dataset, as Marquez lists it. */
 export interface DatasetFieldRecord {
@@ -117,9 +137,12 @@ export interface DatasetRecord {
   createdAt: string;
   updatedAt: string;
   fields: DatasetFieldRecord[];
+  /** Tags from the producer's tags facet (`facets.tags` entries without a `field`). */
   tags: string[];
   description?: string;
+  /** Its facets merged over events, with the input facets of the runs reading it (Marquez shows both). */
   facets: Record<string, unknown>;
+  /** The version its last successful write made (a COMPLETE run, a DatasetEvent, a streaming run). */
   currentVersion?: string;
   /** eventTime of the last successful (COMPLETE) run that wrote it. */
   lastModifiedAt?: string;
@@ -160,4 +183,10 @@ export interface ColumnLineageRecord {
   transformationType?: string;
   inputFields: ColumnLineageInputRecord[];
   updatedAt: string;
+}
+
+/** A Marquez tag. */
+export interface TagRecord {
+  name: string;
+  description?: string;
 }

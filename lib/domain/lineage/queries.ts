@@ -1,22 +1,13 @@
 import type { LineageGraphPort } from '../../ports/lineage-graph.js';
-import type {
-  LineageGraphSession,
-  LineageReader,
-  StoredDataset,
-  StoredJob,
-} from '../../ports/lineage-store.js';
+import type { LineageGraphSession, LineageReader, StoredJob } from '../../ports/lineage-store.js';
 import { NotFoundError, UnprocessableError } from '../errors.js';
 import { columnLineage, directedLineage, type LineageDirection, lineageGraph } from './graph.js';
 import {
   type MarquezColumnLineage,
-  type MarquezDataset,
-  type MarquezJob,
   type MarquezLineage,
   type MarquezSearchResult,
   type MarquezSearchResults,
   toMarquezColumnLineage,
-  toMarquezDataset,
-  toMarquezJob,
   toMarquezLineage,
   toMarquezSearchResult,
   toMarquezSearchResults,
@@ -128,12 +119,6 @@ export function makeLineageQueries(deps: { store: LineageReader; maxNodes?: numb
   const { store } = deps;
   const maxNodes = deps.maxNodes ?? MAX_LINEAGE_NODES;
 
-  async function jobWithRun(id: JobNodeId): Promise<MarquezJob> {
-    const stored = await store.getJob(id);
-    if (stored === undefined) throw new NotFoundError('JOB_NOT_FOUND', `No job ${id.slice('job:'.length)}.`);
-    return toMarquezJob(stored.job, stored.latestRun);
-  }
-
   return {
     /** Marquez `GET /lineage`: the component within `depth` job hops, with every node's data. */
     async lineage(nodeId: JobNodeId | DatasetNodeId, depth: number): Promise<MarquezLineage> {
@@ -141,16 +126,27 @@ export function makeLineageQueries(deps: { store: LineageReader; maxNodes?: numb
       const graph = await lineageGraph(bounded(session, maxNodes), { nodeId, depth });
       if (graph === undefined) throw nodeNotFound(nodeId);
       const records = await session.records(graph.nodes.map((node) => node.id));
-      const jobs = new Map<JobNodeId, { job: StoredJob['job']; latestRun?: RunRecord }>();
+      const jobs = new Map<
+        JobNodeId,
+        { job: StoredJob['job']; latestRun?: RunRecord; userTags: ReadonlySet<string> }
+      >();
       for (const [id, stored] of records.jobs) {
         jobs.set(
           id,
           stored.latestRun === undefined
-            ? { job: stored.job }
-            : { job: stored.job, latestRun: stored.latestRun },
+            ? { job: stored.job, userTags: stored.userTags }
+            : { job: stored.job, latestRun: stored.latestRun, userTags: stored.userTags },
         );
       }
-      const datasets = new Map([...records.datasets].map(([id, stored]) => [id, stored.dataset]));
+      const datasets = new Map(
+        [...records.datasets].map(([id, stored]) => [
+          id,
+          {
+            dataset: stored.dataset,
+            extras: { userTags: stored.userTags, userFieldTags: stored.userFieldTags },
+          },
+        ]),
+      );
       return toMarquezLineage(graph, { jobs, datasets });
     },
 
@@ -254,25 +250,6 @@ export function makeLineageQueries(deps: { store: LineageReader; maxNodes?: numb
       });
       if (options.sort === 'updated_at') results.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
       return toMarquezSearchResults(results.slice(0, options.limit));
-    },
-
-    jobWithRun,
-
-    /** A stored job as Marquez's `Job`. */
-    toJob(stored: StoredJob): MarquezJob {
-      return toMarquezJob(stored.job, stored.latestRun);
-    },
-
-    /** A stored dataset as Marquez's `Dataset`. */
-    toDataset(stored: StoredDataset): MarquezDataset {
-      return toMarquezDataset(stored.dataset);
-    },
-
-    async dataset(namespace: string, name: string): Promise<MarquezDataset> {
-      const stored = await store.getDataset(datasetNodeId(namespace, name));
-      if (stored === undefined)
-        throw new NotFoundError('DATASET_NOT_FOUND', `No dataset ${namespace}:${name}.`);
-      return toMarquezDataset(stored.dataset);
     },
   };
 }

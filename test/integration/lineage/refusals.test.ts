@@ -22,8 +22,8 @@ const corpus: readonly [string, string, string, string | undefined][] = [
   ['a JSON array', '[]', 'OL_NOT_OBJECT', undefined],
   ['no run id', JSON.stringify({ ...valid, run: { facets: {} } }), 'OL_MISSING_RUN_ID', 'run.runId'],
   [
-    'a run id that is not a UUID',
-    JSON.stringify({ ...valid, run: { runId: 'run-1' } }),
+    'a run id that is a number',
+    JSON.stringify({ ...valid, run: { runId: 7 } }),
     'OL_INVALID_RUN_ID',
     'run.runId',
   ],
@@ -48,8 +48,8 @@ const corpus: readonly [string, string, string, string | undefined][] = [
     'eventTime',
   ],
   [
-    'an unknown eventType',
-    JSON.stringify({ ...valid, eventType: 'DONE' }),
+    'an eventType that is not a string',
+    JSON.stringify({ ...valid, eventType: ['COMPLETE'] }),
     'OL_INVALID_EVENT_TYPE',
     'eventType',
   ],

@@ -319,7 +319,7 @@ const fieldWorld = fc.record({
 });
 
 describe('columnLineage (Marquez /column-lineage)', () => {
-  it('returns upstream (and optionally downstream) fields within depth + 1 hops and the edges walked', async () => {
+  it('returns upstream (and optionally downstream) fields within depth hops (at least one) and the edges walked', async () => {
     await fc.assert(
       fc.asyncProperty(
         fieldWorld,
@@ -340,8 +340,9 @@ describe('columnLineage (Marquez /column-lineage)', () => {
             expect(graph).toBeUndefined();
             return;
           }
-          const up = expectedWalk(edges, roots, 'in', depth + 1);
-          const down = withDownstream ? expectedWalk(edges, roots, 'out', depth + 1) : undefined;
+          const hops = Math.max(1, depth);
+          const up = expectedWalk(edges, roots, 'in', hops);
+          const down = withDownstream ? expectedWalk(edges, roots, 'out', hops) : undefined;
           const walked = new Set([...up.walked, ...(down?.walked ?? [])].map(edgeKey));
           const expectedIds = new Set([...up.distance.keys(), ...(down?.distance.keys() ?? [])]);
           expect(new Set(graph?.nodes.map((n) => n.id))).toEqual(expectedIds);
@@ -370,6 +371,34 @@ describe('columnLineage (Marquez /column-lineage)', () => {
     });
 
     expect(graph?.nodes.map((n) => n.id)).toEqual([col(1), col(2)]);
+  });
+
+  // Marquez's ColumnLineageIntegrationTest.testColumnLineageEndpointWithDepthLimit: col_d ← col_c ← (col_a,
+  // col_b); depth 1 from col_d answers col_c and col_d only.
+  it('with depth 1 returns a field and its direct inputs only, as Marquez’s depth-limit test expects', async () => {
+    const [a, b, c, d] = [col(0), col(1), col(2), col(3)];
+    const edges = [
+      { origin: a, destination: c },
+      { origin: b, destination: c },
+      { origin: c, destination: d },
+    ];
+
+    const graph = await columnLineage(new RecordingPort([a, b, c, d], edges), { nodeIds: [d], depth: 1 });
+
+    expect(new Set(graph?.nodes.map((n) => n.id))).toEqual(new Set([c, d]));
+  });
+
+  it('with depth 2 reaches the inputs of the inputs', async () => {
+    const [a, b, c, d] = [col(0), col(1), col(2), col(3)];
+    const edges = [
+      { origin: a, destination: c },
+      { origin: b, destination: c },
+      { origin: c, destination: d },
+    ];
+
+    const graph = await columnLineage(new RecordingPort([a, b, c, d], edges), { nodeIds: [d], depth: 2 });
+
+    expect(new Set(graph?.nodes.map((n) => n.id))).toEqual(new Set([a, b, c, d]));
   });
 
   it('returns undefined when no requested field is known', async () => {

@@ -177,6 +177,7 @@ describe('Marquez mappers', () => {
       description: 'the dataset documentation',
       facets: { schema: { fields: [] } },
       currentVersion: 'b1d626a2-6d3a-475e-9ecf-943176d4a8c6',
+      columnLineage: null,
       deleted: false,
     });
   });

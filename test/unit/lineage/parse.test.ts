@@ -35,12 +35,7 @@ describe('parseLineageEvent: refusals', () => {
     ['a RunEvent without run', runEvent({ run: undefined }), 'OL_MISSING_RUN_ID', 'run.runId'],
     ['a run without runId', runEvent({ run: { facets: {} } }), 'OL_MISSING_RUN_ID', 'run.runId'],
     ['an empty runId', runEvent({ run: { runId: '' } }), 'OL_MISSING_RUN_ID', 'run.runId'],
-    [
-      'a runId that is not a UUID',
-      runEvent({ run: { runId: 'manual__2024-05-01' } }),
-      'OL_INVALID_RUN_ID',
-      'run.runId',
-    ],
+    ['a blank runId', runEvent({ run: { runId: '   ' } }), 'OL_MISSING_RUN_ID', 'run.runId'],
     ['a numeric runId', runEvent({ run: { runId: 42 } }), 'OL_INVALID_RUN_ID', 'run.runId'],
     ['run that is a string', runEvent({ run: RUN_ID }), 'OL_INVALID_FIELD', 'run'],
     ['a RunEvent without job', runEvent({ job: undefined }), 'OL_MISSING_JOB', 'job'],
@@ -76,7 +71,7 @@ describe('parseLineageEvent: refusals', () => {
       'OL_INVALID_EVENT_TIME',
       'eventTime',
     ],
-    ['an unknown eventType', runEvent({ eventType: 'SUCCESS' }), 'OL_INVALID_EVENT_TYPE', 'eventType'],
+    ['a numeric eventType', runEvent({ eventType: 3 }), 'OL_INVALID_EVENT_TYPE', 'eventType'],
     [
       'inputs that are not an array',
       runEvent({ inputs: { namespace: 'a', name: 'b' } }),
@@ -133,7 +128,7 @@ describe('parseLineageEvent: refusals', () => {
   });
 
   it('reports every problem of an event at once', () => {
-    const result = parseLineageEvent({ eventTime: 'x', run: { runId: 'nope' }, job: { namespace: 'a' } });
+    const result = parseLineageEvent({ eventTime: 'x', run: { runId: 7 }, job: { namespace: 'a' } });
 
     expect(result.ok ? [] : result.problems.map((p) => p.path)).toEqual([
       'eventTime',
@@ -174,6 +169,45 @@ describe('parseLineageEvent: leniency, as Marquez', () => {
 
     expect(event.kind).toBe('run');
     expect(event.schemaURL).toBeUndefined();
+  });
+
+  // Expected values computed with Java 17: `UUID.nameUUIDFromBytes(runId.getBytes())`, Marquez's runToUuid.
+  it.each([
+    ['manual__2024-05-01', 'd71dc922-ffef-31c7-8a58-1ee3b8d6e54e'],
+    ['my-run-1', '9eaf075a-7d72-3143-8040-9cf47f401b86'],
+    ['ünï', '3241a66f-d412-338b-a1bb-6f5a732e1a29'],
+  ])('maps the run id %s, not a UUID, to the UUID Marquez gives it (%s)', (runId, uuid) => {
+    expect(accepted(runEvent({ run: { runId } })).run?.runId).toBe(uuid);
+  });
+
+  it('maps a parent run id that is not a UUID the same way', () => {
+    const parent = { run: { runId: 'my-run-1' }, job: { namespace: 'airflow', name: 'dag' } };
+    const event = accepted(runEvent({ run: { runId: RUN_ID, facets: { parent } } }));
+
+    expect(event.run?.known.parent?.run.runId).toBe('9eaf075a-7d72-3143-8040-9cf47f401b86');
+    expect(event.run?.facets.parent).toEqual(parent);
+  });
+
+  it.each([
+    ['compleTe', 'COMPLETE'],
+    ['Fail', 'FAIL'],
+    ['start', 'START'],
+    [' running ', 'RUNNING'],
+    ['abort', 'ABORT'],
+    ['other', 'OTHER'],
+  ])('reads eventType %s in any case as %s', (text, eventType) => {
+    expect(accepted(runEvent({ eventType: text })).eventType).toBe(eventType);
+  });
+
+  it.each(['FAILED', 'SUCCESS', ''])(
+    'reads the eventType %j Marquez does not know as a transition that is not terminal (RUNNING)',
+    (text) => {
+      expect(accepted(runEvent({ eventType: text })).eventType).toBe('RUNNING');
+    },
+  );
+
+  it('keeps the eventType exactly as sent in the raw event', () => {
+    expect(accepted(runEvent({ eventType: 'compleTe' })).raw.eventType).toBe('compleTe');
   });
 
   it('accepts a RunEvent without eventType (it only adds facets)', () => {

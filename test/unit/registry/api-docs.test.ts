@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { routeList } from '../../../lib/api/routes.js';
 import { manifestCodes } from '../../../lib/contracts/manifests/codes.js';
+import { openLineageCodes } from '../../../lib/contracts/openlineage/codes.js';
 import { registryCodes } from '../../../lib/domain/registry/codes.js';
 
 const apiDoc = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
@@ -31,4 +33,40 @@ describe('docs/api.md, Registry', () => {
       expect(registrySection).toContain(`\`${code}\``);
     },
   );
+});
+
+describe('docs/api.md, Lineage', () => {
+  const lineageSection = apiDoc.slice(
+    apiDoc.indexOf('## Lineage'),
+    apiDoc.indexOf('## Cells, runs and deployments'),
+  );
+
+  it.each([
+    ...Object.keys(openLineageCodes),
+    'MALFORMED_BODY',
+    'LINEAGE_RECORD_TOO_LARGE',
+    'NAMESPACE_NOT_FOUND',
+    'JOB_NOT_FOUND',
+    'RUN_NOT_FOUND',
+    'DATASET_NOT_FOUND',
+    'DATASET_VERSION_NOT_FOUND',
+    'DATASET_FIELD_NOT_FOUND',
+    'LINEAGE_NODE_NOT_FOUND',
+    'LINEAGE_NODE_ID_INVALID',
+    'LINEAGE_GRAPH_TOO_LARGE',
+  ])('documents %s', (code) => {
+    expect(lineageSection).toContain(`\`${code}\``);
+  });
+
+  it.each(
+    routeList
+      .filter((route) => route.function === 'lineage-api' || route.function === 'lineage-ingest')
+      .map((route) => [route.method, route.path] as const),
+  )('documents %s %s', (method, path) => {
+    // A route is documented by its path (parameters spelled as the route table spells them, or listed).
+    const documented = path.replace(/\{subject\}/, 'lineage-events');
+    expect(lineageSection.includes(documented) || lineageSection.includes(path), `${method} ${path}`).toBe(
+      true,
+    );
+  });
 });
