@@ -470,7 +470,7 @@ function lineageIngestion(deps: IngestDependencies) {
     ) {
       const updates: DomainEvent[] = written.map((output) => {
         const id = datasetNodeId(output.namespace, output.name);
-        const dataKit = dataKitIdentityOf(output.known.symlinks?.identifiers ?? []);
+        const dataKit = dataKitIdentityOf(symlinksOf(plan.datasets.get(id)?.next.facets));
         const parentRunId = event.run?.known.parent?.run.runId;
         const detail = datasetUpdatedDetailSchema.parse({
           dataset: refOf(output),
@@ -811,3 +811,26 @@ export function makeIngestLineageBatch(deps: IngestDependencies) {
 
 /** The batch use case's signature. */
 export type IngestLineageBatch = ReturnType<typeof makeIngestLineageBatch>;
+
+/**
+ * The symlinks facet's identifiers among a dataset's merged facets (an output declared only on START
+ * carries its DataKit identity from that event).
+ */
+function symlinksOf(
+  facets: Readonly<Record<string, unknown>> | undefined,
+): { readonly namespace: string; readonly name: string }[] {
+  const symlinks = facets?.symlinks;
+  if (typeof symlinks !== 'object' || symlinks === null || !('identifiers' in symlinks)) return [];
+  const { identifiers } = symlinks;
+  if (!Array.isArray(identifiers)) return [];
+  return identifiers.flatMap((identifier: unknown) =>
+    typeof identifier === 'object' &&
+    identifier !== null &&
+    'namespace' in identifier &&
+    'name' in identifier &&
+    typeof identifier.namespace === 'string' &&
+    typeof identifier.name === 'string'
+      ? [{ namespace: identifier.namespace, name: identifier.name }]
+      : [],
+  );
+}

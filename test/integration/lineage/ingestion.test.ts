@@ -114,6 +114,43 @@ describe('POST /api/v1/lineage', () => {
     });
   });
 
+  it('names the DataKit DataSet behind an output declared only on START (its symlinks facet) when COMPLETE comes', async () => {
+    const id = runId();
+    const job = { namespace: 'ing-symlinks', name: 'spark-writer' };
+    const symlinked = {
+      namespace: 's3://lake',
+      name: 'data/raw-events',
+      facets: {
+        symlinks: {
+          identifiers: [
+            { namespace: 'datakit://local/default', name: 'raw-events', type: 'DATAKIT_DATASET' },
+          ],
+        },
+      },
+    };
+    const before = h.bus.events().length;
+
+    await h.post(
+      runEvent({
+        runId: id,
+        job,
+        outputs: [symlinked],
+        eventType: 'START',
+        eventTime: '2024-05-01T10:00:00Z',
+      }),
+    );
+    await h.post(runEvent({ runId: id, job, eventType: 'COMPLETE', eventTime: '2024-05-01T10:01:00Z' }));
+
+    const published = h.bus.events().slice(before);
+    expect(published.map((event) => event.detail)).toEqual([
+      expect.objectContaining({
+        dataset: { namespace: 's3://lake', name: 'data/raw-events' },
+        cell: 'local',
+        datakit: { namespace: 'default', name: 'raw-events' },
+      }),
+    ]);
+  });
+
   it('changes nothing when the same event is posted again', async () => {
     const event = runEvent({
       runId: runId(),
