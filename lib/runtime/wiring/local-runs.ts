@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
 import { EnvironmentSecretStore } from '../../adapters/local/env-secret-store.js';
+import {
+  LocalPromotionPipeline,
+  localPipelinePrefix,
+} from '../../adapters/local/local-promotion-pipeline.js';
 import { LocalRunLogs } from '../../adapters/local/local-run-logs.js';
 import { LocalTasks } from '../../adapters/local/local-tasks.js';
 import { LocalWorkflows } from '../../adapters/local/local-workflows.js';
@@ -21,11 +25,15 @@ export interface LocalRuntimeOptions {
   readonly lineageUrl: () => string;
   /** Where `${VAR}` Store secrets come from. @default process.env */
   readonly environment?: Readonly<Record<string, string | undefined>>;
+  /** How often promotions whose approvals timed out are marked EXPIRED (reads check too). @default 60 s */
+  readonly expirySweepMs?: number;
 }
 
 export interface LocalRuntime {
   readonly plane: RunPlane;
-  /** Stops every running task (their runs end FAILED) and waits for their executions. */
+  /** The in-process promotion pipeline (Guard and Deploy after the last approval). */
+  readonly pipeline: LocalPromotionPipeline;
+  /** Stops every running task (their runs end FAILED), waits for their executions and promotion stages. */
   close(): Promise<void>;
 }
 
@@ -73,6 +81,7 @@ export async function startLocalRuntime(
     },
     deps.logger,
   );
+  const pipeline = new LocalPromotionPipeline(deps.logger);
   const plane = createRunPlane(deps, {
     workflows,
     tasks,
@@ -80,9 +89,11 @@ export async function startLocalRuntime(
     logs: new LocalRunLogs(runtimeDir),
     cellMode: 'embedded',
     environments: environmentsOf(deps.config.ENVIRONMENTS),
+    pipeline,
     lineageUrl: options.lineageUrl,
   });
   runStep = plane.runSteps;
+  pipeline.bind(plane.promotions.stages);
 
   // Housekeeping of a previous process's leftovers. A storage fault must not stop the control plane from
   // starting (it answers 503 for what it cannot read, docs/operations.md), so a failure here is logged.
@@ -91,14 +102,47 @@ export async function startLocalRuntime(
   } catch (error) {
     deps.logger.error('local runtime housekeeping failed; orphaned runs stay as they are', { error });
   }
+  try {
+    await resumePromotions(plane, pipeline);
+  } catch (error) {
+    deps.logger.error('promotion housekeeping failed; promotions stay as they are', { error });
+  }
+  // Approvals that time out while nobody reads the promotion still end it (reads check as well).
+  const sweep = setInterval(() => {
+    plane.promotions.expireDue().catch((error: unknown) => {
+      deps.logger.warn('promotion expiry sweep failed', { error });
+    });
+  }, options.expirySweepMs ?? 60_000);
+  sweep.unref();
 
   return {
     plane,
+    pipeline,
     close: async () => {
+      clearInterval(sweep);
       await tasks.close();
       await workflows.drain();
+      await pipeline.drain();
     },
   };
+}
+
+/**
+ * Picks up what a previous process left of the in-process promotion pipelines: promotions whose approvals
+ * were complete (DEPLOYING) go on to Guard and Deploy, and timed-out approvals end EXPIRED.
+ */
+async function resumePromotions(plane: RunPlane, pipeline: LocalPromotionPipeline): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await plane.promotions.list({ status: 'DEPLOYING', limit: 100, cursor });
+    for (const promotion of page.items) {
+      // Local pipelines, and inline deploys (no approvals) the previous process stopped in the middle of.
+      const local = promotion.pipeline?.name.startsWith(localPipelinePrefix) ?? true;
+      if (local) pipeline.continue(promotion.id);
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  await plane.promotions.expireDue();
 }
 
 /** Makes sure the `local` cell exists and marks runs a previous process lost as FAILED `RUN_ORPHANED`. */

@@ -1,3 +1,4 @@
+import { DynamoAuditLog } from '../../adapters/dynamodb/audit-log.js';
 import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
 import { DynamoDeploymentStore } from '../../adapters/dynamodb/deployment-store.js';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
@@ -5,11 +6,13 @@ import { parseLineageEvent } from '../../contracts/openlineage/parse.js';
 import { type CellMode, makeCells } from '../../domain/cells/cells.js';
 import { makeCheckDeployable, makeDeployVersion } from '../../domain/deployments/deploy.js';
 import { makePackageStatus } from '../../domain/deployments/status.js';
+import { GroupDirectory } from '../../domain/identity/groups.js';
 import { makeIngestLineageEvent } from '../../domain/lineage/ingest.js';
 import type { Environments } from '../../domain/promotions/environments.js';
-import { makeRequestPromotion } from '../../domain/promotions/request-promotion.js';
+import { makePromotions } from '../../domain/promotions/promotions.js';
 import { makeRunSteps } from '../../domain/runs/run-steps.js';
 import { makeRuns } from '../../domain/runs/runs.js';
+import type { PromotionPipeline } from '../../ports/promotion-pipeline.js';
 import type { RunLogs } from '../../ports/run-logs.js';
 import type { SecretStore } from '../../ports/secret-store.js';
 import type { TaskControl } from '../../ports/task-control.js';
@@ -27,6 +30,8 @@ export interface RunAdapters {
   readonly logs: RunLogs;
   readonly cellMode: CellMode;
   readonly environments: Environments;
+  /** The promotion pipelines: CodePipeline in AWS, the in-process stages in embedded mode. */
+  readonly pipeline: PromotionPipeline;
   /** Where Transforms send their own OpenLineage events (this control plane), read when a run is prepared. */
   readonly lineageUrl: () => string;
   readonly replicasRunning?: (deployment: {
@@ -85,6 +90,8 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     clock: deps.clock,
     cellMode: adapters.cellMode,
   });
+  // Who belongs to which approver group (`datakit:approverGroups`, `DATAKIT_GROUPS`).
+  const groups = new GroupDirectory(deps.config.GROUPS);
   const runs = makeRuns({
     runs: runStore,
     deployments,
@@ -106,18 +113,25 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     deployments,
     runStore,
     environments: adapters.environments,
-    requestPromotion: makeRequestPromotion({
+    groups,
+    promotions: makePromotions({
+      promotions: deployments,
+      pipeline: adapters.pipeline,
+      events: deps.events,
+      audit: new DynamoAuditLog(deps.table),
       environments: adapters.environments,
+      groups,
       checkDeployable,
       deployVersion,
-      deployments,
-      runs: runStore,
+      idempotency: runStore,
       clock: deps.clock,
+      approvalTimeoutMinutes: deps.config.APPROVAL_TIMEOUT_MINUTES,
     }),
     packageStatus: makePackageStatus({
       packages: deps.packages,
       deployments,
       runs: runStore,
+      environments: adapters.environments,
       ...(adapters.replicasRunning === undefined ? {} : { replicasRunning: adapters.replicasRunning }),
     }),
   };
