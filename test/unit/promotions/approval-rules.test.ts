@@ -110,7 +110,9 @@ describe('the approval rules', () => {
     const start = promotion(requester);
     expect(refusalOf(start, decision(requester))).toBe('SELF_APPROVAL');
     // The same person (session name ron) through the Security role is still the requester.
-    expect(refusalOf(start, decision(session('Security', 'ron'), 'approve', 'security'))).toBe('SELF_APPROVAL');
+    expect(refusalOf(start, decision(session('Security', 'ron'), 'approve', 'security'))).toBe(
+      'SELF_APPROVAL',
+    );
     expect(refusalOf(start, decision(requester, 'reject'))).toBe('SELF_APPROVAL');
   });
 
@@ -150,13 +152,20 @@ describe('the approval rules', () => {
     const repeat = transition(afterOwner, decision(alice));
     expect(repeat.ok && repeat.changed).toBe(false);
     expect(repeat.ok && repeat.actions).toEqual([{ type: 'sync-pipeline' }]);
-    expect(refusalOf(afterOwner, decision(session('Owners', 'olga')))).toBe('APPROVAL_GROUP_ALREADY_APPROVED');
+    expect(refusalOf(afterOwner, decision(session('Owners', 'olga')))).toBe(
+      'APPROVAL_GROUP_ALREADY_APPROVED',
+    );
   });
 
   it('ends a promotion on one rejection, after which it takes no decision', () => {
     const { promotion: rejected } = run(promotion(requester), [decision(alice), decision(carol, 'reject')]);
     expect(rejected.status).toBe('REJECTED');
-    expect(rejected.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'FAILED', 'SKIPPED', 'SKIPPED']);
+    expect(rejected.stages.map((stage) => stage.status)).toEqual([
+      'SUCCEEDED',
+      'FAILED',
+      'SKIPPED',
+      'SKIPPED',
+    ]);
     expect(refusalOf(rejected, decision(session('Security', 'sam')))).toBe('PROMOTION_ENDED');
   });
 
@@ -171,15 +180,25 @@ describe('the approval rules', () => {
 
   it('maps a failed pipeline after the timeout to EXPIRED and before it to FAILED', () => {
     const start = promotion(requester);
-    const timedOut = transition(start, { type: 'pipeline-ended', state: 'FAILED', at: '2026-03-08T10:00:05Z' });
+    const timedOut = transition(start, {
+      type: 'pipeline-ended',
+      state: 'FAILED',
+      at: '2026-03-08T10:00:05Z',
+    });
     expect(timedOut.ok && timedOut.promotion.status).toBe('EXPIRED');
     const stopped = transition(start, { type: 'pipeline-ended', state: 'STOPPED', at: at(5) });
-    expect(stopped.ok && stopped.promotion).toMatchObject({ status: 'FAILED', error: { code: 'PIPELINE_STOPPED' } });
+    expect(stopped.ok && stopped.promotion).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'PIPELINE_STOPPED' },
+    });
   });
 
   it('never deploys a promotion whose approvals are not complete, whatever the events say', () => {
     const { promotion: afterOwner } = run(promotion(requester), [decision(alice)]);
-    expect(transition(afterOwner, { type: 'deployed', at: at(5) })).toMatchObject({ ok: true, changed: false });
+    expect(transition(afterOwner, { type: 'deployed', at: at(5) })).toMatchObject({
+      ok: true,
+      changed: false,
+    });
     expect(guardProblems(afterOwner, directory)).toEqual([
       'the promotion is AWAITING_APPROVAL, not DEPLOYING',
       'no recorded approval of group security',
@@ -255,7 +274,10 @@ const eventArbitrary: fc.Arbitrary<PromotionEvent> = fc.oneof(
       })
       .map(({ principal, choice, group, minute }) => decision(principal, choice, group, minute)),
   },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 8 * 24 * 60 }).map((m) => ({ type: 'expire', at: at(m) }) as const) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 0, max: 8 * 24 * 60 }).map((m) => ({ type: 'expire', at: at(m) }) as const),
+  },
   { weight: 1, arbitrary: fc.constant({ type: 'deployed', at: at(1) } as const) },
   {
     weight: 1,
