@@ -18,7 +18,14 @@ export function functionEntry(name: string): string {
 
 export interface ApiFunctionProps {
   /** The folder under `lambdas/` whose `handler.ts` exports `handler` (an API function or a worker). */
-  readonly name: ApiFunctionName | 'registration-worker' | 'cell-record' | 'run-steps' | 'trigger-worker';
+  readonly name:
+    | ApiFunctionName
+    | 'registration-worker'
+    | 'cell-record'
+    | 'run-steps'
+    | 'trigger-worker'
+    | 'promotion-stages'
+    | 'promotion-events';
   /** @default `DataKit API: <name>` */
   readonly description?: string;
   /** Environment of the function, on top of the variables every function gets. */

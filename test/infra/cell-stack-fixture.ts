@@ -33,6 +33,7 @@ export class CellFunctionsStack extends Stack {
       runsApi: fn('RunsApi'),
       cellsApi: fn('CellsApi'),
       deployer: fn('Deployer'),
+      pipelineDeployer: fn('PipelineDeployer'),
     };
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
