@@ -53,6 +53,11 @@ export class GroupDirectory {
     return patterns.some((pattern) => candidates.some((candidate) => matchesPattern(pattern, candidate)));
   }
 
+  /** Whether anyone can be a member of the group (it has at least one pattern). */
+  hasMembers(group: string): boolean {
+    return (this.groups.get(group)?.length ?? 0) > 0;
+  }
+
   /** The configured groups. */
   names(): string[] {
     return [...this.groups.keys()].sort();

@@ -99,6 +99,13 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
         `No environment ${request.env}; the environments are ${deps.environments.names().join(', ')}.`,
       );
     }
+    const nobody = env.approvals.filter((group) => !deps.groups.hasMembers(group));
+    if (nobody.length > 0) {
+      throw new UnprocessableError(
+        'PROMOTION_APPROVERS_MISSING',
+        `Promotions to ${env.name} need approvals of ${env.approvals.join(', ')}, but ${nobody.join(', ')} ${nobody.length === 1 ? 'has' : 'have'} no members: nobody could approve. Configure the groups (datakit:approverGroups in AWS, DATAKIT_GROUPS in embedded mode).`,
+      );
+    }
     const deployable = await deps.checkDeployable(request);
     const warnings: string[] = [];
     if (request.rollback === undefined) {

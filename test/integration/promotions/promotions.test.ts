@@ -340,3 +340,39 @@ describe('status', () => {
     expect(await deployedVersion('int', 'status')).toBe('1.0.0');
   });
 });
+
+describe('approver groups', () => {
+  it('refuses a promotion nobody could approve: a required group without members (422)', async () => {
+    const empty = await startPromotionPlane({
+      groups: { owners: ['olivia'] },
+      pipeline: new LocalPromotionPipeline(new Logger({ logLevel: 'SILENT' })),
+      versions: ['1.0.0'],
+    });
+    try {
+      await empty.plane.promotions.request({
+        namespace,
+        name,
+        version: '1.0.0',
+        env: 'dev',
+        cell: 'blue',
+        requestedBy: callerFor('rita'),
+      });
+      await expect(
+        empty.plane.promotions.request({
+          namespace,
+          name,
+          version: '1.0.0',
+          env: 'prod',
+          cell: 'blue',
+          requestedBy: callerFor('rita'),
+          override: { reason: 'test' },
+        }),
+      ).rejects.toMatchObject({
+        code: 'PROMOTION_APPROVERS_MISSING',
+        message: expect.stringContaining('security'),
+      });
+    } finally {
+      await empty.close();
+    }
+  });
+});
