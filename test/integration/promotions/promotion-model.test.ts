@@ -82,7 +82,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
         { weight: 6, arbitrary: fc.constant('approve' as const) },
         { weight: 1, arbitrary: fc.constant('reject' as const) },
       ),
-      group: fc.option(fc.constantFrom('owners', 'security'), { nil: undefined }),
+      group: fc.option(fc.constantFrom('owners', 'security'), { nil: undefined, freq: 2 }),
     }),
   },
   {
@@ -234,10 +234,12 @@ describe('the approval invariant against the use cases (model test)', () => {
           expect(people).not.toContain(requester);
         }
       }),
-      { numRuns: 80 },
+      // A fixed seed, so the runs (and how many of them deploy) are the same every time; explore others
+      // with MODEL_SEED=<n>.
+      { numRuns: 80, seed: Number(process.env.MODEL_SEED ?? 20_260_301) },
     );
     // Not vacuous: some runs deployed to prod.
     const prod = await harness.plane.deployments.listDeploymentsOfEnvironment('prod', { limit: 100 });
-    expect(prod.items.length).toBeGreaterThan(2);
+    expect(prod.items.length, 'runs that deployed to prod').toBeGreaterThan(2);
   }, 240_000);
 });
