@@ -1,4 +1,4 @@
-import { Annotations, type Stack, Tags } from 'aws-cdk-lib';
+import { type Stack, Tags } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack.js';

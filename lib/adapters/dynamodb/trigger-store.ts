@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConcurrentModificationError } from '../../domain/errors.js';
 import type { SlotId, StoredSlot, TriggerSlot, UpstreamRun } from '../../domain/triggers/model.js';
 import type { TriggerStore } from '../../ports/trigger-store.js';

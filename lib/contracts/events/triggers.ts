@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Detail of `Consumer Paused` and `Consumer Resumed`: a consumer's on-change trigger in one environment
