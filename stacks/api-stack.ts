@@ -20,7 +20,6 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type ApiFunctionName, apiFunctionNames, routeList } from '../lib/api/routes.js';
 import type { GroupPatterns } from '../lib/contracts/identity.js';
-import { promotionPipelineName } from '../lib/contracts/promotion-pipeline.js';
 import { defaultEnvironments, type Environment } from '../lib/domain/promotions/environments.js';
 import type { CellFunctions } from './cell-stack.js';
 import { ApiFunction } from './constructs/api-function.js';
@@ -246,18 +245,8 @@ export class ApiStack extends Stack {
       environment,
       logRetention,
       memorySize: props.functionMemoryMb ?? 512,
+      promotionsApi: functionFor('promotions-api'),
     });
-    const promotionsApi = functionFor('promotions-api');
-    promotions.grantPromotionsApi(promotionsApi);
-    promotionsApi.addEnvironment(
-      'PROMOTION_PIPELINES',
-      JSON.stringify(
-        Object.fromEntries(
-          [...promotions.pipelines.keys()].map((env) => [env, promotionPipelineName(props.stage, env)]),
-        ),
-      ),
-    );
-    promotionsApi.addEnvironment('PROMOTION_REQUESTS_BUCKET', promotions.requestsBucket.bucketName);
     this.promotions = promotions;
 
     this.workers = new Map([

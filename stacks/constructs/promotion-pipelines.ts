@@ -13,6 +13,7 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   BlockPublicAccess,
@@ -212,6 +213,12 @@ export interface PromotionPipelinesProps {
   readonly eventBus: IEventBus;
   /** The environment every control-plane function gets. */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * The promotions API function: it starts the pipelines and hands them decisions, and the state-change
+   * follower runs as its role, because it hands over decisions recorded before an execution reached its
+   * approvals — so the API's role stays the only principal that may call PutApprovalResult.
+   */
+  readonly promotionsApi: NodejsFunction;
   readonly logRetention: RetentionDays;
   /** @default 512 */
   readonly memorySize?: number;
@@ -229,6 +236,7 @@ export class PromotionPipelines extends Construct {
   readonly artifactsBucket: IBucket;
   readonly pipelines: ReadonlyMap<string, PromotionPipeline>;
   readonly stagesFunction: IFunction;
+  /** Runs as the promotions API's role (see `promotionsApi`). */
   readonly eventsFunction: IFunction;
   readonly rule: Rule | undefined;
 
@@ -279,6 +287,9 @@ export class PromotionPipelines extends Construct {
       ...props,
       packageRepositories: [],
     });
+    // The follower runs as the promotions API's role, which already reads and writes the table.
+    const apiRole = props.promotionsApi.role;
+    if (apiRole === undefined) throw new Error('the promotions API function has no role');
     const events = new ApiFunction(this, 'Events', {
       name: 'promotion-events',
       description: 'DataKit promotions: follows the promotion pipelines’ state changes',
@@ -286,10 +297,7 @@ export class PromotionPipelines extends Construct {
       logRetention: props.logRetention,
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(30),
-    });
-    grantApiPermissions(events.function, ['table:read-write', 'events:put'], {
-      ...props,
-      packageRepositories: [],
+      role: apiRole,
     });
     this.stagesFunction = stages.function;
     this.eventsFunction = events.function;
@@ -343,17 +351,30 @@ export class PromotionPipelines extends Construct {
         ],
       });
     }
+    this.grantPromotionsApi(props.promotionsApi, events.function, props.stage);
   }
 
   /**
-   * What the promotions API may do: write requests, start the pipelines and read their action executions,
-   * and hand decisions to their approval actions — the only principal with PutApprovalResult on them.
+   * What the promotions API (and its state-change follower, which runs as its role) may do: write requests,
+   * start the pipelines and read their action executions, and hand decisions to their approval actions —
+   * the only principal with PutApprovalResult on them. Both learn the pipelines and the bucket.
    */
-  grantPromotionsApi(fn: IFunction): void {
+  private grantPromotionsApi(api: NodejsFunction, follower: NodejsFunction, stage: string): void {
     const pipelines = [...this.pipelines.values()];
-    const grantee = fn.role;
+    for (const fn of [api, follower]) {
+      fn.addEnvironment(
+        'PROMOTION_PIPELINES',
+        JSON.stringify(
+          Object.fromEntries(
+            [...this.pipelines.keys()].map((env) => [env, promotionPipelineName(stage, env)]),
+          ),
+        ),
+      );
+      fn.addEnvironment('PROMOTION_REQUESTS_BUCKET', this.requestsBucket.bucketName);
+    }
+    const grantee = api.role;
     if (pipelines.length === 0) return;
-    if (grantee === undefined) throw new Error(`${fn.node.path} has no role to grant promotions to`);
+    if (grantee === undefined) throw new Error(`${api.node.path} has no role to grant promotions to`);
     const requests = this.requestsBucket.arnForObjects(`${promotionRequestsPrefix}*`);
     Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [requests] });
     acknowledgeWildcardResource(

@@ -123,7 +123,6 @@ describe('cdk-nag (AwsSolutions)', () => {
       'dev-datakit-api/LineageApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/LineageIngest/Role/DefaultPolicy/Resource',
       'dev-datakit-api/PackagesApi/Role/DefaultPolicy/Resource',
-      'dev-datakit-api/Promotions/Events/Role/DefaultPolicy/Resource',
       'dev-datakit-api/Promotions/Stages/Role/DefaultPolicy/Resource',
       'dev-datakit-api/PromotionsApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/RegistrationWorker/Worker/Role/DefaultPolicy/Resource',

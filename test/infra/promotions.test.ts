@@ -226,6 +226,12 @@ describe('who may do what with the promotion pipelines', () => {
     expect(resources).not.toContain('*');
   });
 
+  it('runs the state-change follower as the promotions API’s role: it hands over decisions recorded early', () => {
+    const functions = template.findResources('AWS::Lambda::Function') as Record<string, Resource>;
+    const follower = functions[logicalIdOf(controlPlane.api.promotions.eventsFunction)];
+    expect(follower?.Properties.Role).toEqual({ 'Fn::GetAtt': [roleRef('promotions-api'), 'Arn'] });
+  });
+
   it('lets the promotions API start the pipelines, read their action executions and write requests', () => {
     const own = statements().filter(({ roles }) => roles.includes(roleRef('promotions-api')));
     const actions = own.flatMap(({ statement }) => actionsOf(statement));
