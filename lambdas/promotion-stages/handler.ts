@@ -13,6 +13,9 @@ import { regionOf, type SharedDependencies, traced } from '../../lib/runtime/wir
 const userParametersSchema = z.object({
   step: z.enum(pipelineSteps),
   promotionId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a promotion id'),
+  /** The pipeline and its execution (`#{codepipeline.PipelineExecutionId}`), so Validate can record it. */
+  pipeline: z.string().min(1).optional(),
+  executionId: z.string().min(1).optional(),
 });
 
 export type JobResults = Pick<CodePipelineControl, 'putJobSuccessResult' | 'putJobFailureResult'>;
@@ -45,13 +48,16 @@ export function createPromotionStagesHandler(
       return;
     }
     const context = job.data.pipelineContext;
-    const execution =
-      context?.pipelineName === undefined || context.pipelineExecutionId === undefined
-        ? undefined
-        : { name: context.pipelineName, executionId: context.pipelineExecutionId };
+    const name = parameters.pipeline ?? context?.pipelineName;
+    const executionId = parameters.executionId ?? context?.pipelineExecutionId;
+    const execution = name === undefined || executionId === undefined ? undefined : { name, executionId };
     try {
       const promotion = await stages.run(parameters.step, parameters.promotionId, execution);
-      deps.logger.info('promotion stage succeeded', { ...parameters, status: promotion.status });
+      deps.logger.info('promotion stage succeeded', {
+        step: parameters.step,
+        promotionId: parameters.promotionId,
+        status: promotion.status,
+      });
       await jobs.putJobSuccessResult({
         jobId,
         executionDetails: { summary: `${parameters.step}: promotion ${promotion.id} is ${promotion.status}` },

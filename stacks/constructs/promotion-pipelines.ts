@@ -85,16 +85,22 @@ export class PromotionPipeline extends Construct {
       masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
       enforceSSL: true,
     });
+    const pipelineName = promotionPipelineName(props.stage, env);
     const request = new Artifact('Request');
     const step = (name: string, stepName: PipelineStep, inputs: Artifact[] = []) =>
       new LambdaInvokeAction({
         actionName: name,
         lambda: props.stagesFunction,
         inputs,
-        userParameters: { step: stepName, promotionId: `#{variables.${promotionIdVariable}}` },
+        userParameters: {
+          step: stepName,
+          promotionId: `#{variables.${promotionIdVariable}}`,
+          // CodePipeline's own variable: the stages record which execution runs the promotion.
+          pipeline: pipelineName,
+          executionId: '#{codepipeline.PipelineExecutionId}',
+        },
       });
     const link = `${props.apiUrl}v1/promotions/#{variables.${promotionIdVariable}}`;
-    const pipelineName = promotionPipelineName(props.stage, env);
     this.pipeline = new Pipeline(this, 'Pipeline', {
       pipelineName,
       pipelineType: PipelineType.V2,

@@ -106,7 +106,12 @@ describe('the promotion pipelines', () => {
       expect(action?.ActionTypeId).toMatchObject({ Category: 'Invoke', Provider: 'Lambda' });
       expect(action?.Configuration).toEqual({
         FunctionName: { Ref: stagesFunction },
-        UserParameters: JSON.stringify({ step, promotionId: '#{variables.PROMOTION_ID}' }),
+        UserParameters: JSON.stringify({
+          step,
+          promotionId: '#{variables.PROMOTION_ID}',
+          pipeline: 'test-datakit-promote-prod',
+          executionId: '#{codepipeline.PipelineExecutionId}',
+        }),
       });
     }
   });

@@ -85,13 +85,13 @@ function job(step: string, promotion: PromotionRecord, id = `job-${step}-${promo
         actionConfiguration: {
           configuration: {
             FunctionName: 'dev-datakit-promotion-stages',
-            UserParameters: JSON.stringify({ step, promotionId: promotion.id }),
+            UserParameters: JSON.stringify({
+              step,
+              promotionId: promotion.id,
+              pipeline: promotion.pipeline?.name,
+              executionId: promotion.pipeline?.executionId,
+            }),
           },
-        },
-        pipelineContext: {
-          pipelineName: promotion.pipeline?.name,
-          pipelineExecutionId: promotion.pipeline?.executionId,
-          stage: { name: step },
         },
         inputArtifacts: [],
         outputArtifacts: [],
@@ -317,6 +317,20 @@ describe('the stages and the events', () => {
       ),
     ).resolves.toBeUndefined();
     await expect(eventsHandler({ 'detail-type': 'Something Else' })).resolves.toBeUndefined();
+  });
+
+  it('records, at Validate, which execution runs the promotion (from #{codepipeline.PipelineExecutionId})', async () => {
+    const dev = await request('dev', 'red', '1.1.0');
+    const int = await request('int', 'red', '1.1.0');
+    const restarted = {
+      ...int,
+      pipeline: { name: 'dev-datakit-promote-int', executionId: 'execution-of-a-retry' },
+    };
+    await stagesHandler(job('validate', restarted, 'job-validate-restarted'));
+    expect(fake.jobSuccesses.map((success) => success.jobId)).toContain('job-validate-restarted');
+    expect(await harness.plane.deployments.promotionOfExecution('execution-of-a-retry')).toBe(int.id);
+    expect((await promotions().get(int.id)).pipeline?.executionId).toBe('execution-of-a-retry');
+    expect(dev.status).toBe('DEPLOYED');
   });
 
   it('reports a job with bad parameters as a configuration error', async () => {
