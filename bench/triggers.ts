@@ -42,6 +42,7 @@ async function run(): Promise<Metric[]> {
     logs: { tail: async () => [] },
     schedules: { put: async () => {}, delete: async () => {} },
     services: { ensureService: unused, removeService: async () => {}, serviceStatus: async () => undefined },
+    pipeline: { start: unused, syncDecisions: unused },
     cellMode: 'embedded',
     environments: new Environments(),
     lineageUrl: () => 'http://127.0.0.1:1',

@@ -1,6 +1,23 @@
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { startEmbeddedControlPlane } from '../lambdas/embedded.js';
+import { groupPatternsSchema } from '../lib/contracts/identity.js';
+import { environmentsSchema } from '../lib/domain/promotions/environments.js';
+
+/** A JSON value in an environment variable, checked with its schema so a mistake stops the start. */
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, context) => {
+      try {
+        const value: unknown = JSON.parse(text);
+        return value;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 const env = z
   .object({
@@ -13,6 +30,11 @@ const env = z
     REGISTRY_BLOB_HOSTS: z.string().optional(),
     REGISTRY_INSECURE_HOSTS: z.string().optional(),
     FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).optional(),
+    /** Who belongs to which approver group: `{"owners":["alice","bob"],"security":["carol"]}`. */
+    DATAKIT_GROUPS: jsonOf(groupPatternsSchema).optional(),
+    /** The environments and their approvals (default dev → int (owners) → prod (owners, security)). */
+    DATAKIT_ENVIRONMENTS: jsonOf(environmentsSchema).optional(),
+    DATAKIT_APPROVAL_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(86_400).optional(),
   })
   .safeParse(process.env);
 
@@ -33,6 +55,11 @@ const plane = await startEmbeddedControlPlane({
     ? {}
     : { registryInsecureHosts: env.data.REGISTRY_INSECURE_HOSTS }),
   ...(env.data.FUNCTION_TIMEOUT_MS === undefined ? {} : { functionTimeoutMs: env.data.FUNCTION_TIMEOUT_MS }),
+  ...(env.data.DATAKIT_GROUPS === undefined ? {} : { groups: env.data.DATAKIT_GROUPS }),
+  ...(env.data.DATAKIT_ENVIRONMENTS === undefined ? {} : { environments: env.data.DATAKIT_ENVIRONMENTS }),
+  ...(env.data.DATAKIT_APPROVAL_TIMEOUT_MINUTES === undefined
+    ? {}
+    : { approvalTimeoutMinutes: env.data.DATAKIT_APPROVAL_TIMEOUT_MINUTES }),
 }).catch((error: unknown) => {
   // A refusal to open the data directory says what to do; a stack trace would bury it.
   console.error(`control plane did not start: ${error instanceof Error ? error.message : String(error)}`);

@@ -13,7 +13,9 @@ import { LocalEventBus } from '../lib/adapters/local/event-bus.js';
 import { type LocalApi, type LocalRoute, startLocalApi } from '../lib/adapters/local/http-server.js';
 import { registryWebhookRoute } from '../lib/adapters/local/registry-webhook.js';
 import { createFallbackHandler } from '../lib/api/http-handler.js';
+import type { GroupPatterns } from '../lib/contracts/identity.js';
 import { defaultTableName } from '../lib/contracts/table.js';
+import type { Environment } from '../lib/domain/promotions/environments.js';
 import { loadConfig } from '../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../lib/runtime/dependencies.js';
 import { type LocalRuntime, startLocalRuntime } from '../lib/runtime/wiring/local-runs.js';
@@ -45,6 +47,12 @@ export interface EmbeddedOptions {
   readonly runner?: 'subprocess' | 'docker';
   /** `FUNCTION_TIMEOUT_MS`: the time every request has, as a Lambda function's timeout. @default 10 000 */
   readonly functionTimeoutMs?: number;
+  /** `DATAKIT_GROUPS`: approver groups, group → principal names (`x-datakit-principal`). @default none */
+  readonly groups?: GroupPatterns;
+  /** `DATAKIT_ENVIRONMENTS`: the environments and their approvals. @default dev → int → prod */
+  readonly environments?: readonly Environment[];
+  /** `DATAKIT_APPROVAL_TIMEOUT_MINUTES`: how long approvals wait. @default 10 080 (7 days) */
+  readonly approvalTimeoutMinutes?: number;
 }
 
 export interface EmbeddedControlPlane {
@@ -99,6 +107,11 @@ export async function startEmbeddedControlPlane(
       ...(options.functionTimeoutMs === undefined
         ? {}
         : { FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) }),
+      ...(options.groups === undefined ? {} : { GROUPS: JSON.stringify(options.groups) }),
+      ...(options.environments === undefined ? {} : { ENVIRONMENTS: JSON.stringify(options.environments) }),
+      ...(options.approvalTimeoutMinutes === undefined
+        ? {}
+        : { APPROVAL_TIMEOUT_MINUTES: String(options.approvalTimeoutMinutes) }),
     });
     const bus = new LocalEventBus(logger);
     const deps = createDependencies(config, { logger, events: bus });

@@ -15,6 +15,10 @@ context=(-c "datakit:stage=${stage}")
 if [ -n "${LOCALSTACK_AUTH_TOKEN:-}" ] && [ -n "${DATAKIT_PACKAGE_REPOSITORIES:-}" ]; then
   context+=(-c "datakit:packageRepositories=${DATAKIT_PACKAGE_REPOSITORIES}")
 fi
+# CodePipeline needs a paid tier: without one, only environments without approvals (no pipelines).
+if [ -z "${LOCALSTACK_AUTH_TOKEN:-}" ]; then
+  context+=(-c 'datakit:environments=[{"name":"dev"}]')
+fi
 
 npx --yes aws-cdk-local@3 bootstrap "${context[@]}"
 npx --yes aws-cdk-local@3 deploy --all --require-approval never "${context[@]}"

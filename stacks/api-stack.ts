@@ -14,16 +14,20 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { type ApiFunctionName, apiFunctionNames, routeList } from '../lib/api/routes.js';
+import type { GroupPatterns } from '../lib/contracts/identity.js';
+import { defaultEnvironments, type Environment } from '../lib/domain/promotions/environments.js';
 import type { CellFunctions } from './cell-stack.js';
 import { ApiFunction } from './constructs/api-function.js';
 import { apiFunctionPermissions, grantApiPermissions } from './constructs/api-permissions.js';
 import { LineageAlarms } from './constructs/lineage-alarms.js';
 import { acknowledgeTableIndexWildcards } from './constructs/nag-acknowledgements.js';
 import { ProblemGatewayResponses } from './constructs/problem-gateway-responses.js';
+import { PromotionPipelines } from './constructs/promotion-pipelines.js';
 import { acknowledgeRawEventObjectWildcards } from './constructs/raw-events-bucket.js';
 import { RegistrationWorker } from './constructs/registration-worker.js';
 import { TriggerWorker } from './constructs/trigger-worker.js';
@@ -97,6 +101,12 @@ export interface ApiStackProps extends StackProps {
   readonly functionReservedConcurrency?: number;
   /** Where Transforms send their own OpenLineage events (`OPENLINEAGE_URL`). @default this API's URL */
   readonly openLineageEndpoint?: string;
+  /** The environments in promotion order; each with approvals gets a pipeline. @default dev → int → prod */
+  readonly environments?: readonly Environment[];
+  /** Approver groups: group → IAM principal ARN patterns. @default {} (nobody can approve) */
+  readonly approverGroups?: GroupPatterns;
+  /** Days a promotion waits for its approvals. @default 7 */
+  readonly approvalTimeoutDays?: number;
 }
 
 /**
@@ -110,6 +120,8 @@ export class ApiStack extends Stack {
   readonly functions: ReadonlyMap<ApiFunctionName, IFunction>;
   /** Functions behind event rules rather than routes, by name. */
   readonly workers: ReadonlyMap<string, IFunction>;
+  /** The promotion pipelines of the environments with approvals, their topics and functions. */
+  readonly promotions: PromotionPipelines;
   /**
    * The functions that act in cells (run steps, runs and cells API, deployer), which each cell stack
    * grants access to its resources (see createControlPlane).
@@ -122,6 +134,8 @@ export class ApiStack extends Stack {
 
     // Registration reads only from this account's ECR unless more registries are configured.
     const ecrHost = `${this.account}.dkr.ecr.${this.region}.${this.urlSuffix}`;
+    const environments = props.environments ?? defaultEnvironments;
+    const approvalTimeoutDays = props.approvalTimeoutDays ?? 7;
     const environment = {
       TABLE_NAME: props.table.tableName,
       EVENT_BUS_NAME: props.eventBus.eventBusName,
@@ -133,8 +147,13 @@ export class ApiStack extends Stack {
       REGISTRY_BLOB_HOSTS: (props.registryBlobHosts ?? []).join(','),
       // Store secrets are `datakit/{stage}/{cell}/{store}` (lib/contracts/cell-resources.ts).
       STAGE: props.stage,
+      // Promotions (datakit:environments, datakit:approverGroups, datakit:approvalTimeoutDays); every
+      // function knows who is in which group, for the authorization of later releases too.
+      ENVIRONMENTS: JSON.stringify(environments),
+      GROUPS: JSON.stringify(props.approverGroups ?? {}),
+      APPROVAL_TIMEOUT_MINUTES: String(approvalTimeoutDays * 24 * 60),
     };
-    const functions = new Map<ApiFunctionName, IFunction>();
+    const functions = new Map<ApiFunctionName, NodejsFunction>();
     const apiFunctions = new Map<ApiFunctionName, ApiFunction>();
     for (const name of apiFunctionNames) {
       const apiFunction = new ApiFunction(this, pascalCase(name), {
@@ -167,7 +186,7 @@ export class ApiStack extends Stack {
       logRetention,
       memorySize: props.functionMemoryMb ?? 512,
     });
-    const functionFor = (name: ApiFunctionName): IFunction => {
+    const functionFor = (name: ApiFunctionName): NodejsFunction => {
       const fn = functions.get(name);
       if (fn === undefined) throw new Error(`no function ${name}`);
       return fn;
@@ -214,8 +233,28 @@ export class ApiStack extends Stack {
       environment: { ...environment, OPENLINEAGE_ENDPOINT: props.openLineageEndpoint ?? api.url },
     });
     grantApiPermissions(runSteps.function, ['table:read-write', 'events:put', 'raw-events:write'], props);
-    // Reactive triggers: the bus rule's queue and the stage's schedules feed the trigger function; the
-    // promotions function deploys, so it owns the schedules.
+
+    // The pipelines of the environments with approvals; the promotions API starts them, reads their
+    // action executions and is the only principal that may hand decisions to their approval actions.
+    const promotions = new PromotionPipelines(this, 'Promotions', {
+      stage: props.stage,
+      environments,
+      approvalTimeoutDays,
+      // The stage's URL from the API's id and the stage name, not from the deployment stage: the
+      // pipelines must not depend on the deployment, which depends on the promotions API function.
+      apiUrl: `https://${api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${props.stage}/`,
+      table: props.table,
+      eventBus: props.eventBus,
+      environment,
+      logRetention,
+      memorySize: props.functionMemoryMb ?? 512,
+      promotionsApi: functionFor('promotions-api'),
+    });
+    this.promotions = promotions;
+
+    // Reactive triggers: the bus rule's queue and the stage's schedules feed the trigger function. Both
+    // deployers (the promotions API for inline deploys, the pipelines' stages for approved ones) own the
+    // schedules of what they deploy.
     const triggers = new TriggerWorker(this, 'Triggers', {
       stage: props.stage,
       eventBus: props.eventBus,
@@ -226,19 +265,28 @@ export class ApiStack extends Stack {
     grantApiPermissions(triggers.function, ['table:read-write', 'events:put', 'raw-events:write'], props);
     const deployer = apiFunctions.get('promotions-api');
     if (deployer === undefined) throw new Error('no promotions-api function');
-    for (const [key, value] of Object.entries(triggers.scheduleEnvironment()))
-      deployer.function.addEnvironment(key, value);
-    triggers.grantManageSchedules(deployer.function, deployer);
+    for (const [grantee, owner] of [
+      [deployer.function, deployer],
+      [promotions.stagesFunction, promotions],
+    ] as const) {
+      for (const [key, value] of Object.entries(triggers.scheduleEnvironment()))
+        grantee.addEnvironment(key, value);
+      triggers.grantManageSchedules(grantee, owner);
+    }
+
     this.workers = new Map([
       ['registration-worker', registrationWorker.function],
       ['run-steps', runSteps.function],
+      ['promotion-stages', promotions.stagesFunction],
+      ['promotion-events', promotions.eventsFunction],
       ['trigger-worker', triggers.function],
     ]);
     this.cellFunctions = {
       runSteps: runSteps.function,
       runsApi: functionFor('runs-api'),
       cellsApi: functionFor('cells-api'),
-      deployer: deployer.function,
+      deployer: functionFor('promotions-api'),
+      pipelineDeployer: promotions.stagesFunction,
       triggerWorker: triggers.function,
     };
 

@@ -81,6 +81,9 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
     cloudWatchRole: settings.apiGatewayCloudWatchRole,
     functionMemoryMb: settings.functionMemoryMb,
     functionTimeoutSeconds: settings.functionTimeoutSeconds,
+    environments: settings.environments,
+    approverGroups: settings.approverGroups,
+    approvalTimeoutDays: settings.approvalTimeoutDays,
     ...(settings.functionReservedConcurrency === undefined
       ? {}
       : { functionReservedConcurrency: settings.functionReservedConcurrency }),

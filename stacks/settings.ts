@@ -3,6 +3,12 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { cellNameSchema, cpuArchitectureSchema, labelsSchema } from '../lib/contracts/api/cells.js';
+import { type GroupPatterns, groupPatternsSchema } from '../lib/contracts/identity.js';
+import {
+  defaultEnvironments,
+  type Environment,
+  environmentsSchema,
+} from '../lib/domain/promotions/environments.js';
 
 /** Every value `aws-logs` accepts as a retention period, in days. */
 const retentionDays: readonly number[] = Object.values(RetentionDays).filter(
@@ -133,6 +139,35 @@ const cellsSchema = z
     });
   });
 
+/** A JSON value from cdk.json, or the same JSON as the string `-c key=<json>` passes. */
+const jsonValue = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      const parsed: unknown = JSON.parse(value);
+      return parsed;
+    } catch {
+      return value; // not JSON: the schema reports it
+    }
+  }, schema);
+
+/** The IAM principal ARN patterns of an approver group (`*` any run of characters, `?` one). */
+const approverGroupsSchema = jsonValue(
+  groupPatternsSchema.superRefine((groups, context) => {
+    for (const [group, patterns] of Object.entries(groups)) {
+      patterns.forEach((pattern, index) => {
+        if (!/^arn:aws[a-z-]*:(iam|sts)::/.test(pattern)) {
+          context.addIssue({
+            code: 'custom',
+            path: [group, index],
+            message: 'an IAM principal ARN pattern (arn:aws:iam::… or arn:aws:sts::…)',
+          });
+        }
+      });
+    }
+  }),
+);
+
 /**
  * The CDK context keys this app reads, with their defaults. `README.md` (Deploying to AWS) documents
  * each one; keep the two in step.
@@ -206,6 +241,12 @@ const settingsSchema = z.object({
   ).default([]),
   /** The cells Transforms run in: one `<stage>-datakit-cell-<name>` stack each. */
   'datakit:cells': cellsSchema.default([]),
+  /** The environments in promotion order and the groups each needs an approval of. */
+  'datakit:environments': jsonValue(environmentsSchema).default([...defaultEnvironments]),
+  /** Who belongs to each approver group: group → IAM principal ARN patterns. */
+  'datakit:approverGroups': approverGroupsSchema.default({}),
+  /** Days a promotion waits for its approvals (CodePipeline's manual approval timeout, at most 60). */
+  'datakit:approvalTimeoutDays': integer(1, 60).default(7),
 });
 
 export type SettingsKey = keyof z.input<typeof settingsSchema>;
@@ -263,6 +304,11 @@ export interface Settings {
   readonly registryBlobHosts: readonly string[];
   /** One cell stack each, in this order. */
   readonly cells: readonly CellSettings[];
+  /** In promotion order; each environment with approvals gets a promotion pipeline. */
+  readonly environments: readonly Environment[];
+  /** Group → IAM principal ARN patterns. */
+  readonly approverGroups: GroupPatterns;
+  readonly approvalTimeoutDays: number;
 }
 
 /** Thrown when the CDK context holds a bad value; the message names every offending key. */
@@ -319,6 +365,9 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     registryAllowlist: s['datakit:registryAllowlist'],
     registryBlobHosts: s['datakit:registryBlobHosts'],
     cells: s['datakit:cells'].map(cellSettings),
+    environments: s['datakit:environments'],
+    approverGroups: s['datakit:approverGroups'],
+    approvalTimeoutDays: s['datakit:approvalTimeoutDays'],
   };
 }
 

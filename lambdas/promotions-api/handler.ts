@@ -1,44 +1,50 @@
-import { callerOf, idempotencyKeyOf } from '../../lib/api/caller.js';
+import { idempotencyKeyOf } from '../../lib/api/caller.js';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
-import { found } from '../../lib/domain/errors.js';
+import type { PromotionRecord } from '../../lib/ports/deployment-store.js';
 import { lambdaDependencies } from '../../lib/runtime/lambda.js';
 import { awsRunAdapters } from '../../lib/runtime/wiring/aws-runs.js';
 import { createRunPlane, type RunPlane, withRunPlaneBase } from '../../lib/runtime/wiring/runs.js';
 import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
-/** Promotions, deployments and status (`/v1/promotions`, `…/status`, `/v1/environments/…`). */
+const strip = <T extends { revision: number }>({ revision: _revision, ...rest }: T) => rest;
+
+const created = (promotion: PromotionRecord) => ({
+  status: 201,
+  body: strip(promotion),
+  headers: { location: `/v1/promotions/${promotion.id}` },
+});
+
+/** Promotions, approvals, rollbacks, deployments and status (`/v1/promotions`, `/v1/rollbacks`, …). */
 export function createPromotionsApi(deps: SharedDependencies, plane: RunPlane): ApiHandler {
-  const identity = deps.config.IDENTITY_SOURCE;
-  const strip = <T extends { revision: number }>({ revision: _revision, ...rest }: T) => rest;
+  const { promotions } = plane;
   return createApiHandler(
     'promotions-api',
     {
-      createPromotion: async ({ body, headers, event }) => {
-        const promotion = await plane.requestPromotion({
-          ...body,
-          requestedBy: callerOf(event, identity, headers),
-          idempotencyKey: idempotencyKeyOf(headers),
-        });
-        return {
-          status: 201,
-          body: strip(promotion),
-          headers: { location: `/v1/promotions/${promotion.id}` },
-        };
-      },
+      createPromotion: async ({ body, headers, caller }) =>
+        created(
+          await promotions.request({
+            ...body,
+            requestedBy: caller,
+            idempotencyKey: idempotencyKeyOf(headers),
+          }),
+        ),
       listPromotions: async ({ query }) => {
-        const page = await plane.deployments.listPromotions(query);
+        const page = await promotions.list(query);
         return { status: 200, body: { ...page, items: page.items.map(strip) } };
       },
-      getPromotion: async ({ path }) => ({
+      getPromotion: async ({ path }) => ({ status: 200, body: strip(await promotions.get(path.id)) }),
+      decidePromotion: async ({ path, body, caller }) => ({
         status: 200,
-        body: strip(
-          found(
-            await plane.deployments.getPromotion(path.id),
-            'PROMOTION_NOT_FOUND',
-            `No promotion ${path.id}.`,
-          ),
-        ),
+        body: strip(await promotions.decide({ promotionId: path.id, ...body, caller })),
       }),
+      createRollback: async ({ body, headers, caller }) =>
+        created(
+          await promotions.rollback({
+            ...body,
+            requestedBy: caller,
+            idempotencyKey: idempotencyKeyOf(headers),
+          }),
+        ),
       getPackageStatus: async ({ path }) => ({
         status: 200,
         body: await plane.packageStatus(path.namespace, path.name),

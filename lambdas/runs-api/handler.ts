@@ -1,4 +1,4 @@
-import { callerOf, idempotencyKeyOf } from '../../lib/api/caller.js';
+import { idempotencyKeyOf } from '../../lib/api/caller.js';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import { toApiRun } from '../../lib/domain/runs/runs.js';
 import { lambdaDependencies } from '../../lib/runtime/lambda.js';
@@ -9,12 +9,10 @@ import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 /** Runs (`/v1/runs`): manual starts, reads, cancel, logs. */
 export function createRunsApi(deps: SharedDependencies, plane: RunPlane): ApiHandler {
   const { runs } = plane;
-  const identity = deps.config.IDENTITY_SOURCE;
   return createApiHandler(
     'runs-api',
     {
-      createRun: async ({ body, headers, event }) => {
-        const caller = callerOf(event, identity, headers);
+      createRun: async ({ body, headers, caller }) => {
         const run = await runs.start({
           ...body,
           trigger: { type: 'manual' },
@@ -28,10 +26,10 @@ export function createRunsApi(deps: SharedDependencies, plane: RunPlane): ApiHan
         return { status: 200, body: { ...page, items: page.items.map(toApiRun) } };
       },
       getRun: async ({ path }) => ({ status: 200, body: toApiRun(await runs.get(path.runId)) }),
-      cancelRun: async ({ path, headers, event }) => {
-        const caller = callerOf(event, identity, headers);
-        return { status: 202, body: toApiRun(await runs.cancel(path.runId, caller.principal)) };
-      },
+      cancelRun: async ({ path, caller }) => ({
+        status: 202,
+        body: toApiRun(await runs.cancel(path.runId, caller.principal)),
+      }),
       getRunLogs: async ({ path, query }) => ({
         status: 200,
         body: { runId: path.runId, lines: await runs.logs(path.runId, query.limit) },

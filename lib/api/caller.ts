@@ -1,17 +1,9 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ValidationError } from '../domain/errors.js';
+import { ForbiddenError, ValidationError } from '../domain/errors.js';
+import { anonymousPrincipal, type Caller, callerFor } from '../domain/identity/principal.js';
 
-/** Who is calling: the authenticated principal and the person behind it (ADR 0006, issue 10). */
-export interface Caller {
-  /** As authenticated: an IAM ARN in AWS, the `x-datakit-principal` name in embedded mode. */
-  readonly principal: string;
-  /**
-   * The person: the role session name of an assumed role (two sessions of one role are two people only
-   * when their names differ; one person through two roles is one person), an IAM user's name, or the
-   * embedded principal.
-   */
-  readonly person: string;
-}
+export type { Caller } from '../domain/identity/principal.js';
+export { personOf } from '../domain/identity/principal.js';
 
 /** `iam`: API Gateway's IAM caller; `embedded`: the `x-datakit-principal` header from loopback callers. */
 export type IdentitySource = 'iam' | 'embedded';
@@ -20,16 +12,6 @@ export const embeddedPrincipalHeader = 'x-datakit-principal';
 export const defaultEmbeddedPrincipal = 'local-user';
 
 const principalPattern = /^[\x21-\x7e]{1,256}$/u;
-
-/** The person behind an IAM ARN. */
-export function personOf(principal: string): string {
-  const assumed = /^arn:aws[a-z-]*:sts::\d{12}:assumed-role\/[^/]+\/(.+)$/u.exec(principal);
-  if (assumed?.[1] !== undefined) return assumed[1];
-  const user = /^arn:aws[a-z-]*:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/u.exec(principal);
-  if (user?.[1] !== undefined) return user[1];
-  if (/^arn:aws[a-z-]*:iam::\d{12}:root$/u.test(principal)) return 'root';
-  return principal;
-}
 
 function isLoopback(address: string | undefined): boolean {
   return (
@@ -51,15 +33,13 @@ export function callerOf(
   headers: Readonly<Record<string, string>>,
 ): Caller {
   if (source === 'iam') {
-    const principal =
-      event.requestContext.identity.userArn ?? event.requestContext.identity.caller ?? 'anonymous';
-    return { principal, person: personOf(principal) };
+    return callerFor(
+      event.requestContext.identity.userArn ?? event.requestContext.identity.caller ?? anonymousPrincipal,
+    );
   }
-  if (!isLoopback(event.requestContext.identity.sourceIp))
-    return { principal: 'anonymous', person: 'anonymous' };
+  if (!isLoopback(event.requestContext.identity.sourceIp)) return callerFor(anonymousPrincipal);
   const named = headers[embeddedPrincipalHeader]?.trim();
-  if (named === undefined || named === '')
-    return { principal: defaultEmbeddedPrincipal, person: defaultEmbeddedPrincipal };
+  if (named === undefined || named === '') return callerFor(defaultEmbeddedPrincipal);
   if (!principalPattern.test(named)) {
     throw new ValidationError(
       'PRINCIPAL_INVALID',
@@ -75,7 +55,21 @@ export function callerOf(
       },
     );
   }
-  return { principal: named, person: personOf(named) };
+  return callerFor(named);
+}
+
+/**
+ * Every mutating request has a principal: an unauthenticated caller (embedded mode from a non-loopback
+ * address; in AWS, IAM authorization never lets one through) is refused before the operation runs.
+ */
+export function requirePrincipal(caller: Caller): Caller {
+  if (caller.principal === anonymousPrincipal) {
+    throw new ForbiddenError(
+      'PRINCIPAL_REQUIRED',
+      'This operation changes state and needs an authenticated caller: sign the request (AWS) or call the embedded control plane from loopback.',
+    );
+  }
+  return caller;
 }
 
 /** The `Idempotency-Key` header, if any (at most 255 visible characters). */

@@ -7,6 +7,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { DataKitError, DependencyUnavailableError } from '../domain/errors.js';
+import { callerOf, type IdentitySource, requirePrincipal } from './caller.js';
 import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 import { problemResponse } from './problem.js';
 import { type HttpRequest, parseRequest } from './request.js';
@@ -62,18 +63,28 @@ export interface Telemetry {
   readonly metrics?: Metrics | undefined;
 }
 
+/** What an API handler needs: telemetry, and where callers' identities come from (`IDENTITY_SOURCE`). */
+export interface ApiHandlerDependencies extends Telemetry {
+  readonly config: { readonly IDENTITY_SOURCE: IdentitySource };
+}
+
+/** Methods that change state: they run only for a caller with a principal. */
+const mutatingMethods: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /**
  * The Lambda handler of one API function: logger → (tracer, metrics) → parser → error handler around
  * the operations. API Gateway has already chosen the route (`event.resource` + method); the parser
- * validates the request against that route's schemas, and every error leaves as problem+json. Each
+ * validates the request against that route's schemas and names the caller (a mutating request without
+ * a principal is refused), and every error leaves as problem+json. Each
  * request counts once as `Requests`, and as `Refused` (4xx) or `Failed` (5xx), by operation.
  */
 export function createApiHandler<F extends ApiFunctionName>(
   functionName: F,
   operations: Operations<F>,
-  telemetry: Telemetry,
+  deps: ApiHandlerDependencies,
 ): ApiHandler {
-  const { logger, tracer, metrics } = telemetry;
+  const { logger, tracer, metrics } = deps;
+  const identity = deps.config.IDENTITY_SOURCE;
   const served = new Map(
     routeList
       .filter((route) => route.function === functionName)
@@ -96,10 +107,10 @@ export function createApiHandler<F extends ApiFunctionName>(
         definition = loadRoute(route);
         definitions.set(route.operationId, definition);
       }
-      request.context.api = {
-        operationId: route.operationId,
-        request: parseRequest(await definition, request.event),
-      };
+      const parsed = parseRequest(await definition, request.event);
+      const caller = callerOf(request.event, identity, parsed.headers);
+      if (mutatingMethods.has(route.method)) requirePrincipal(caller);
+      request.context.api = { operationId: route.operationId, request: { ...parsed, caller } };
     },
   };
 

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as z from 'zod';
 import { problemsFromZod } from '../contracts/zod-problems.js';
 import { PayloadTooLargeError, ValidationError } from '../domain/errors.js';
+import type { Caller } from './caller.js';
 import { UnsupportedMediaTypeError } from './errors.js';
 import type { RouteDefinition } from './routes.js';
 
@@ -17,6 +18,8 @@ export interface HttpRequest<Path = unknown, Query = unknown, Body = unknown> {
   readonly headers: Readonly<Record<string, string>>;
   readonly requestId: string;
   readonly event: APIGatewayProxyEvent;
+  /** Who is calling (lib/api/caller.ts); mutating operations never run for an anonymous caller. */
+  readonly caller: Caller;
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -29,7 +32,10 @@ export type RequestOf<R extends RouteDefinition> = HttpRequest<
 >;
 
 /** Validates an API Gateway event against a route: every failure names the field that caused it. */
-export function parseRequest(route: RouteDefinition, event: APIGatewayProxyEvent): HttpRequest {
+export function parseRequest(
+  route: RouteDefinition,
+  event: APIGatewayProxyEvent,
+): Omit<HttpRequest, 'caller'> {
   refuseReservedNames(event.queryStringParameters, 'query', (name) => name);
   refuseReservedNames(event.headers, 'headers', (name) => name.toLowerCase());
   const headers = lowerCaseHeaders(event.headers);

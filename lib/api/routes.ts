@@ -1,5 +1,6 @@
 import type { Route } from './route-definition.js';
 import { lineageFunctionNames, lineageRoutes } from './routes/lineage.js';
+import { promotionFunctionNames, promotionRoutes } from './routes/promotions.js';
 import { registryFunctionNames, registryRoutes } from './routes/registry.js';
 import { runFunctionNames, runRoutes } from './routes/runs.js';
 import { systemFunctionNames, systemRoutes } from './routes/system.js';
@@ -21,6 +22,7 @@ export const apiFunctionNames = [
   ...registryFunctionNames,
   ...lineageFunctionNames,
   ...runFunctionNames,
+  ...promotionFunctionNames,
 ] as const;
 export type ApiFunctionName = (typeof apiFunctionNames)[number];
 
@@ -30,6 +32,7 @@ export const routes = {
   ...registryRoutes,
   ...lineageRoutes,
   ...runRoutes,
+  ...promotionRoutes,
 } as const satisfies Record<string, Route<ApiFunctionName>>;
 
 export type OperationId = keyof typeof routes;

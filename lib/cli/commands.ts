@@ -8,7 +8,7 @@ import { EcrCredentialProvider, ecrLayerBucketHosts } from '../adapters/oci/ecr-
 import { buildPackageArtifact, pushArtifact, readPackageDirectory } from '../adapters/oci/package-builder.js';
 import { problemDetailsSchema } from '../contracts/api/common.js';
 import { packageStatusSchema } from '../contracts/api/deployments.js';
-import { promotionSchema } from '../contracts/api/promotions.js';
+import { promotionPageSchema, promotionSchema } from '../contracts/api/promotions.js';
 import { runLogsSchema, runPageSchema, runSchema, terminalRunStatuses } from '../contracts/api/runs.js';
 import { formatReference, InvalidReferenceError, parseReference } from '../domain/registry/reference.js';
 import type { ApiAnswer, ControlPlaneClient } from './client.js';
@@ -234,6 +234,108 @@ export const commands: Readonly<Record<string, Command>> = {
       return 0;
     },
   },
+  promote: {
+    usage:
+      'promote <namespace>/<name> <version> --to <env> --cell <cell> [--override-reason r]   promote a version (int and prod wait for approvals)',
+    run: async ({ args, client, out }) => {
+      const { positionals, values } = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: { to: { type: 'string' }, cell: { type: 'string' }, 'override-reason': { type: 'string' } },
+      });
+      const pkg = packageArg(positionals[0]);
+      const version = positionals[1];
+      if (version === undefined || values.to === undefined || values.cell === undefined) {
+        throw new UsageError('promote needs a version, --to and --cell');
+      }
+      const reason = values['override-reason'];
+      const promotion = expect(
+        await client.request('POST', '/v1/promotions', {
+          ...pkg,
+          version,
+          env: values.to,
+          cell: values.cell,
+          ...(reason === undefined ? {} : { override: { reason } }),
+        }),
+        [201],
+        promotionSchema,
+      );
+      out(describePromotion(promotion));
+      return 0;
+    },
+  },
+  approve: {
+    usage: 'approve <promotionId> [--group g] [--comment c]   approve a promotion for one of its groups',
+    run: async (context) => decide(context, 'approve'),
+  },
+  reject: {
+    usage: 'reject <promotionId> [--group g] [--comment c]   reject a promotion (it ends REJECTED)',
+    run: async (context) => decide(context, 'reject'),
+  },
+  rollback: {
+    usage:
+      'rollback <namespace>/<name> --env <env> --cell <cell> [--to <version>]   go back to the previous version, through the same approvals',
+    run: async ({ args, client, out }) => {
+      const { positionals, values } = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: { env: { type: 'string' }, cell: { type: 'string' }, to: { type: 'string' } },
+      });
+      const pkg = packageArg(positionals[0]);
+      if (values.env === undefined || values.cell === undefined) {
+        throw new UsageError('rollback needs --env and --cell');
+      }
+      const promotion = expect(
+        await client.request('POST', '/v1/rollbacks', {
+          ...pkg,
+          env: values.env,
+          cell: values.cell,
+          ...(values.to === undefined ? {} : { toVersion: values.to }),
+        }),
+        [201],
+        promotionSchema,
+      );
+      out(describePromotion(promotion));
+      return 0;
+    },
+  },
+  promotions: {
+    usage:
+      'promotions [<namespace>/<name>] [--env e] [--status s]   promotions, newest first (what waits for your approval)',
+    run: async ({ args, client, out }) => {
+      const { positionals, values } = parseArgs({
+        args: [...args],
+        allowPositionals: true,
+        options: { env: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } },
+      });
+      const pkg = positionals[0] === undefined ? undefined : packageArg(positionals[0]);
+      const page = expect(
+        await client.request(
+          'GET',
+          `/v1/promotions${query({ namespace: pkg?.namespace, name: pkg?.name, env: values.env, status: values.status, limit: values.limit })}`,
+        ),
+        [200],
+        promotionPageSchema,
+      );
+      out(
+        table(
+          ['ID', 'PACKAGE', 'VERSION', 'ENV', 'CELL', 'STATUS', 'WAITING FOR', 'REQUESTED BY', 'CREATED'],
+          page.items.map((promotion) => [
+            promotion.id,
+            `${promotion.namespace}/${promotion.name}`,
+            `${promotion.version}${promotion.rollback === undefined ? '' : ' (rollback)'}`,
+            promotion.env,
+            promotion.cell,
+            promotion.status,
+            promotion.status === 'AWAITING_APPROVAL' ? pendingOf(promotion).join(', ') : '-',
+            promotion.requestedByPerson,
+            shortTime(promotion.createdAt),
+          ]),
+        ),
+      );
+      return 0;
+    },
+  },
   status: {
     usage: 'status <namespace>/<name>   what is deployed where, with the last run (dk status)',
     run: async ({ args, client, out }) => {
@@ -249,8 +351,14 @@ export const commands: Readonly<Record<string, Command>> = {
           status.deployments.map((row) => [
             row.env,
             row.cell,
-            row.version,
-            row.status,
+            row.version ?? '-',
+            row.promotion === undefined
+              ? row.status
+              : `${row.status} ${row.promotion.version} (${
+                  row.promotion.pendingGroups.length > 0
+                    ? `awaiting ${row.promotion.pendingGroups.join(', ')}`
+                    : (row.promotion.error?.code ?? row.promotion.status)
+                }, promotion ${row.promotion.id})`,
             row.lastRun === undefined
               ? '-'
               : `${row.lastRun.status} ${shortTime(row.lastRun.finishedAt ?? row.lastRun.startedAt)} (${row.lastRun.runId})`,
@@ -261,3 +369,63 @@ export const commands: Readonly<Record<string, Command>> = {
     },
   },
 };
+
+type PromotionAnswer = z.output<typeof promotionSchema>;
+
+/** The required groups still to approve. */
+function pendingOf(promotion: PromotionAnswer): string[] {
+  const approved = new Set(
+    promotion.approvals
+      .filter((approval) => approval.decision === 'approve')
+      .map((approval) => approval.group),
+  );
+  return promotion.requiredApprovals
+    .map((required) => required.group)
+    .filter((group) => !approved.has(group));
+}
+
+/** One line per fact of a promotion: where it goes, its status, what it waits for. */
+function describePromotion(promotion: PromotionAnswer): string {
+  const lines = [
+    `${promotion.namespace}/${promotion.name} ${promotion.version} → ${promotion.env}/${promotion.cell}: ${promotion.status} (promotion ${promotion.id})${
+      promotion.rollback === undefined ? '' : `, rollback from ${promotion.rollback.fromVersion}`
+    }`,
+  ];
+  const pending = pendingOf(promotion);
+  if (promotion.status === 'AWAITING_APPROVAL' && pending.length > 0) {
+    lines.push(`waiting for approvals of ${pending.join(', ')} until ${shortTime(promotion.expiresAt)}`);
+  }
+  for (const approval of promotion.approvals) {
+    lines.push(
+      `${approval.decision === 'approve' ? 'approved' : 'rejected'} for ${approval.group} by ${approval.person}`,
+    );
+  }
+  for (const warning of promotion.warnings) lines.push(`warning: ${warning}`);
+  if (promotion.error !== undefined) lines.push(`${promotion.error.code}: ${promotion.error.message}`);
+  return lines.join('\n');
+}
+
+/** `approve` and `reject`: one decision on a promotion. */
+async function decide(
+  { args, client, out }: CommandContext,
+  decision: 'approve' | 'reject',
+): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { group: { type: 'string' }, comment: { type: 'string' } },
+  });
+  const id = positionals[0];
+  if (id === undefined) throw new UsageError(`${decision} needs a promotion id`);
+  const promotion = expect(
+    await client.request('POST', `/v1/promotions/${encodeURIComponent(id)}/approvals`, {
+      decision,
+      ...(values.group === undefined ? {} : { group: values.group }),
+      ...(values.comment === undefined ? {} : { comment: values.comment }),
+    }),
+    [200],
+    promotionSchema,
+  );
+  out(describePromotion(promotion));
+  return 0;
+}

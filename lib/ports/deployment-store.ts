@@ -50,3 +50,42 @@ export interface DeploymentRepository {
   /** Writes the promotion if its stored revision is still `expectedRevision` (0: must not exist). */
   putPromotion(promotion: PromotionRecord, expectedRevision: number): Promise<PromotionRecord>;
 }
+
+/** The promotion a package × environment × cell is locked by (one open promotion at a time). */
+export interface PromotionLockHolder {
+  readonly promotionId: string;
+  readonly at: string;
+  readonly revision: number;
+}
+
+export interface PromotionLockTarget {
+  readonly namespace: string;
+  readonly name: string;
+  readonly env: string;
+  readonly cell: string;
+}
+
+/** What promotions store besides their records: the open-promotion locks and pipeline executions. */
+export interface PromotionRepository
+  extends Pick<DeploymentRepository, 'getPromotion' | 'listPromotions' | 'putPromotion' | 'getDeployment'> {
+  /**
+   * Takes the lock of a package × environment × cell for a promotion if nobody holds it; otherwise
+   * answers its holder (which may be this promotion already).
+   */
+  claimPromotionLock(
+    target: PromotionLockTarget,
+    promotionId: string,
+    at: string,
+  ): Promise<{ readonly claimed: true } | { readonly claimed: false; readonly holder: PromotionLockHolder }>;
+  /** Takes over a lock whose holder ended, if it is still at `expectedRevision`; false when it moved on. */
+  takeOverPromotionLock(
+    target: PromotionLockTarget,
+    promotionId: string,
+    at: string,
+    expectedRevision: number,
+  ): Promise<boolean>;
+  /** Remembers which promotion a pipeline execution runs (idempotent). */
+  recordPipelineExecution(executionId: string, promotionId: string): Promise<void>;
+  /** The promotion a pipeline execution runs, if it is one of ours. */
+  promotionOfExecution(executionId: string): Promise<string | undefined>;
+}

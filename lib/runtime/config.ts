@@ -1,4 +1,20 @@
 import * as z from 'zod';
+import { groupPatternsSchema } from '../contracts/identity.js';
+
+/** A JSON value in an environment variable, read with a schema (the error names the variable). */
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, context) => {
+      try {
+        const value: unknown = JSON.parse(text);
+        return value;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 const configSchema = z.object({
   TABLE_NAME: z.string().min(1),
@@ -36,6 +52,14 @@ const configSchema = z.object({
   SCHEDULE_TARGET_ARN: z.string().min(1).optional(),
   SCHEDULE_ROLE_ARN: z.string().min(1).optional(),
   SCHEDULE_DLQ_ARN: z.string().min(1).optional(),
+  /** Who belongs to which approver group, as JSON: group → principal patterns (`datakit:approverGroups`, `DATAKIT_GROUPS`). */
+  GROUPS: json(groupPatternsSchema).default({}),
+  /** How long a promotion waits for its approvals (`datakit:approvalTimeoutDays`); CodePipeline allows 5 min–60 days. */
+  APPROVAL_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(86_400).default(10_080),
+  /** The promotion pipeline of each environment with approvals, as JSON: env → CodePipeline name (AWS). */
+  PROMOTION_PIPELINES: json(z.record(z.string(), z.string().min(1))).optional(),
+  /** The bucket promotion requests are written to, the source of the promotion pipelines (AWS). */
+  PROMOTION_REQUESTS_BUCKET: z.string().min(1).optional(),
   /** The stage (`datakit:stage`): Store secrets are `datakit/{stage}/{cell}/{store}` (AWS). */
   STAGE: z.string().min(1).default('dev'),
   /**

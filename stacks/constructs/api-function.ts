@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type IFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type ILogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,7 +18,14 @@ export function functionEntry(name: string): string {
 
 export interface ApiFunctionProps {
   /** The folder under `lambdas/` whose `handler.ts` exports `handler` (an API function or a worker). */
-  readonly name: ApiFunctionName | 'registration-worker' | 'cell-record' | 'run-steps' | 'trigger-worker';
+  readonly name:
+    | ApiFunctionName
+    | 'registration-worker'
+    | 'cell-record'
+    | 'run-steps'
+    | 'trigger-worker'
+    | 'promotion-stages'
+    | 'promotion-events';
   /** @default `DataKit API: <name>` */
   readonly description?: string;
   /** Environment of the function, on top of the variables every function gets. */
@@ -31,6 +38,11 @@ export interface ApiFunctionProps {
   readonly timeout?: Duration;
   /** @default - no reservation: the function draws on the account's unreserved pool */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Run as this role instead of one of its own: for a function that acts as part of another (the
+   * promotions API's event follower). @default a role of its own
+   */
+  readonly role?: IRole;
 }
 
 /**
@@ -49,10 +61,12 @@ export class ApiFunction extends Construct {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of the DataKit ${props.name} function`,
-    });
+    const role =
+      props.role ??
+      new Role(this, 'Role', {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of the DataKit ${props.name} function`,
+      });
     logGroup.grantWrite(role);
     const timeout = props.timeout ?? Duration.seconds(10);
 

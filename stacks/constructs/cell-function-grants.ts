@@ -15,10 +15,12 @@ export interface CellFunctions {
   readonly runsApi: IFunction;
   /** The cells API: creates the (empty) secret of a Store. */
   readonly cellsApi: IFunction;
-  /** Deploys streaming Transforms as ECS services of the cell's cluster. */
+  /** Deploys streaming Transforms as ECS services of the cell's cluster (dev promotions, rollbacks there). */
   readonly deployer: IFunction;
   /** Starts triggered and scheduled runs (ADR 0013). */
   readonly triggerWorker: IFunction;
+  /** The Deploy stage of the promotion pipelines: deploys as the deployer does, after approvals. */
+  readonly pipelineDeployer: IFunction;
 }
 
 export interface CellFunctionGrantsProps {
@@ -109,7 +111,7 @@ export class CellFunctionGrants extends Construct {
         resources: [secrets],
       }),
     ]);
-    const deployer = this.policy('Deployer', props.functions.deployer, [
+    const deploys = () => [
       new PolicyStatement({
         actions: ['ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices'],
         resources: [services],
@@ -120,7 +122,9 @@ export class CellFunctionGrants extends Construct {
         conditions: { StringEquals: { 'ecs:CreateAction': 'CreateService' } },
       }),
       ...registerTaskDefinitions,
-    ]);
+    ];
+    const deployer = this.policy('Deployer', props.functions.deployer, deploys());
+    const pipelineDeployer = this.policy('PipelineDeployer', props.functions.pipelineDeployer, deploys());
 
     const triggerWorker = this.policy('TriggerWorker', props.functions.triggerWorker, [
       new PolicyStatement({
@@ -129,7 +133,7 @@ export class CellFunctionGrants extends Construct {
       }),
     ]);
 
-    this.policies = { runSteps, runsApi, cellsApi, deployer, triggerWorker };
+    this.policies = { runSteps, runsApi, cellsApi, deployer, pipelineDeployer, triggerWorker };
 
     const noResourceLevel = (actions: string) =>
       `${actions} support(s) no resource-level permissions (ECS authorizes it on *); ListTasks is limited to ` +
@@ -142,10 +146,12 @@ export class CellFunctionGrants extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: noResourceLevel('ecs:ListTasks'),
     });
-    Validations.of(deployer).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: noResourceLevel('ecs:RegisterTaskDefinition'),
-    });
+    for (const policy of [deployer, pipelineDeployer]) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: noResourceLevel('ecs:RegisterTaskDefinition'),
+      });
+    }
     const secretsReason =
       'Store secrets are created at run time, one per Store (datakit/{stage}/{cell}/{store}); the prefix ' +
       "limits the grant to this cell's secrets in this stage.";
@@ -156,6 +162,7 @@ export class CellFunctionGrants extends Construct {
       "the pattern allows tagging on create of this cell's families only.";
     acknowledgeWildcardResource(runSteps, taskDefinitions, familiesReason);
     acknowledgeWildcardResource(deployer, taskDefinitions, familiesReason);
+    acknowledgeWildcardResource(pipelineDeployer, taskDefinitions, familiesReason);
     const tasksReason =
       "Run tasks exist only at run time; StopTask is limited to the tasks of this cell's cluster (a cancelled " +
       'or failed run stops what it started).';
@@ -166,11 +173,13 @@ export class CellFunctionGrants extends Construct {
       executions,
       "Executions are named by run id at run time; the pattern is the executions of this cell's run state machine only.",
     );
-    acknowledgeWildcardResource(
-      deployer,
-      services,
-      "Streaming Transforms become ECS services named at deploy time; the pattern is this cell's cluster's services only.",
-    );
+    for (const policy of [deployer, pipelineDeployer]) {
+      acknowledgeWildcardResource(
+        policy,
+        services,
+        "Streaming Transforms become ECS services named at deploy time; the pattern is this cell's cluster's services only.",
+      );
+    }
   }
 
   /** One policy in this stack, attached to the function's role in the API stack. */

@@ -95,6 +95,22 @@ describe('cdk-nag (AwsSolutions)', () => {
         // Deployments create their schedules at run time, inside the stage's schedule group.
         'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/datakit-dev/*]',
         ...[...ids].filter((id) => /^AwsSolutions-IAM5\[Resource::.+\/index\/\*\]$/.test(id)),
+        // The promotion pipelines: CodePipeline's artifact store grant, its Lambda invoke grants, the
+        // AWS-managed SNS key of the approvals topics, the request objects (per environment, and the API's).
+        'AwsSolutions-IAM5[Action::s3:Abort*]',
+        'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+        'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+        'AwsSolutions-IAM5[Action::s3:GetObject*]',
+        'AwsSolutions-IAM5[Action::s3:List*]',
+        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+        ...[...ids].filter((id) =>
+          [
+            /^AwsSolutions-IAM5\[Resource::<PromotionsArtifacts\w+\.Arn>\/\*\]$/,
+            /^AwsSolutions-IAM5\[Resource::<PromotionsStagesFunction\w+\.Arn>:\*\]$/,
+            /^AwsSolutions-IAM5\[Resource::<PromotionsRequests\w+\.Arn>\/requests\/(int\/|prod\/)?\*\]$/,
+          ].some((pattern) => pattern.test(id)),
+        ),
       ].sort(),
     );
   });
@@ -109,6 +125,7 @@ describe('cdk-nag (AwsSolutions)', () => {
       'dev-datakit-api/LineageApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/LineageIngest/Role/DefaultPolicy/Resource',
       'dev-datakit-api/PackagesApi/Role/DefaultPolicy/Resource',
+      'dev-datakit-api/Promotions/Stages/Role/DefaultPolicy/Resource',
       'dev-datakit-api/PromotionsApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/RegistrationWorker/Worker/Role/DefaultPolicy/Resource',
       'dev-datakit-api/RegistrationsApi/Role/DefaultPolicy/Resource',

@@ -34,6 +34,7 @@ export class CellFunctionsStack extends Stack {
       cellsApi: fn('CellsApi'),
       deployer: fn('Deployer'),
       triggerWorker: fn('TriggerWorker'),
+      pipelineDeployer: fn('PipelineDeployer'),
     };
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',

@@ -19,6 +19,7 @@ const dynamoDb = [
 const runPlane = [
   ...dynamoDb,
   '@aws-sdk/client-cloudwatch-logs',
+  '@aws-sdk/client-codepipeline',
   '@aws-sdk/client-ecs',
   '@aws-sdk/client-eventbridge',
   '@aws-sdk/client-s3',
@@ -26,7 +27,9 @@ const runPlane = [
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-sfn',
 ];
-const sdkPackages: Readonly<Record<ApiFunctionName | 'registration-worker', readonly string[]>> = {
+const sdkPackages: Readonly<
+  Record<ApiFunctionName | 'registration-worker' | 'promotion-stages' | 'promotion-events', readonly string[]>
+> = {
   'system-api': dynamoDb,
   'packages-api': dynamoDb,
   'registrations-api': [...dynamoDb, '@aws-sdk/client-ecr', '@aws-sdk/client-eventbridge'],
@@ -38,6 +41,9 @@ const sdkPackages: Readonly<Record<ApiFunctionName | 'registration-worker', read
   'cells-api': runPlane,
   'runs-api': runPlane,
   'promotions-api': runPlane,
+  // The promotion pipelines' functions: the stages report their jobs to CodePipeline.
+  'promotion-stages': runPlane,
+  'promotion-events': runPlane,
   fallback: [],
 };
 

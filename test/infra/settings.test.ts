@@ -174,3 +174,45 @@ describe('datakit:cells', () => {
     expect(() => parseSettings({ 'datakit:cells': cells })).toThrow(message);
   });
 });
+
+describe('promotion settings', () => {
+  const owners = 'arn:aws:iam::111122223333:role/Owners';
+
+  it('default to dev → int (owners) → prod (owners, security), no approvers and 7 days', () => {
+    const settings = parseSettings({});
+    expect(settings.environments.map((env) => [env.name, env.approvals])).toEqual([
+      ['dev', []],
+      ['int', ['owners']],
+      ['prod', ['owners', 'security']],
+    ]);
+    expect(settings.approverGroups).toEqual({});
+    expect(settings.approvalTimeoutDays).toBe(7);
+  });
+
+  it('accept the JSON that `-c key=<json>` passes as a string', () => {
+    const settings = parseSettings({
+      'datakit:approverGroups': JSON.stringify({ owners: [owners] }),
+      'datakit:environments': JSON.stringify([{ name: 'dev' }, { name: 'live', approvals: ['owners'] }]),
+      'datakit:approvalTimeoutDays': '30',
+    });
+    expect(settings.approverGroups).toEqual({ owners: [owners] });
+    expect(settings.environments.map((env) => env.name)).toEqual(['dev', 'live']);
+    expect(settings.approvalTimeoutDays).toBe(30);
+  });
+
+  it('name the key and the field of a bad value', () => {
+    expect(() => parseSettings({ 'datakit:approverGroups': { owners: ['alice'] } })).toThrow(
+      /datakit:approverGroups\.owners\.0: an IAM principal ARN pattern/,
+    );
+    expect(() => parseSettings({ 'datakit:approverGroups': { Owners: [owners] } })).toThrow(
+      /datakit:approverGroups\.Owners/,
+    );
+    expect(() =>
+      parseSettings({ 'datakit:environments': [{ name: 'dev' }, { name: 'dev', approvals: [] }] }),
+    ).toThrow(/datakit:environments: environment names must be unique/);
+    expect(() =>
+      parseSettings({ 'datakit:environments': [{ name: 'prod', approvals: ['owners', 'owners'] }] }),
+    ).toThrow(/datakit:environments\.0\.approvals: a group is listed twice/);
+    expect(() => parseSettings({ 'datakit:approvalTimeoutDays': 61 })).toThrow(/datakit:approvalTimeoutDays/);
+  });
+});

@@ -61,23 +61,35 @@ describe('reactive triggers in AWS (issue 9)', () => {
     expect(actions).not.toMatch(/states:|dynamodb:|ecs:/);
   });
 
-  it('lets the deploying function manage the schedules of its group only, and tells it where they go', () => {
+  const stagesDescription =
+    'DataKit promotions: the Validate, Guard and Deploy actions of the promotion pipelines';
+
+  it('lets both deploying functions (inline and pipeline) manage the schedules of their group only', () => {
     const managing = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy).includes('scheduler:CreateSchedule'),
     );
-    expect(managing).toHaveLength(1);
-    expect(JSON.stringify(managing[0]?.Properties?.Roles)).toMatch(/PromotionsApiRole/);
-    const statement = JSON.stringify(
-      managing[0]?.Properties?.PolicyDocument.Statement.find((s: { Action: unknown }) =>
-        JSON.stringify(s.Action).includes('scheduler:CreateSchedule'),
-      ),
-    );
-    expect(statement).toContain(':schedule/datakit-dev/*');
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'DataKit API: promotions-api',
-      Environment: {
-        Variables: Match.objectLike({ SCHEDULE_GROUP: 'datakit-dev', SCHEDULE_TARGET_ARN: Match.anyValue() }),
-      },
-    });
+    expect(managing.map((policy) => JSON.stringify(policy.Properties?.Roles)).sort()).toEqual([
+      expect.stringMatching(/PromotionsApiRole/),
+      expect.stringMatching(/Stages.*Role/),
+    ]);
+    for (const policy of managing) {
+      const statement = JSON.stringify(
+        policy.Properties?.PolicyDocument.Statement.find((s: { Action: unknown }) =>
+          JSON.stringify(s.Action).includes('scheduler:CreateSchedule'),
+        ),
+      );
+      expect(statement).toContain(':schedule/datakit-dev/*');
+    }
+    for (const description of ['DataKit API: promotions-api', stagesDescription]) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: description,
+        Environment: {
+          Variables: Match.objectLike({
+            SCHEDULE_GROUP: 'datakit-dev',
+            SCHEDULE_TARGET_ARN: Match.anyValue(),
+          }),
+        },
+      });
+    }
   });
 });

@@ -8,6 +8,8 @@ export interface EventOptions {
   readonly query?: Record<string, string>;
   readonly headers?: Record<string, string>;
   readonly body?: string | Buffer;
+  /** The IAM caller (`null`: none, as for an unauthenticated request). @default an IAM user `tester` */
+  readonly userArn?: string | null;
 }
 
 /** An API Gateway REST proxy event as API Gateway delivers it to a Lambda handler. */
@@ -58,7 +60,8 @@ export function apiEvent(options: EventOptions): APIGatewayProxyEvent {
         sourceIp: '127.0.0.1',
         user: null,
         userAgent: 'vitest',
-        userArn: null,
+        // API Gateway's IAM authorization names every caller it lets through.
+        userArn: options.userArn === undefined ? 'arn:aws:iam::123456789012:user/tester' : options.userArn,
       },
     },
   };

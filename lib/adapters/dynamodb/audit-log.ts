@@ -1,15 +1,15 @@
-import type { TriggerAuditEntry, TriggerAuditLog } from '../../ports/trigger-audit.js';
+import type { AuditLog, AuditRecord } from '../../ports/audit-log.js';
 import { keys } from './keys.js';
 import type { SingleTable } from './single-table.js';
 
 /**
- * The append-only audit trail (`AUDIT#{day}` / `{at}#{id}`, by subject through GSI1): an entry is written
- * once (`attribute_not_exists`), so a retried step with the same id adds nothing.
+ * The audit trail in the table: `AUDIT#{day}` / `{at}#{id}`, listed per subject through GSI1 (the layout
+ * registration's entries use). Written with putIfAbsent, so a retried write of the same id is one entry.
  */
-export class DynamoAuditLog implements TriggerAuditLog {
+export class DynamoAuditLog implements AuditLog {
   constructor(private readonly table: SingleTable) {}
 
-  async append(entry: TriggerAuditEntry): Promise<void> {
+  async append(entry: AuditRecord): Promise<void> {
     const key = keys.auditEntry(entry.at, entry.id);
     await this.table.putIfAbsent({
       ...key,

@@ -1,23 +1,37 @@
+import * as z from 'zod';
+import { ConcurrentModificationError } from '../../domain/errors.js';
 import type {
   DeploymentRecord,
   DeploymentRepository,
   ListPromotionsQuery,
+  PromotionLockHolder,
+  PromotionLockTarget,
   PromotionRecord,
+  PromotionRepository,
 } from '../../ports/deployment-store.js';
 import type { Page } from '../../ports/package-repository.js';
 import { deploymentRecordSchema, promotionRecordSchema } from './deployment-records.js';
 import { keys } from './keys.js';
 import type { Item, SingleTable } from './single-table.js';
 
+const lockItemSchema = z.object({
+  promotionId: z.string(),
+  at: z.string(),
+  revision: z.number().int().positive(),
+});
+const executionItemSchema = z.object({ promotionId: z.string() });
+
 function pageOf<T>(items: T[], nextCursor: string | undefined): Page<T> {
   return nextCursor === undefined ? { items } : { items, nextCursor };
 }
 
 /**
- * Deployments (`PKG#{ns}#{name}` / `DEPLOY#{env}#{cell}`, listed per environment through GSI3) and
- * promotions (`PROMO#{id}`, listed per package through GSI1 and overall through GSI2, newest first).
+ * Deployments (`PKG#{ns}#{name}` / `DEPLOY#{env}#{cell}`, listed per environment through GSI3),
+ * promotions (`PROMO#{id}`, listed per package through GSI1 and overall through GSI2, newest first), the
+ * open-promotion locks (`PKG#{ns}#{name}` / `PROMOLOCK#{env}#{cell}`) and pipeline executions
+ * (`PIPEEXEC#{executionId}`).
  */
-export class DynamoDeploymentStore implements DeploymentRepository {
+export class DynamoDeploymentStore implements DeploymentRepository, PromotionRepository {
   constructor(private readonly table: SingleTable) {}
 
   async getDeployment(
@@ -109,5 +123,49 @@ export class DynamoDeploymentStore implements DeploymentRepository {
       GSI2SK: sk,
     };
     return promotionRecordSchema.parse(await this.table.putWithRevision(item, expectedRevision));
+  }
+
+  async claimPromotionLock(
+    target: PromotionLockTarget,
+    promotionId: string,
+    at: string,
+  ): Promise<{ readonly claimed: true } | { readonly claimed: false; readonly holder: PromotionLockHolder }> {
+    const key = keys.promotionLock(target.namespace, target.name, target.env, target.cell);
+    for (;;) {
+      try {
+        await this.table.putWithRevision({ ...key, promotionId, at }, 0);
+        return { claimed: true };
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError)) throw error;
+      }
+      const item = await this.table.get(key);
+      // Locks are never deleted, so an item that refused the write is there to read.
+      if (item !== undefined) return { claimed: false, holder: lockItemSchema.parse(item) };
+    }
+  }
+
+  async takeOverPromotionLock(
+    target: PromotionLockTarget,
+    promotionId: string,
+    at: string,
+    expectedRevision: number,
+  ): Promise<boolean> {
+    const key = keys.promotionLock(target.namespace, target.name, target.env, target.cell);
+    try {
+      await this.table.putWithRevision({ ...key, promotionId, at }, expectedRevision);
+      return true;
+    } catch (error) {
+      if (error instanceof ConcurrentModificationError) return false;
+      throw error;
+    }
+  }
+
+  async recordPipelineExecution(executionId: string, promotionId: string): Promise<void> {
+    await this.table.put({ ...keys.pipelineExecution(executionId), promotionId });
+  }
+
+  async promotionOfExecution(executionId: string): Promise<string | undefined> {
+    const item = await this.table.get(keys.pipelineExecution(executionId));
+    return item === undefined ? undefined : executionItemSchema.parse(item).promotionId;
   }
 }

@@ -167,9 +167,15 @@ export const keys = {
     all: 'PROMOS',
     sk: (createdAt: string, id: string): string => join(createdAt, id),
   },
-  approval: (promotionId: string, group: string, approver: string): ItemKey => ({
-    PK: join('PROMO', promotionId),
-    SK: join('APPROVAL', group, approver),
+  /** The open-promotion lock of a package × environment × cell: who holds it (never deleted, taken over). */
+  promotionLock: (namespace: string, name: string, environment: string, cell: string): ItemKey => ({
+    PK: join('PKG', namespace, name),
+    SK: join('PROMOLOCK', environment, cell),
+  }),
+  /** Which promotion a pipeline execution runs (CodePipeline's events name only the execution). */
+  pipelineExecution: (executionId: string): ItemKey => ({
+    PK: join('PIPEEXEC', keyPart(executionId)),
+    SK: '#PIPEEXEC',
   }),
   cell: (cell: string): ItemKey => ({ PK: join('CELL', cell), SK: '#CELL' }),
   cellsIndex: { pk: 'CELLS', sk: (cell: string): string => cell },

@@ -1,16 +1,13 @@
 import { lazyContract, problemResponse, type Route } from '../route-definition.js';
 
 const cells = lazyContract(() => import('../../contracts/api/cells.js'));
-const deployments = lazyContract(() => import('../../contracts/api/deployments.js'));
-const packages = lazyContract(() => import('../../contracts/api/packages.js'));
-const promotions = lazyContract(() => import('../../contracts/api/promotions.js'));
 const runs = lazyContract(() => import('../../contracts/api/runs.js'));
 
 /**
- * `cells-api`: cells and their Stores; `runs-api`: runs; `promotions-api`: promotions, deployments and
- * status; `run-steps` is not an API function (the state machine invokes it).
+ * `cells-api`: cells and their Stores; `runs-api`: runs; `run-steps` is not an API function (the state
+ * machine invokes it). Promotions, deployments and status are `routes/promotions.ts`.
  */
-export const runFunctionNames = ['cells-api', 'runs-api', 'promotions-api'] as const;
+export const runFunctionNames = ['cells-api', 'runs-api'] as const;
 
 type RunFunction = (typeof runFunctionNames)[number];
 
@@ -163,74 +160,6 @@ export const runRoutes = {
     responses: {
       200: { description: 'The last lines', schema: runs.runLogsSchema },
       404: problemResponse('RUN_NOT_FOUND'),
-    },
-  },
-  createPromotion: {
-    method: 'POST',
-    path: '/v1/promotions',
-    function: 'promotions-api',
-    summary:
-      'Promotes a registered version to an environment and cell (dev deploys at once); Idempotency-Key supported',
-    tag: 'promotions',
-    body: promotions.createPromotionBodySchema,
-    maxBodyBytes: 16 * 1024,
-    responses: {
-      201: { description: 'The promotion', schema: promotions.promotionSchema },
-      400: badRequest,
-      404: problemResponse('VERSION_NOT_FOUND, CELL_NOT_FOUND'),
-      409: problemResponse('CONCURRENT_MODIFICATION: another deploy of this env × cell won; retry'),
-      422: problemResponse(
-        'DEPLOY_VERSION_REJECTED, DEPLOY_STORE_MISSING, DEPLOY_DATASET_UNDECLARED, PROMOTION_ENV_UNKNOWN, PROMOTION_ENV_NOT_ENABLED',
-      ),
-    },
-  },
-  listPromotions: {
-    method: 'GET',
-    path: '/v1/promotions',
-    function: 'promotions-api',
-    summary: 'Promotions, newest first, by package, environment or status',
-    tag: 'promotions',
-    query: promotions.listPromotionsQuerySchema,
-    responses: {
-      200: { description: 'A page of promotions', schema: promotions.promotionPageSchema },
-      400: badRequest,
-    },
-  },
-  getPromotion: {
-    method: 'GET',
-    path: '/v1/promotions/{id}',
-    function: 'promotions-api',
-    summary: 'One promotion with its approvals and stages',
-    tag: 'promotions',
-    pathParameters: promotions.promotionPathSchema,
-    responses: {
-      200: { description: 'The promotion', schema: promotions.promotionSchema },
-      404: problemResponse('PROMOTION_NOT_FOUND'),
-    },
-  },
-  getPackageStatus: {
-    method: 'GET',
-    path: '/v1/packages/{namespace}/{name}/status',
-    function: 'promotions-api',
-    summary: 'What is deployed where, per environment × cell, with the last run (`dk status`)',
-    tag: 'promotions',
-    pathParameters: packages.packagePathSchema,
-    responses: {
-      200: { description: 'The status rows', schema: deployments.packageStatusSchema },
-      404: problemResponse('PACKAGE_NOT_FOUND'),
-    },
-  },
-  listEnvironmentDeployments: {
-    method: 'GET',
-    path: '/v1/environments/{env}/deployments',
-    function: 'promotions-api',
-    summary: 'What runs where in an environment, optionally in one cell',
-    tag: 'promotions',
-    pathParameters: deployments.environmentPathSchema,
-    query: deployments.listDeploymentsQuerySchema,
-    responses: {
-      200: { description: 'A page of deployments', schema: deployments.deploymentPageSchema },
-      400: badRequest,
     },
   },
 } as const satisfies Record<string, Route<RunFunction>>;

@@ -71,16 +71,34 @@ export const lastRunSchema = z.object({
   finishedAt: z.string().optional(),
 });
 
-/** One row of `dk status`: a package in one environment and cell. */
+/** The promotion a status row is waiting on (`Promoting`) or that last failed there (`Failed`). */
+export const statusPromotionSchema = z.object({
+  id: z.string(),
+  version: z.string(),
+  status: z.string(),
+  /** Required groups still to approve (a promotion awaiting approval). */
+  pendingGroups: z.array(z.string()),
+  rollback: z.boolean(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+/**
+ * One row of `dk status`: a package in one environment and cell. The version, digest, time and promotion
+ * of what is deployed there are absent while nothing is (a first promotion that awaits approval or
+ * failed).
+ */
 export const packageStatusRowSchema = z
   .object({
     env: environmentNameSchema,
     cell: cellNameSchema,
-    version: z.string(),
-    digest: z.string(),
+    version: z.string().optional(),
+    digest: z.string().optional(),
     status: z.enum(['Deployed', 'Promoting', 'Failed']),
-    deployedAt: z.string(),
-    promotionId: z.string(),
+    deployedAt: z.string().optional(),
+    /** The promotion that put the deployed version there. */
+    promotionId: z.string().optional(),
+    /** `Promoting`: the open promotion; `Failed`: the promotion that failed after the deployment. */
+    promotion: statusPromotionSchema.optional(),
     lastRun: lastRunSchema.optional(),
     /** Streaming Transforms: replicas desired and running. */
     replicas: z.object({ desired: z.number().int(), running: z.number().int() }).optional(),

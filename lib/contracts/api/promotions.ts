@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { groupNameSchema } from '../identity.js';
 import { cellNameSchema } from './cells.js';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
 import { environmentNameSchema } from './runs.js';
@@ -13,6 +14,12 @@ export const promotionStatuses = [
 ] as const;
 export const promotionStatusSchema = z.enum(promotionStatuses);
 export type PromotionStatus = z.infer<typeof promotionStatusSchema>;
+
+/** Statuses of a promotion still under way: one at most per package × environment × cell. */
+export const openPromotionStatuses: ReadonlySet<PromotionStatus> = new Set([
+  'AWAITING_APPROVAL',
+  'DEPLOYING',
+]);
 
 /** Statuses a promotion never leaves. */
 export const endedPromotionStatuses: ReadonlySet<PromotionStatus> = new Set([
@@ -35,8 +42,13 @@ export const approvalSchema = z.object({
 
 export type Approval = z.infer<typeof approvalSchema>;
 
+/** The stages of a promotion, in order: those of an environment's pipeline (dev: Validate and Deploy). */
+export const promotionStageNames = ['Validate', 'Approve', 'Guard', 'Deploy'] as const;
+export const promotionStageNameSchema = z.enum(promotionStageNames);
+export type PromotionStageName = z.infer<typeof promotionStageNameSchema>;
+
 export const promotionStageSchema = z.object({
-  name: z.string(),
+  name: promotionStageNameSchema,
   status: z.enum(['PENDING', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'SKIPPED']),
   at: z.string().optional(),
   message: z.string().optional(),
@@ -58,13 +70,17 @@ export const promotionSchema = z
     requiredApprovals: z.array(z.object({ group: z.string() })),
     approvals: z.array(approvalSchema),
     stages: z.array(promotionStageSchema),
-    /** A rollback: the version deployed before it. */
+    /** A rollback: the version it replaces (the one deployed when it was requested). */
     rollback: z.object({ fromVersion: z.string() }).optional(),
+    /** Skips the dev → int → prod order check (never the approvals); audited. */
     override: z.object({ reason: z.string() }).optional(),
     warnings: z.array(z.string()),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    /** The environment's pipeline execution (AWS: CodePipeline; embedded: the in-process stages). */
+    pipeline: z.object({ name: z.string(), executionId: z.string() }).optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    /** When the approvals time out (environments with approvals). */
     expiresAt: z.string().optional(),
   })
   .meta({ id: 'Promotion' });
@@ -81,6 +97,24 @@ export const createPromotionBodySchema = z.strictObject({
   env: environmentNameSchema,
   cell: cellNameSchema,
   override: z.strictObject({ reason: z.string().trim().min(1).max(1024) }).optional(),
+});
+
+/** `POST /v1/promotions/{id}/approvals`. */
+export const decidePromotionBodySchema = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  /** The group the caller decides for; needed only when the caller is in several pending groups. */
+  group: groupNameSchema.optional(),
+  comment: z.string().trim().min(1).max(1024).optional(),
+});
+
+/** `POST /v1/rollbacks`. */
+export const createRollbackBodySchema = z.strictObject({
+  namespace: z.string().min(1).max(253),
+  name: dnsNameSchema,
+  env: environmentNameSchema,
+  cell: cellNameSchema,
+  /** A version of the deployment's history; by default the one deployed before the current one. */
+  toVersion: z.string().min(1).max(128).optional(),
 });
 
 export const promotionPathSchema = z.object({ id: z.string().min(1).max(64) });

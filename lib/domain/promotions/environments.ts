@@ -1,10 +1,15 @@
 import * as z from 'zod';
+import { groupNameSchema } from '../../contracts/identity.js';
 
 /** An environment and what a promotion into it needs (`datakit:environments`, `DATAKIT_ENVIRONMENTS`). */
 export const environmentSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'an environment name'),
   /** Groups that must each approve, by distinct people who did not request it. */
-  approvals: z.array(z.string().min(1)).default([]),
+  approvals: z
+    .array(groupNameSchema)
+    .max(5)
+    .default([])
+    .refine((groups) => new Set(groups).size === groups.length, 'a group is listed twice'),
   /** Governed environments refuse PII flowing into under-classified DataSets. */
   governed: z.boolean().default(false),
 });
@@ -42,6 +47,16 @@ export class Environments {
 
   names(): string[] {
     return this.list.map((env) => env.name);
+  }
+
+  /** The environments whose promotions wait for approvals (each has a pipeline in AWS). */
+  withApprovals(): Environment[] {
+    return this.list.filter((env) => env.approvals.length > 0);
+  }
+
+  /** Every group some environment needs an approval of. */
+  approverGroups(): string[] {
+    return [...new Set(this.list.flatMap((env) => env.approvals))].sort();
   }
 }
 

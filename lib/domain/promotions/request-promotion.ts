@@ -1,40 +1,97 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  DeploymentRecord,
-  DeploymentRepository,
-  PromotionRecord,
-} from '../../ports/deployment-store.js';
-import type { RunRepository } from '../../ports/run-store.js';
-import type { CheckDeployable, DeployTarget, DeployVersion } from '../deployments/deploy.js';
-import { UnprocessableError } from '../errors.js';
-import type { Environments } from './environments.js';
-
-export interface PromotionDependencies {
-  readonly environments: Environments;
-  readonly checkDeployable: CheckDeployable;
-  readonly deployVersion: DeployVersion;
-  readonly deployments: DeploymentRepository;
-  readonly runs: Pick<RunRepository, 'claimIdempotencyKey'>;
-  readonly clock: () => Date;
-  readonly ids?: () => string;
-}
-
-export interface PromotionRequest extends DeployTarget {
-  readonly requestedBy: { readonly principal: string; readonly person: string };
-  readonly override?: { readonly reason: string } | undefined;
-  readonly idempotencyKey?: string | undefined;
-}
+import type { PromotionStageName } from '../../contracts/api/promotions.js';
+import type { PromotionLockTarget, PromotionRecord } from '../../ports/deployment-store.js';
+import { ConflictError, DependencyUnavailableError, NotFoundError, UnprocessableError } from '../errors.js';
+import { makeApplyPromotionEvent, promotionDetail } from './apply-event.js';
+import type { PromotionRequest, PromotionsDependencies, RollbackRequest } from './model.js';
+import { orderViolation, type PromotionStages } from './promotion-stages.js';
+import { isOpen } from './promotion-state.js';
 
 const idempotencyTtlSeconds = 24 * 3600;
 
 /**
- * `POST /v1/promotions`. Validates first (environment, version, cell, Stores) and records nothing when
- * refused; an environment without approvals deploys at once. Environments with approvals answer
- * PROMOTION_ENV_NOT_ENABLED until the approval flow exists (issue 10).
+ * A lock whose promotion record is missing is left by a request that stopped between the two writes, or
+ * belongs to one still writing its record: only after this long is it taken over. An inline deploy (an
+ * environment without approvals) still DEPLOYING after this long stopped half-way and is finished first.
  */
-export function makeRequestPromotion(deps: PromotionDependencies) {
+const orphanLockMs = 5 * 60_000;
+
+interface Requested extends PromotionRequest {
+  readonly rollback?: { readonly fromVersion: string } | undefined;
+}
+
+/**
+ * `POST /v1/promotions` and `POST /v1/rollbacks` (ADR "Promotion approvals"). Validates first and records
+ * nothing when it refuses: the environment, the version (registered cleanly), the Stores of its DataSets
+ * in the cell, the dev → int → prod order (unless `override.reason`, audited, or a rollback), and one open
+ * promotion per package × environment × cell. An environment without approvals deploys at once; the
+ * others start their pipeline and wait for one approval per required group.
+ */
+export function makeRequestPromotion(deps: PromotionsDependencies, stages: PromotionStages) {
   const ids = deps.ids ?? randomUUID;
-  return async function requestPromotion(request: PromotionRequest): Promise<PromotionRecord> {
+  const apply = makeApplyPromotionEvent(deps);
+
+  async function takeLock(target: PromotionLockTarget, id: string, at: string): Promise<void> {
+    for (;;) {
+      const claim = await deps.promotions.claimPromotionLock(target, id, at);
+      if (claim.claimed || claim.holder.promotionId === id) return;
+      let holder = await deps.promotions.getPromotion(claim.holder.promotionId);
+      if (
+        holder?.status === 'DEPLOYING' &&
+        holder.pipeline === undefined &&
+        Date.parse(at) - Date.parse(holder.updatedAt) > orphanLockMs
+      ) {
+        // An inline deploy (no approvals) whose request stopped half-way: finish it (or fail it) first.
+        holder = await stages
+          .deploy(holder.id)
+          .catch(() => deps.promotions.getPromotion(claim.holder.promotionId));
+      }
+      const orphan = holder === undefined && Date.parse(at) - Date.parse(claim.holder.at) > orphanLockMs;
+      if ((holder !== undefined && isOpen(holder.status)) || (holder === undefined && !orphan)) {
+        throw new ConflictError(
+          'PROMOTION_ALREADY_OPEN',
+          `Promotion ${claim.holder.promotionId} of ${target.namespace}/${target.name} to ${target.env} in cell ${target.cell} is ${holder?.status ?? 'being recorded'}; one promotion at a time: decide on it or wait for it to end.`,
+          {
+            problems: [
+              {
+                code: 'PROMOTION_ALREADY_OPEN',
+                path: claim.holder.promotionId,
+                message: holder?.status ?? 'being recorded',
+              },
+            ],
+          },
+        );
+      }
+      if (await deps.promotions.takeOverPromotionLock(target, id, at, claim.holder.revision)) return;
+    }
+  }
+
+  /** Starts the pipeline of a recorded promotion awaiting approval, and remembers the execution. */
+  async function startPipeline(promotion: PromotionRecord): Promise<PromotionRecord> {
+    let execution: Awaited<ReturnType<typeof deps.pipeline.start>>;
+    try {
+      execution = await deps.pipeline.start(promotion);
+    } catch (cause) {
+      // The lock must not outlive a promotion nobody can approve: it ends FAILED, and the caller retries.
+      await apply(promotion.id, () => ({
+        type: 'failed',
+        at: deps.clock().toISOString(),
+        stage: 'Approve',
+        error: {
+          code: 'PIPELINE_START_FAILED',
+          message: `The ${promotion.env} pipeline could not be started: ${cause instanceof Error ? cause.message : String(cause)}`,
+        },
+      }));
+      throw new DependencyUnavailableError(
+        'PIPELINE_UNAVAILABLE',
+        `The ${promotion.env} pipeline did not start; promotion ${promotion.id} ended FAILED. Request it again.`,
+        { cause },
+      );
+    }
+    return stages.recordExecution(promotion.id, execution);
+  }
+
+  async function request(request: Requested): Promise<PromotionRecord> {
     const env = deps.environments.get(request.env);
     if (env === undefined) {
       throw new UnprocessableError(
@@ -42,29 +99,57 @@ export function makeRequestPromotion(deps: PromotionDependencies) {
         `No environment ${request.env}; the environments are ${deps.environments.names().join(', ')}.`,
       );
     }
-    if (env.approvals.length > 0) {
+    const nobody = env.approvals.filter((group) => !deps.groups.hasMembers(group));
+    if (nobody.length > 0) {
       throw new UnprocessableError(
-        'PROMOTION_ENV_NOT_ENABLED',
-        `Promotion to ${env.name} needs approvals (${env.approvals.join(', ')}), which this release does not run yet; only environments without approvals deploy.`,
+        'PROMOTION_APPROVERS_MISSING',
+        `Promotions to ${env.name} need approvals of ${env.approvals.join(', ')}, but ${nobody.join(', ')} ${nobody.length === 1 ? 'has' : 'have'} no members: nobody could approve. Configure the groups (datakit:approverGroups in AWS, DATAKIT_GROUPS in embedded mode).`,
       );
     }
     const deployable = await deps.checkDeployable(request);
+    const warnings: string[] = [];
+    if (request.rollback === undefined) {
+      const violation = await orderViolation(deps, request);
+      if (violation !== undefined) {
+        if (request.override === undefined) {
+          throw new UnprocessableError(
+            'PROMOTION_ORDER_VIOLATION',
+            `${violation}; promote it there first, or give override.reason.`,
+            { problems: [{ code: 'PROMOTION_ORDER_VIOLATION', path: 'body.env', message: violation }] },
+          );
+        }
+        warnings.push(`PROMOTION_ORDER_OVERRIDDEN: ${violation}; override: ${request.override.reason}`);
+      }
+    }
+
     let id = ids();
     if (request.idempotencyKey !== undefined) {
-      const earlier = await deps.runs.claimIdempotencyKey(
-        'promotions',
+      const earlier = await deps.idempotency.claimIdempotencyKey(
+        request.rollback === undefined ? 'promotions' : 'rollbacks',
         request.idempotencyKey,
         id,
         idempotencyTtlSeconds,
       );
       if (earlier !== undefined) {
-        const existing = await deps.deployments.getPromotion(earlier);
-        if (existing !== undefined) return existing;
+        const existing = await deps.promotions.getPromotion(earlier);
+        if (existing !== undefined) {
+          // The first request recorded it and stopped before its pipeline started (or, without
+          // approvals, before its deploy ended): carry on from there.
+          if (existing.pipeline !== undefined || !isOpen(existing.status)) return existing;
+          return existing.status === 'AWAITING_APPROVAL'
+            ? startPipeline(existing)
+            : stages.deploy(existing.id);
+        }
         // The first request claimed the key and stopped before recording: finish it under its id.
         id = earlier;
       }
     }
-    const now = deps.clock().toISOString();
+
+    const createdAt = deps.clock().toISOString();
+    await takeLock(request, id, createdAt);
+    const approvals = env.approvals;
+    const stage = (name: PromotionStageName, status: 'SUCCEEDED' | 'IN_PROGRESS' | 'PENDING') =>
+      status === 'PENDING' ? { name, status } : { name, status, at: createdAt };
     const requested: PromotionRecord = {
       id,
       namespace: request.namespace,
@@ -73,57 +158,132 @@ export function makeRequestPromotion(deps: PromotionDependencies) {
       digest: deployable.version.digest,
       env: request.env,
       cell: request.cell,
-      status: 'DEPLOYING',
+      status: approvals.length === 0 ? 'DEPLOYING' : 'AWAITING_APPROVAL',
       requestedBy: request.requestedBy.principal,
       requestedByPerson: request.requestedBy.person,
-      requiredApprovals: [],
+      requiredApprovals: approvals.map((group) => ({ group })),
       approvals: [],
-      stages: [
-        { name: 'Validate', status: 'SUCCEEDED', at: now },
-        { name: 'Deploy', status: 'IN_PROGRESS', at: now },
-      ],
-      warnings: [],
-      createdAt: now,
-      updatedAt: now,
+      stages:
+        approvals.length === 0
+          ? [stage('Validate', 'SUCCEEDED'), stage('Deploy', 'IN_PROGRESS')]
+          : [
+              stage('Validate', 'SUCCEEDED'),
+              stage('Approve', 'IN_PROGRESS'),
+              stage('Guard', 'PENDING'),
+              stage('Deploy', 'PENDING'),
+            ],
+      warnings,
+      createdAt,
+      updatedAt: createdAt,
       revision: 0,
       ...(request.override === undefined ? {} : { override: request.override }),
+      ...(request.rollback === undefined ? {} : { rollback: request.rollback }),
+      ...(approvals.length === 0
+        ? {}
+        : {
+            expiresAt: new Date(Date.parse(createdAt) + deps.approvalTimeoutMinutes * 60_000).toISOString(),
+          }),
     };
-    const stored = await deps.deployments.putPromotion(requested, 0);
-    let deployment: DeploymentRecord;
-    try {
-      deployment = await deps.deployVersion(deployable, id);
-    } catch (error) {
-      const at = deps.clock().toISOString();
-      const message = error instanceof Error ? error.message : String(error);
-      const code = error instanceof UnprocessableError ? error.code : 'DEPLOY_FAILED';
-      await deps.deployments.putPromotion(
-        {
-          ...stored,
-          status: 'FAILED',
-          stages: [
-            stored.stages[0] ?? { name: 'Validate', status: 'SUCCEEDED' },
-            { name: 'Deploy', status: 'FAILED', at, message },
-          ],
-          error: { code, message },
-          updatedAt: at,
-        },
-        stored.revision,
-      );
-      throw error;
-    }
-    return deps.deployments.putPromotion(
+    const stored = await deps.promotions.putPromotion(requested, 0);
+    await audit(stored, warnings.length > 0);
+    await deps.events.publish([
       {
-        ...stored,
-        status: 'DEPLOYED',
-        stages: [
-          stored.stages[0] ?? { name: 'Validate', status: 'SUCCEEDED' },
-          { name: 'Deploy', status: 'SUCCEEDED', at: deployment.deployedAt },
-        ],
-        updatedAt: deployment.deployedAt,
+        detailType: 'Promotion Requested',
+        detail: {
+          ...promotionDetail(stored),
+          requestedBy: stored.requestedBy,
+          requiredApprovals: approvals,
+          rollback: stored.rollback !== undefined,
+          override: stored.override !== undefined,
+          ...(stored.expiresAt === undefined ? {} : { expiresAt: stored.expiresAt }),
+        },
       },
-      stored.revision,
-    );
-  };
-}
+    ]);
+    if (approvals.length > 0) return startPipeline(stored);
+    // A refusal is recorded on the promotion (FAILED with its code) and is the caller's answer too.
+    return stages.deploy(id);
+  }
 
-export type RequestPromotion = ReturnType<typeof makeRequestPromotion>;
+  async function audit(promotion: PromotionRecord, overridden: boolean): Promise<void> {
+    const entry = {
+      at: promotion.createdAt,
+      subject: `package:${promotion.namespace}/${promotion.name}`,
+      actor: promotion.requestedBy,
+    };
+    const details = {
+      promotionId: promotion.id,
+      version: promotion.version,
+      env: promotion.env,
+      cell: promotion.cell,
+      person: promotion.requestedByPerson,
+      requiredApprovals: promotion.requiredApprovals.map((required) => required.group),
+    };
+    await deps.audit.append({
+      ...entry,
+      id: `${promotion.id}:requested`,
+      action: promotion.rollback === undefined ? 'promotion.requested' : 'promotion.rollback',
+      details: {
+        ...details,
+        ...(promotion.rollback === undefined ? {} : { fromVersion: promotion.rollback.fromVersion }),
+      },
+    });
+    if (overridden && promotion.override !== undefined) {
+      await deps.audit.append({
+        ...entry,
+        id: `${promotion.id}:override`,
+        action: 'promotion.override',
+        details: { ...details, reason: promotion.override.reason, warnings: promotion.warnings },
+      });
+    }
+  }
+
+  /**
+   * `POST /v1/rollbacks`: a promotion of an earlier version of the deployment's history (by default the
+   * one deployed before the current one) through the same gates, marked as a rollback and audited.
+   */
+  async function rollback(rollbackRequest: RollbackRequest): Promise<PromotionRecord> {
+    const { namespace, name, env, cell } = rollbackRequest;
+    const current = await deps.promotions.getDeployment(namespace, name, env, cell);
+    if (current === undefined) {
+      throw new NotFoundError(
+        'DEPLOYMENT_NOT_FOUND',
+        `${namespace}/${name} is not deployed in ${env} of cell ${cell}; there is nothing to roll back.`,
+      );
+    }
+    const toVersion = rollbackRequest.toVersion ?? current.history[0]?.version;
+    if (toVersion === undefined) {
+      throw new UnprocessableError(
+        'ROLLBACK_NO_PREVIOUS_VERSION',
+        `${namespace}/${name} ${current.version} is the first version deployed in ${env} of cell ${cell}; there is no earlier one to go back to.`,
+      );
+    }
+    if (toVersion === current.version) {
+      throw new UnprocessableError(
+        'ROLLBACK_SAME_VERSION',
+        `${namespace}/${name} ${toVersion} is already the version deployed in ${env} of cell ${cell}.`,
+        { problems: [{ code: 'ROLLBACK_SAME_VERSION', path: 'body.toVersion', message: toVersion }] },
+      );
+    }
+    if (!current.history.some((entry) => entry.version === toVersion)) {
+      throw new UnprocessableError(
+        'ROLLBACK_VERSION_NOT_IN_HISTORY',
+        `${namespace}/${name} ${toVersion} was not deployed in ${env} of cell ${cell} before (its history: ${current.history.map((entry) => entry.version).join(', ')}); promote it instead.`,
+        {
+          problems: [{ code: 'ROLLBACK_VERSION_NOT_IN_HISTORY', path: 'body.toVersion', message: toVersion }],
+        },
+      );
+    }
+    return request({
+      namespace,
+      name,
+      env,
+      cell,
+      version: toVersion,
+      requestedBy: rollbackRequest.requestedBy,
+      idempotencyKey: rollbackRequest.idempotencyKey,
+      rollback: { fromVersion: current.version },
+    });
+  }
+
+  return { request, rollback };
+}

@@ -1,4 +1,5 @@
 import type { CloudWatchRunLogs } from '../../adapters/cloudwatch/run-logs.js';
+import type { CodePipelinePromotionPipeline } from '../../adapters/codepipeline/promotion-pipeline.js';
 import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
 import { DynamoTaskDefinitionCache } from '../../adapters/dynamodb/task-definition-cache.js';
@@ -13,8 +14,8 @@ import { regionOf, type SharedDependencies, traced } from './shared.js';
 
 /**
  * A port whose adapter (and AWS SDK client) is built on its first call. The run functions share one
- * composition, but each calls few of these services (cells-api only Secrets Manager, promotions-api none
- * of them): loading every client at init would be most of each function's cold start.
+ * composition, but each calls few of these services (cells-api only Secrets Manager, promotions-api only
+ * CodePipeline and S3): loading every client at init would be most of each function's cold start.
  */
 function onFirstCall<Port extends object>(load: () => Promise<Port>): Port {
   let loaded: Promise<Port> | undefined;
@@ -32,7 +33,10 @@ function onFirstCall<Port extends object>(load: () => Promise<Port>): Port {
   });
 }
 
-/** The AWS adapters of runs: Step Functions, ECS, Secrets Manager, CloudWatch Logs, each built on first use. */
+/**
+ * The AWS adapters of runs and promotions: Step Functions, ECS, Secrets Manager, CloudWatch Logs,
+ * CodePipeline (and S3 for promotion requests), each built on first use.
+ */
 export function awsRunAdapters(deps: SharedDependencies): RunAdapters {
   const { config } = deps;
   const region = regionOf(config);
@@ -97,6 +101,33 @@ export function awsRunAdapters(deps: SharedDependencies): RunAdapters {
     services: onFirstCall<EcsServiceControl>(async () => {
       const { EcsServiceControl } = await import('../../adapters/ecs/service-control.js');
       return new EcsServiceControl(await ecs());
+    }),
+    pipeline: onFirstCall<CodePipelinePromotionPipeline>(async () => {
+      const pipelines = config.PROMOTION_PIPELINES;
+      const bucket = config.PROMOTION_REQUESTS_BUCKET;
+      if (pipelines === undefined || bucket === undefined) {
+        throw new Error(
+          'this function has no promotion pipelines (PROMOTION_PIPELINES, PROMOTION_REQUESTS_BUCKET)',
+        );
+      }
+      const [
+        { CodePipelineClient },
+        { S3Client },
+        { codePipelineControl },
+        { CodePipelinePromotionPipeline },
+        { S3BlobStore },
+      ] = await Promise.all([
+        import('@aws-sdk/client-codepipeline'),
+        import('@aws-sdk/client-s3'),
+        import('../../adapters/codepipeline/control.js'),
+        import('../../adapters/codepipeline/promotion-pipeline.js'),
+        import('../../adapters/s3/blob-store.js'),
+      ]);
+      return new CodePipelinePromotionPipeline(
+        await codePipelineControl(traced(deps, new CodePipelineClient(region))),
+        new S3BlobStore(traced(deps, new S3Client(region)), bucket),
+        pipelines,
+      );
     }),
     cellMode: 'aws',
     environments: environmentsOf(config.ENVIRONMENTS),

@@ -3,6 +3,10 @@ import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
 import { EnvironmentSecretStore } from '../../adapters/local/env-secret-store.js';
 import type { LocalEventBus } from '../../adapters/local/event-bus.js';
 import { InProcessScheduler } from '../../adapters/local/in-process-scheduler.js';
+import {
+  LocalPromotionPipeline,
+  localPipelinePrefix,
+} from '../../adapters/local/local-promotion-pipeline.js';
 import { LocalRunLogs } from '../../adapters/local/local-run-logs.js';
 import { LocalServiceControl } from '../../adapters/local/local-service-control.js';
 import { LocalServices } from '../../adapters/local/local-services.js';
@@ -30,11 +34,15 @@ export interface LocalRuntimeOptions {
   readonly lineageUrl: () => string;
   /** Where `${VAR}` Store secrets come from. @default process.env */
   readonly environment?: Readonly<Record<string, string | undefined>>;
+  /** How often promotions whose approvals timed out are marked EXPIRED (reads check too). @default 60 s */
+  readonly expirySweepMs?: number;
 }
 
 export interface LocalRuntime {
   readonly plane: RunPlane;
-  /** Stops every running task (their runs end FAILED) and waits for their executions. */
+  /** The in-process promotion pipeline (Guard and Deploy after the last approval). */
+  readonly pipeline: LocalPromotionPipeline;
+  /** Stops every running task (their runs end FAILED), waits for their executions and promotion stages. */
   close(): Promise<void>;
 }
 
@@ -93,6 +101,7 @@ export async function startLocalRuntime(
     },
     deps.logger,
   );
+  const pipeline = new LocalPromotionPipeline(deps.logger);
   plane = createRunPlane(deps, {
     workflows,
     services: new LocalServiceControl(services),
@@ -105,6 +114,7 @@ export async function startLocalRuntime(
     logs: new LocalRunLogs(runtimeDir),
     cellMode: 'embedded',
     environments: environmentsOf(deps.config.ENVIRONMENTS),
+    pipeline,
     lineageUrl: options.lineageUrl,
   });
   runStep = plane.runSteps;
@@ -114,6 +124,7 @@ export async function startLocalRuntime(
       await ready.triggerEvents.onEvent({ 'detail-type': event['detail-type'], detail: { ...event.detail } });
     });
   }
+  pipeline.bind(ready.promotions.stages);
 
   // Housekeeping of a previous process's leftovers. A storage fault must not stop the control plane from
   // starting (it answers 503 for what it cannot read, docs/operations.md), so a failure here is logged.
@@ -124,16 +135,49 @@ export async function startLocalRuntime(
   } catch (error) {
     deps.logger.error('local runtime housekeeping failed; orphaned runs stay as they are', { error });
   }
+  try {
+    await resumePromotions(ready, pipeline);
+  } catch (error) {
+    deps.logger.error('promotion housekeeping failed; promotions stay as they are', { error });
+  }
+  // Approvals that time out while nobody reads the promotion still end it (reads check as well).
+  const sweep = setInterval(() => {
+    ready.promotions.expireDue().catch((error: unknown) => {
+      deps.logger.warn('promotion expiry sweep failed', { error });
+    });
+  }, options.expirySweepMs ?? 60_000);
+  sweep.unref();
 
   return {
     plane: ready,
+    pipeline,
     close: async () => {
+      clearInterval(sweep);
       scheduler.stop();
       await services.close();
       await tasks.close();
       await workflows.drain();
+      await pipeline.drain();
     },
   };
+}
+
+/**
+ * Picks up what a previous process left of the in-process promotion pipelines: promotions whose approvals
+ * were complete (DEPLOYING) go on to Guard and Deploy, and timed-out approvals end EXPIRED.
+ */
+async function resumePromotions(plane: RunPlane, pipeline: LocalPromotionPipeline): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await plane.promotions.list({ status: 'DEPLOYING', limit: 100, cursor });
+    for (const promotion of page.items) {
+      // Local pipelines, and inline deploys (no approvals) the previous process stopped in the middle of.
+      const local = promotion.pipeline?.name.startsWith(localPipelinePrefix) ?? true;
+      if (local) pipeline.continue(promotion.id);
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  await plane.promotions.expireDue();
 }
 
 /** Makes sure the `local` cell exists and marks runs a previous process lost as FAILED `RUN_ORPHANED`. */

@@ -9,9 +9,10 @@ import { type CellMode, makeCells } from '../../domain/cells/cells.js';
 import type { StreamingDeployer } from '../../domain/deployments/deploy.js';
 import { makeCheckDeployable, makeDeployVersion, onChangeReaders } from '../../domain/deployments/deploy.js';
 import { makePackageStatus } from '../../domain/deployments/status.js';
+import { GroupDirectory } from '../../domain/identity/groups.js';
 import { makeIngestLineageEvent } from '../../domain/lineage/ingest.js';
 import type { Environments } from '../../domain/promotions/environments.js';
-import { makeRequestPromotion } from '../../domain/promotions/request-promotion.js';
+import { makePromotions } from '../../domain/promotions/promotions.js';
 import { makeRunSteps } from '../../domain/runs/run-steps.js';
 import { makeRuns } from '../../domain/runs/runs.js';
 import { buildTaskDefinition } from '../../domain/runs/task-definition.js';
@@ -19,6 +20,7 @@ import { makeTriggerResolver } from '../../domain/triggers/resolver.js';
 import { triggeredRunStarter } from '../../domain/triggers/run-starter.js';
 import { makeTriggerEvents } from '../../domain/triggers/trigger-events.js';
 import type { DeploymentRecord } from '../../ports/deployment-store.js';
+import type { PromotionPipeline } from '../../ports/promotion-pipeline.js';
 import type { RunLogs } from '../../ports/run-logs.js';
 import type { ScheduleControl } from '../../ports/schedule-control.js';
 import type { SecretStore } from '../../ports/secret-store.js';
@@ -42,6 +44,8 @@ export interface RunAdapters {
   readonly services: ServiceControl;
   readonly cellMode: CellMode;
   readonly environments: Environments;
+  /** The promotion pipelines: CodePipeline in AWS, the in-process stages in embedded mode. */
+  readonly pipeline: PromotionPipeline;
   /** Where Transforms send their own OpenLineage events (this control plane), read when a run is prepared. */
   readonly lineageUrl: () => string;
 }
@@ -136,6 +140,8 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     clock: deps.clock,
     cellMode: adapters.cellMode,
   });
+  // Who belongs to which approver group (`datakit:approverGroups`, `DATAKIT_GROUPS`).
+  const groups = new GroupDirectory(deps.config.GROUPS);
   const runs = makeRuns({
     runs: runStore,
     deployments,
@@ -186,13 +192,19 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     deployments,
     runStore,
     environments: adapters.environments,
-    requestPromotion: makeRequestPromotion({
+    groups,
+    promotions: makePromotions({
+      promotions: deployments,
+      pipeline: adapters.pipeline,
+      events: deps.events,
+      audit: new DynamoAuditLog(deps.table),
       environments: adapters.environments,
+      groups,
       checkDeployable,
       deployVersion,
-      deployments,
-      runs: runStore,
+      idempotency: runStore,
       clock: deps.clock,
+      approvalTimeoutMinutes: deps.config.APPROVAL_TIMEOUT_MINUTES,
     }),
     packageStatus: makePackageStatus({
       triggerState: (id) => triggers.state(id),
@@ -205,6 +217,7 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
           ? undefined
           : (await adapters.services.serviceStatus(cell.runtime, deployment))?.running;
       },
+      environments: adapters.environments,
     }),
   };
 }

@@ -37,7 +37,7 @@ describe('API handler telemetry', () => {
         getPipeline: async () => ({ status: 200, body: {} }),
         listRegistrations: async () => ({ status: 200, body: { items: [] } }),
       },
-      { logger: new Logger({ logLevel: 'SILENT' }), metrics },
+      { logger: new Logger({ logLevel: 'SILENT' }), metrics, config: { IDENTITY_SOURCE: 'iam' } },
     );
 
   it('counts each request by operation, and refusals separately', async () => {
