@@ -19,6 +19,7 @@ import { createDependencies, type Dependencies } from '../lib/runtime/dependenci
 import { type LocalRuntime, startLocalRuntime } from '../lib/runtime/wiring/local-runs.js';
 import type { RunPlane } from '../lib/runtime/wiring/runs.js';
 import { createCellsApi } from './cells-api/handler.js';
+import { createGovernanceApi } from './governance-api/handler.js';
 import { createLineageApi } from './lineage-api/handler.js';
 import { createLineageIngestApi } from './lineage-ingest/handler.js';
 import { createPackagesApi } from './packages-api/handler.js';
@@ -122,6 +123,7 @@ export async function startEmbeddedControlPlane(
         'cells-api': createCellsApi(deps, plane),
         'runs-api': createRunsApi(deps, plane),
         'promotions-api': createPromotionsApi(deps, plane),
+        'governance-api': createGovernanceApi(deps),
       },
       fallback: createFallbackHandler(logger),
       localRoutes,

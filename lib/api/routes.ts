@@ -1,4 +1,5 @@
 import type { Route } from './route-definition.js';
+import { governanceFunctionNames, governanceRoutes } from './routes/governance.js';
 import { lineageFunctionNames, lineageRoutes } from './routes/lineage.js';
 import { registryFunctionNames, registryRoutes } from './routes/registry.js';
 import { runFunctionNames, runRoutes } from './routes/runs.js';
@@ -21,6 +22,7 @@ export const apiFunctionNames = [
   ...registryFunctionNames,
   ...lineageFunctionNames,
   ...runFunctionNames,
+  ...governanceFunctionNames,
 ] as const;
 export type ApiFunctionName = (typeof apiFunctionNames)[number];
 
@@ -30,6 +32,7 @@ export const routes = {
   ...registryRoutes,
   ...lineageRoutes,
   ...runRoutes,
+  ...governanceRoutes,
 } as const satisfies Record<string, Route<ApiFunctionName>>;
 
 export type OperationId = keyof typeof routes;

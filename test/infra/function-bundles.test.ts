@@ -38,6 +38,8 @@ const sdkPackages: Readonly<Record<ApiFunctionName | 'registration-worker', read
   'cells-api': runPlane,
   'runs-api': runPlane,
   'promotions-api': runPlane,
+  // The lineage graph is read from the table alone: raw events (S3) are not its business.
+  'governance-api': [...dynamoDb, '@aws-sdk/client-eventbridge'],
   fallback: [],
 };
 

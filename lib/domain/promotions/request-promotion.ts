@@ -82,7 +82,7 @@ export function makeRequestPromotion(deps: PromotionDependencies) {
         { name: 'Validate', status: 'SUCCEEDED', at: now },
         { name: 'Deploy', status: 'IN_PROGRESS', at: now },
       ],
-      warnings: [],
+      warnings: [...deployable.warnings],
       createdAt: now,
       updatedAt: now,
       revision: 0,
