@@ -13,6 +13,9 @@ const env = z
     REGISTRY_BLOB_HOSTS: z.string().optional(),
     REGISTRY_INSECURE_HOSTS: z.string().optional(),
     FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).optional(),
+    LINEAGE_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
+    RUN_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
+    REGISTRATION_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
   })
   .safeParse(process.env);
 
@@ -33,6 +36,15 @@ const plane = await startEmbeddedControlPlane({
     ? {}
     : { registryInsecureHosts: env.data.REGISTRY_INSECURE_HOSTS }),
   ...(env.data.FUNCTION_TIMEOUT_MS === undefined ? {} : { functionTimeoutMs: env.data.FUNCTION_TIMEOUT_MS }),
+  retention: {
+    ...(env.data.LINEAGE_EVENT_RETENTION_DAYS === undefined
+      ? {}
+      : { lineageEventDays: env.data.LINEAGE_EVENT_RETENTION_DAYS }),
+    ...(env.data.RUN_RETENTION_DAYS === undefined ? {} : { runDays: env.data.RUN_RETENTION_DAYS }),
+    ...(env.data.REGISTRATION_RETENTION_DAYS === undefined
+      ? {}
+      : { registrationDays: env.data.REGISTRATION_RETENTION_DAYS }),
+  },
 }).catch((error: unknown) => {
   // A refusal to open the data directory says what to do; a stack trace would bury it.
   console.error(`control plane did not start: ${error instanceof Error ? error.message : String(error)}`);

@@ -46,6 +46,16 @@ export interface EmbeddedOptions {
   readonly runner?: 'subprocess' | 'docker';
   /** `FUNCTION_TIMEOUT_MS`: the time every request has, as a Lambda function's timeout. @default 10 000 */
   readonly functionTimeoutMs?: number;
+  /**
+   * Days records are kept (`LINEAGE_EVENT_RETENTION_DAYS`, `RUN_RETENTION_DAYS`, `REGISTRATION_RETENTION_DAYS`;
+   * 0 keeps them). Expired items are hidden from every read; the embedded DynamoDB does not delete them.
+   * @default 400 each
+   */
+  readonly retention?: {
+    readonly lineageEventDays?: number;
+    readonly runDays?: number;
+    readonly registrationDays?: number;
+  };
 }
 
 export interface EmbeddedControlPlane {
@@ -100,6 +110,15 @@ export async function startEmbeddedControlPlane(
       ...(options.functionTimeoutMs === undefined
         ? {}
         : { FUNCTION_TIMEOUT_MS: String(options.functionTimeoutMs) }),
+      ...(options.retention?.lineageEventDays === undefined
+        ? {}
+        : { LINEAGE_EVENT_RETENTION_DAYS: String(options.retention.lineageEventDays) }),
+      ...(options.retention?.runDays === undefined
+        ? {}
+        : { RUN_RETENTION_DAYS: String(options.retention.runDays) }),
+      ...(options.retention?.registrationDays === undefined
+        ? {}
+        : { REGISTRATION_RETENTION_DAYS: String(options.retention.registrationDays) }),
     });
     const bus = new LocalEventBus(logger);
     const deps = createDependencies(config, { logger, events: bus });

@@ -97,6 +97,12 @@ export interface ApiStackProps extends StackProps {
   readonly functionReservedConcurrency?: number;
   /** Where Transforms send their own OpenLineage events (`OPENLINEAGE_URL`). @default this API's URL */
   readonly openLineageEndpoint?: string;
+  /** Days raw lineage events, run records and registration records are kept (0: forever). @default 400 each */
+  readonly retention?: {
+    readonly lineageEventDays: number;
+    readonly runDays: number;
+    readonly registrationDays: number;
+  };
 }
 
 /**
@@ -133,6 +139,10 @@ export class ApiStack extends Stack {
       REGISTRY_BLOB_HOSTS: (props.registryBlobHosts ?? []).join(','),
       // Store secrets are `datakit/{stage}/{cell}/{store}` (lib/contracts/cell-resources.ts).
       STAGE: props.stage,
+      // Every writer of these records sets their expiry (TTL attribute `expiresAt`).
+      LINEAGE_EVENT_RETENTION_DAYS: String(props.retention?.lineageEventDays ?? 400),
+      RUN_RETENTION_DAYS: String(props.retention?.runDays ?? 400),
+      REGISTRATION_RETENTION_DAYS: String(props.retention?.registrationDays ?? 400),
     };
     const functions = new Map<ApiFunctionName, IFunction>();
     const apiFunctions = new Map<ApiFunctionName, ApiFunction>();

@@ -206,6 +206,18 @@ const settingsSchema = z.object({
   ).default([]),
   /** The cells Transforms run in: one `<stage>-datakit-cell-<name>` stack each. */
   'datakit:cells': cellsSchema.default([]),
+  /**
+   * Days raw OpenLineage events are kept after they arrive (table items and S3 objects); 0 keeps them.
+   * The lineage graph they built is not affected.
+   */
+  'datakit:lineageEventRetentionDays': integer(0, 36_500).default(400),
+  /** Days run records are kept after the run ended; 0 keeps them. */
+  'datakit:runRetentionDays': integer(0, 36_500).default(400),
+  /**
+   * Days `duplicate` and `rejected` registration records are kept; 0 keeps them. The `registered` record of
+   * a committed version stays as long as the version (forever).
+   */
+  'datakit:registrationRetentionDays': integer(0, 36_500).default(400),
 });
 
 export type SettingsKey = keyof z.input<typeof settingsSchema>;
@@ -263,6 +275,15 @@ export interface Settings {
   readonly registryBlobHosts: readonly string[];
   /** One cell stack each, in this order. */
   readonly cells: readonly CellSettings[];
+  /** Days control-plane records are kept (0: forever). */
+  readonly retention: RetentionSettings;
+}
+
+/** How long the control plane keeps records that only grow (days; 0 keeps them forever). */
+export interface RetentionSettings {
+  readonly lineageEventDays: number;
+  readonly runDays: number;
+  readonly registrationDays: number;
 }
 
 /** Thrown when the CDK context holds a bad value; the message names every offending key. */
@@ -319,6 +340,11 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     registryAllowlist: s['datakit:registryAllowlist'],
     registryBlobHosts: s['datakit:registryBlobHosts'],
     cells: s['datakit:cells'].map(cellSettings),
+    retention: {
+      lineageEventDays: s['datakit:lineageEventRetentionDays'],
+      runDays: s['datakit:runRetentionDays'],
+      registrationDays: s['datakit:registrationRetentionDays'],
+    },
   };
 }
 
