@@ -48,6 +48,9 @@ function manifestOf(namespace: string, dataSet: SeedDataSet): Record<string, unk
  */
 export async function seedVersion(store: DynamoRegistry, seed: SeedVersion): Promise<void> {
   const { namespace, name, version } = seed;
+  // The Transform contract needs an output (E231): a version without one would resolve to nothing.
+  if (seed.kind === 'Transform' && (seed.outputs ?? []).length === 0)
+    throw new Error(`seeded Transform ${name} needs at least one output`);
   const digest = `sha256:${createHash('sha256').update(`${namespace}/${name}@${version}`).digest('hex')}`;
   const key = { namespace, name, version, digest };
   const registeredAt = seed.registeredAt ?? '2026-11-01T00:00:00.000Z';
