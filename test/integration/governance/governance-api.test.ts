@@ -19,7 +19,7 @@ import { loadConfig } from '../../../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../../../lib/runtime/dependencies.js';
 import { apiEvent, lambdaContext } from '../../support/api-event.js';
 import { startTestTable, type TestTable } from '../../support/dynamo.js';
-import { seedVersion } from '../../support/registry-seed.js';
+import { type SeedDataSet, seedVersion } from '../../support/registry-seed.js';
 
 /*
  * The governance API over the embedded DynamoDB with the real adapters: a registry seeded by the registry
@@ -137,7 +137,7 @@ beforeAll(async () => {
   packagesApi = createPackagesApi(deps);
 
   const registry = new DynamoRegistry(harness.table);
-  const dataSetPackage = (name: string, declares: Parameters<typeof seedVersion>[1]['declares']) =>
+  const dataSetPackage = (name: string, declares: readonly SeedDataSet[]) =>
     seedVersion(registry, { namespace: ns, name, version: '1.0.0', kind: 'DataSet', declares });
   await dataSetPackage('users', [
     { name: 'users', classification: 'confidential', schema: [{ name: 'id' }, { name: 'email', pii: true }] },
