@@ -5,6 +5,7 @@ import './registration.js';
 import './lineage.js';
 import './artifact-memory.js';
 import './soak.js';
+import './governance-report.js';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- <name>...` runs those; `--list` lists them.

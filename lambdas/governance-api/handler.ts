@@ -1,6 +1,6 @@
 import { callerOf } from '../../lib/api/caller.js';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
-import { renderCsv, renderMarkdown } from '../../lib/domain/governance/report-render.js';
+import { fitReport, renderCsv, renderMarkdown } from '../../lib/domain/governance/report-render.js';
 import { lambdaDependencies } from '../../lib/runtime/lambda.js';
 import { withEvents } from '../../lib/runtime/wiring/events.js';
 import { type GovernanceDependencies, withGovernance } from '../../lib/runtime/wiring/governance.js';
@@ -15,9 +15,14 @@ export function createGovernanceApi(deps: SharedDependencies & GovernanceDepende
       getGovernanceReport: async ({ query }) => {
         const report = await deps.governanceReport(query.filter);
         if (query.format === 'csv')
-          return { status: 200, text: renderCsv(report), contentType: 'text/csv; charset=utf-8' };
+          return { status: 200, text: fitReport(renderCsv(report)), contentType: 'text/csv; charset=utf-8' };
         if (query.format === 'markdown')
-          return { status: 200, text: renderMarkdown(report), contentType: 'text/markdown; charset=utf-8' };
+          return {
+            status: 200,
+            text: fitReport(renderMarkdown(report)),
+            contentType: 'text/markdown; charset=utf-8',
+          };
+        fitReport(JSON.stringify(report));
         return { status: 200, body: report };
       },
       deprecateDataSet: async ({ path, body, headers, event }) => {

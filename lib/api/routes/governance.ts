@@ -27,6 +27,7 @@ export const governanceRoutes = {
         schema: governance.governanceReportSchema,
       },
       400: problemResponse('Bad query: an unknown filter, or a bad value (errors[].path names it)'),
+      422: problemResponse('GOVERNANCE_REPORT_TOO_LARGE: over 5 MiB; narrow it with filters'),
     },
   },
   deprecateDataSet: {

@@ -1,4 +1,23 @@
 import type { FlowVia, GovernanceReport } from '../../contracts/api/governance.js';
+import { UnprocessableError } from '../errors.js';
+
+/**
+ * The largest report answered (rendered, UTF-8): a Lambda response is at most 6 MB, and API Gateway's proxy
+ * result carries the body escaped inside JSON, so 5 MiB leaves room for both.
+ */
+export const maxReportBytes = 5 * 1024 * 1024;
+
+/** The rendered report, or GOVERNANCE_REPORT_TOO_LARGE (422) asking for filters when it would not fit. */
+export function fitReport(rendered: string, limit = maxReportBytes): string {
+  const bytes = Buffer.byteLength(rendered, 'utf8');
+  if (bytes > limit) {
+    throw new UnprocessableError(
+      'GOVERNANCE_REPORT_TOO_LARGE',
+      `The report takes ${bytes} bytes, more than the ${limit} one answer may; narrow it with namespace=, cell=, classification= or pii=.`,
+    );
+  }
+  return rendered;
+}
 
 const ref = (dataSet: { readonly namespace: string; readonly name: string }) =>
   `${dataSet.namespace}/${dataSet.name}`;

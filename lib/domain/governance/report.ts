@@ -59,28 +59,32 @@ export function buildGovernanceReport(
     );
   };
 
+  // Each DataSet under every package that declares, reads or writes it: one pass, not packages × DataSets.
+  const byPackage = new Map<string, { dataSet: CatalogDataSet; role: (typeof roles)[number] }[]>();
+  for (const dataSet of inputs.dataSets) {
+    const add = (ref: PackageRef | undefined, role: (typeof roles)[number]) => {
+      if (ref === undefined) return;
+      const entries = byPackage.get(packageKeyOf(ref)) ?? [];
+      if (!entries.some((entry) => entry.dataSet === dataSet && entry.role === role))
+        entries.push({ dataSet, role });
+      byPackage.set(packageKeyOf(ref), entries);
+    };
+    add(dataSet.declaredBy, 'declares');
+    for (const consumer of dataSet.consumers) add(consumer, 'reads');
+    for (const producer of dataSet.producers) add(producer, 'writes');
+  }
   const packages = inputs.packages
     .map((pkg) => {
-      const same = (ref: PackageRef | undefined) =>
-        ref !== undefined && ref.namespace === pkg.namespace && ref.name === pkg.name;
-      const dataSets = inputs.dataSets
-        .flatMap((dataSet) =>
-          roles
-            .filter((role) =>
-              role === 'declares'
-                ? same(dataSet.declaredBy)
-                : (role === 'reads' ? dataSet.consumers : dataSet.producers).some(same),
-            )
-            .map((role) => ({
-              namespace: dataSet.namespace,
-              name: dataSet.name,
-              role,
-              ...(dataSet.classification === undefined ? {} : { classification: dataSet.classification }),
-              piiFields: piiFieldsOf(dataSet),
-              fedByPii: fedByPii(dataSet),
-              ...(dataSet.deprecation === undefined ? {} : { deprecation: dataSet.deprecation }),
-            })),
-        )
+      const dataSets = (byPackage.get(packageKeyOf(pkg)) ?? [])
+        .map(({ dataSet, role }) => ({
+          namespace: dataSet.namespace,
+          name: dataSet.name,
+          role,
+          ...(dataSet.classification === undefined ? {} : { classification: dataSet.classification }),
+          piiFields: piiFieldsOf(dataSet),
+          fedByPii: fedByPii(dataSet),
+          ...(dataSet.deprecation === undefined ? {} : { deprecation: dataSet.deprecation }),
+        }))
         .sort(
           (a, b) =>
             roles.indexOf(a.role) - roles.indexOf(b.role) || compare(dataSetLabel(a), dataSetLabel(b)),
@@ -105,6 +109,8 @@ export function buildGovernanceReport(
     (filter.classification === undefined ||
       pkg.dataSets.some((dataSet) => (dataSet.classification ?? 'unclassified') === filter.classification));
 
+  const shownByKey = new Map(packages.map((pkg) => [packageKeyOf(pkg), pkg]));
+
   // PII flows and violations are about PII only: `pii=false` asks for what does not handle it.
   const aboutPii = filter.pii !== false;
   const flows = aboutPii
@@ -126,7 +132,7 @@ export function buildGovernanceReport(
     ...inputs.packages
       .filter((pkg) => pkg.deprecation !== undefined)
       .filter((pkg) => {
-        const entry = packages.find((candidate) => packageKeyOf(candidate) === packageKeyOf(pkg));
+        const entry = shownByKey.get(packageKeyOf(pkg));
         return entry === undefined
           ? filter.pii !== true &&
               filter.classification === undefined &&

@@ -15,7 +15,7 @@ import {
   packageKeyOf,
   type ReportInputs,
 } from '../../../lib/domain/governance/report.js';
-import { renderCsv, renderMarkdown } from '../../../lib/domain/governance/report-render.js';
+import { fitReport, renderCsv, renderMarkdown } from '../../../lib/domain/governance/report-render.js';
 
 const now = new Date('2026-11-01T00:00:00.000Z');
 const pkg = (name: string, version = '1.0.0') => ({ namespace: 'analytics', name, version });
@@ -332,6 +332,18 @@ describe('rendering the report', () => {
       '| analytics/users | analytics/enriched | confidential | contract (from); transform analytics/enrich 0.1.0 | email → contact, email → user_email | analytics/users |',
     );
     expect(markdown).toContain('| package | analytics/aggregate | a \\| b | 2027-01-31 | — |');
+  });
+});
+
+describe('the size of an answer', () => {
+  it('refuses a report larger than one answer may be, asking for filters', () => {
+    expect(fitReport('é'.repeat(10), 20)).toBe('é'.repeat(10));
+    expect(() => fitReport('é'.repeat(11), 20)).toThrow(
+      expect.objectContaining({
+        code: 'GOVERNANCE_REPORT_TOO_LARGE',
+        message: expect.stringContaining('namespace='),
+      }),
+    );
   });
 });
 
