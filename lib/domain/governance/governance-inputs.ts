@@ -157,15 +157,18 @@ function placementsOf(
     cells.add(cell);
     map.set(key, cells);
   };
+  const declaredBy = new Map<string, DataSetKey[]>();
+  for (const dataSet of catalog.dataSets) {
+    if (dataSet.declaredBy === undefined) continue;
+    const key = packageKeyOf(dataSet.declaredBy);
+    declaredBy.set(key, [...(declaredBy.get(key) ?? []), dataSet]);
+  }
   for (const deployment of deployments) {
     add(packages, packageKeyOf(deployment), deployment.cell);
     for (const io of [...(deployment.inputs ?? []), ...(deployment.outputs ?? [])])
       add(dataSets, dataSetKeyOf(io), io.cell);
-    for (const dataSet of catalog.dataSets) {
-      const declarer = dataSet.declaredBy;
-      if (declarer?.namespace === deployment.namespace && declarer.name === deployment.name)
-        add(dataSets, dataSetKeyOf(dataSet), deployment.cell);
-    }
+    for (const dataSet of declaredBy.get(packageKeyOf(deployment)) ?? [])
+      add(dataSets, dataSetKeyOf(dataSet), deployment.cell);
   }
   return { dataSets, packages };
 }
