@@ -1,5 +1,7 @@
 import type { Deprecation } from '../../contracts/api/deprecations.js';
 import type { FlowVia, PiiFlow, Violation } from '../../contracts/api/governance.js';
+import type { PackageVersion } from '../../contracts/api/packages.js';
+import { dataSetManifestSchema } from '../../contracts/manifests/dataset.js';
 import { PII_CLASSIFICATIONS } from './classification.js';
 
 /** A DataSet's identity. */
@@ -434,6 +436,33 @@ export interface PromotionCandidate {
   readonly outputs: readonly DataSetKey[];
   /** Contracts the version declares itself; they replace the registry's while the version is checked. */
   readonly dataSets?: readonly Pick<CatalogDataSet, 'namespace' | 'name' | 'classification' | 'schema'>[];
+}
+
+/** A registered version as a promotion candidate: its named inputs and outputs, and the contracts it carries. */
+export function promotionCandidateOf(version: PackageVersion): PromotionCandidate {
+  const manifests = version.kind === 'DataSet' ? [...version.datasets, version.manifest] : version.datasets;
+  const dataSets = new Map<string, NonNullable<PromotionCandidate['dataSets']>[number]>();
+  for (const manifest of manifests) {
+    const parsed = dataSetManifestSchema.safeParse(manifest);
+    if (!parsed.success) continue;
+    const contract = {
+      namespace: parsed.data.metadata.namespace ?? version.namespace,
+      name: parsed.data.metadata.name,
+      ...(parsed.data.spec.classification === undefined
+        ? {}
+        : { classification: parsed.data.spec.classification }),
+      ...(parsed.data.spec.schema === undefined ? {} : { schema: parsed.data.spec.schema }),
+    };
+    dataSets.set(dataSetKeyOf(contract), contract);
+  }
+  return {
+    namespace: version.namespace,
+    name: version.name,
+    version: version.version,
+    inputs: version.inputs,
+    outputs: version.outputs,
+    dataSets: [...dataSets.values()],
+  };
 }
 
 /** What deploying a candidate would mean for PII. */

@@ -9,6 +9,7 @@ import {
   type CatalogPackage,
   dataSetKeyOf,
   piiViolationsFor,
+  promotionCandidateOf,
 } from '../../../lib/domain/governance/pii-flow.js';
 import {
   buildGovernanceReport,
@@ -500,6 +501,49 @@ describe('the PII gate of a promotion (piiViolationsFor)', () => {
     );
     expect(check.violations).toEqual([]);
     expect(check.introduced).toEqual([]);
+  });
+
+  it('reads a registered version as a candidate, with the contracts it carries', () => {
+    const candidate = promotionCandidateOf({
+      namespace: 'analytics',
+      name: 'aggregate',
+      version: '0.3.0',
+      kind: 'Transform',
+      digest: 'sha256:1',
+      repository: 'r/analytics/aggregate',
+      registeredAt: '2026-11-01T00:00:00.000Z',
+      labels: {},
+      manifest: {},
+      datasets: [
+        {
+          apiVersion: 'datakit.infoblox.dev/v1alpha1',
+          kind: 'DataSet',
+          metadata: { name: 'summary', version: '2.0.0' },
+          spec: {
+            store: 'lake',
+            prefix: 'summary/',
+            classification: 'restricted',
+            schema: [{ name: 'total', type: 'int' }],
+          },
+        },
+      ],
+      connectors: [],
+      datasetGroups: [],
+      inputs: [{ namespace: 'analytics', name: 'enriched' }],
+      outputs: [{ namespace: 'analytics', name: 'summary' }],
+      lint: { errors: [], warnings: [] },
+      buildInfo: {},
+      annotations: {},
+    });
+    expect(candidate.dataSets).toEqual([
+      {
+        namespace: 'analytics',
+        name: 'summary',
+        classification: 'restricted',
+        schema: [{ name: 'total', type: 'int' }],
+      },
+    ]);
+    expect(piiViolationsFor(candidate, pipeline()).violations).toEqual([]);
   });
 
   it('keeps violations it does not cause apart from those it introduces', () => {
