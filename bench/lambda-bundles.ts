@@ -130,6 +130,7 @@ const firstRequests: Readonly<Record<FunctionName, unknown>> = {
   'cells-api': apiEvent('GET', '/v1/cells', { query: { limit: '0' } }),
   'runs-api': apiEvent('GET', '/v1/runs', { query: { limit: '0' } }),
   'promotions-api': apiEvent('GET', '/v1/promotions', { query: { limit: '0' } }),
+  'governance-api': apiEvent('GET', '/v1/governance/report', { query: { filter: 'bench=true' } }),
 };
 
 const lambdaContext = {

@@ -7,6 +7,7 @@ import './artifact-memory.js';
 import './soak.js';
 import './triggers.js';
 import './runs.js';
+import './governance-report.js';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- <name>...` runs those; `--list` lists them.

@@ -35,6 +35,9 @@ const env = z
     /** The environments and their approvals (default dev → int (owners) → prod (owners, security)). */
     DATAKIT_ENVIRONMENTS: jsonOf(environmentsSchema).optional(),
     DATAKIT_APPROVAL_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(86_400).optional(),
+    LINEAGE_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
+    RUN_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
+    REGISTRATION_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
   })
   .safeParse(process.env);
 
@@ -60,6 +63,15 @@ const plane = await startEmbeddedControlPlane({
   ...(env.data.DATAKIT_APPROVAL_TIMEOUT_MINUTES === undefined
     ? {}
     : { approvalTimeoutMinutes: env.data.DATAKIT_APPROVAL_TIMEOUT_MINUTES }),
+  retention: {
+    ...(env.data.LINEAGE_EVENT_RETENTION_DAYS === undefined
+      ? {}
+      : { lineageEventDays: env.data.LINEAGE_EVENT_RETENTION_DAYS }),
+    ...(env.data.RUN_RETENTION_DAYS === undefined ? {} : { runDays: env.data.RUN_RETENTION_DAYS }),
+    ...(env.data.REGISTRATION_RETENTION_DAYS === undefined
+      ? {}
+      : { registrationDays: env.data.REGISTRATION_RETENTION_DAYS }),
+  },
 }).catch((error: unknown) => {
   // A refusal to open the data directory says what to do; a stack trace would bury it.
   console.error(`control plane did not start: ${error instanceof Error ? error.message : String(error)}`);

@@ -21,6 +21,7 @@ import { createDependencies, type Dependencies } from '../lib/runtime/dependenci
 import { type LocalRuntime, startLocalRuntime } from '../lib/runtime/wiring/local-runs.js';
 import type { RunPlane } from '../lib/runtime/wiring/runs.js';
 import { createCellsApi } from './cells-api/handler.js';
+import { createGovernanceApi } from './governance-api/handler.js';
 import { createLineageApi } from './lineage-api/handler.js';
 import { createLineageIngestApi } from './lineage-ingest/handler.js';
 import { createPackagesApi } from './packages-api/handler.js';
@@ -53,6 +54,16 @@ export interface EmbeddedOptions {
   readonly environments?: readonly Environment[];
   /** `DATAKIT_APPROVAL_TIMEOUT_MINUTES`: how long approvals wait. @default 10 080 (7 days) */
   readonly approvalTimeoutMinutes?: number;
+  /**
+   * Days records are kept (`LINEAGE_EVENT_RETENTION_DAYS`, `RUN_RETENTION_DAYS`, `REGISTRATION_RETENTION_DAYS`;
+   * 0 keeps them). Expired items are hidden from every read; the embedded DynamoDB does not delete them.
+   * @default 400 each
+   */
+  readonly retention?: {
+    readonly lineageEventDays?: number;
+    readonly runDays?: number;
+    readonly registrationDays?: number;
+  };
 }
 
 export interface EmbeddedControlPlane {
@@ -112,6 +123,15 @@ export async function startEmbeddedControlPlane(
       ...(options.approvalTimeoutMinutes === undefined
         ? {}
         : { APPROVAL_TIMEOUT_MINUTES: String(options.approvalTimeoutMinutes) }),
+      ...(options.retention?.lineageEventDays === undefined
+        ? {}
+        : { LINEAGE_EVENT_RETENTION_DAYS: String(options.retention.lineageEventDays) }),
+      ...(options.retention?.runDays === undefined
+        ? {}
+        : { RUN_RETENTION_DAYS: String(options.retention.runDays) }),
+      ...(options.retention?.registrationDays === undefined
+        ? {}
+        : { REGISTRATION_RETENTION_DAYS: String(options.retention.registrationDays) }),
     });
     const bus = new LocalEventBus(logger);
     const deps = createDependencies(config, { logger, events: bus });
@@ -135,6 +155,7 @@ export async function startEmbeddedControlPlane(
         'cells-api': createCellsApi(deps, plane),
         'runs-api': createRunsApi(deps, plane),
         'promotions-api': createPromotionsApi(deps, plane),
+        'governance-api': createGovernanceApi(deps),
       },
       fallback: createFallbackHandler(logger),
       localRoutes,

@@ -107,6 +107,12 @@ export interface ApiStackProps extends StackProps {
   readonly approverGroups?: GroupPatterns;
   /** Days a promotion waits for its approvals. @default 7 */
   readonly approvalTimeoutDays?: number;
+  /** Days raw lineage events, run records and registration records are kept (0: forever). @default 400 each */
+  readonly retention?: {
+    readonly lineageEventDays: number;
+    readonly runDays: number;
+    readonly registrationDays: number;
+  };
 }
 
 /**
@@ -152,6 +158,10 @@ export class ApiStack extends Stack {
       ENVIRONMENTS: JSON.stringify(environments),
       GROUPS: JSON.stringify(props.approverGroups ?? {}),
       APPROVAL_TIMEOUT_MINUTES: String(approvalTimeoutDays * 24 * 60),
+      // Every writer of these records sets their expiry (TTL attribute `expiresAt`).
+      LINEAGE_EVENT_RETENTION_DAYS: String(props.retention?.lineageEventDays ?? 400),
+      RUN_RETENTION_DAYS: String(props.retention?.runDays ?? 400),
+      REGISTRATION_RETENTION_DAYS: String(props.retention?.registrationDays ?? 400),
     };
     const functions = new Map<ApiFunctionName, NodejsFunction>();
     const apiFunctions = new Map<ApiFunctionName, ApiFunction>();

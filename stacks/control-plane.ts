@@ -61,6 +61,7 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
     packageRepositories: settings.packageRepositories,
     existingPackageRepositories: settings.existingPackageRepositories,
     untaggedImageExpiryDays: settings.untaggedImageExpiryDays,
+    rawEventRetentionDays: settings.retention.lineageEventDays,
   });
   const api = new ApiStack(scope, `${prefix}-api`, {
     description: 'DataKit control plane: the IAM-authorized REST API and its functions',
@@ -84,6 +85,7 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
     environments: settings.environments,
     approverGroups: settings.approverGroups,
     approvalTimeoutDays: settings.approvalTimeoutDays,
+    retention: settings.retention,
     ...(settings.functionReservedConcurrency === undefined
       ? {}
       : { functionReservedConcurrency: settings.functionReservedConcurrency }),

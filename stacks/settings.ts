@@ -247,6 +247,18 @@ const settingsSchema = z.object({
   'datakit:approverGroups': approverGroupsSchema.default({}),
   /** Days a promotion waits for its approvals (CodePipeline's manual approval timeout, at most 60). */
   'datakit:approvalTimeoutDays': integer(1, 60).default(7),
+  /**
+   * Days raw OpenLineage events are kept after they arrive (table items and S3 objects); 0 keeps them.
+   * The lineage graph they built is not affected.
+   */
+  'datakit:lineageEventRetentionDays': integer(0, 36_500).default(400),
+  /** Days run records are kept after the run ended; 0 keeps them. */
+  'datakit:runRetentionDays': integer(0, 36_500).default(400),
+  /**
+   * Days `duplicate` and `rejected` registration records are kept; 0 keeps them. The `registered` record of
+   * a committed version stays as long as the version (forever).
+   */
+  'datakit:registrationRetentionDays': integer(0, 36_500).default(400),
 });
 
 export type SettingsKey = keyof z.input<typeof settingsSchema>;
@@ -309,6 +321,15 @@ export interface Settings {
   /** Group → IAM principal ARN patterns. */
   readonly approverGroups: GroupPatterns;
   readonly approvalTimeoutDays: number;
+  /** Days control-plane records are kept (0: forever). */
+  readonly retention: RetentionSettings;
+}
+
+/** How long the control plane keeps records that only grow (days; 0 keeps them forever). */
+export interface RetentionSettings {
+  readonly lineageEventDays: number;
+  readonly runDays: number;
+  readonly registrationDays: number;
 }
 
 /** Thrown when the CDK context holds a bad value; the message names every offending key. */
@@ -368,6 +389,11 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     environments: s['datakit:environments'],
     approverGroups: s['datakit:approverGroups'],
     approvalTimeoutDays: s['datakit:approvalTimeoutDays'],
+    retention: {
+      lineageEventDays: s['datakit:lineageEventRetentionDays'],
+      runDays: s['datakit:runRetentionDays'],
+      registrationDays: s['datakit:registrationRetentionDays'],
+    },
   };
 }
 

@@ -24,6 +24,8 @@ export interface StatefulStackProps extends StackProps {
   readonly existingPackageRepositories?: readonly string[];
   /** @default 14 */
   readonly untaggedImageExpiryDays?: number;
+  /** Days raw lineage events are kept (their S3 objects expire a day after their items); 0 keeps them. @default 0 */
+  readonly rawEventRetentionDays?: number;
 }
 
 /**
@@ -94,7 +96,9 @@ export class StatefulStack extends Stack {
       untaggedImageExpiryDays: props.untaggedImageExpiryDays ?? 14,
     }).repositories;
 
-    this.rawEventsBucket = new RawEventsBucket(this, 'RawEvents').bucket;
+    this.rawEventsBucket = new RawEventsBucket(this, 'RawEvents', {
+      retentionDays: props.rawEventRetentionDays ?? 0,
+    }).bucket;
 
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'The DataKit table' });
     new CfnOutput(this, 'EventBusName', {

@@ -1,4 +1,5 @@
 import type { Route } from './route-definition.js';
+import { governanceFunctionNames, governanceRoutes } from './routes/governance.js';
 import { lineageFunctionNames, lineageRoutes } from './routes/lineage.js';
 import { promotionFunctionNames, promotionRoutes } from './routes/promotions.js';
 import { registryFunctionNames, registryRoutes } from './routes/registry.js';
@@ -23,6 +24,7 @@ export const apiFunctionNames = [
   ...lineageFunctionNames,
   ...runFunctionNames,
   ...promotionFunctionNames,
+  ...governanceFunctionNames,
 ] as const;
 export type ApiFunctionName = (typeof apiFunctionNames)[number];
 
@@ -33,6 +35,7 @@ export const routes = {
   ...lineageRoutes,
   ...runRoutes,
   ...promotionRoutes,
+  ...governanceRoutes,
 } as const satisfies Record<string, Route<ApiFunctionName>>;
 
 export type OperationId = keyof typeof routes;

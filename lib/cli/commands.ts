@@ -8,8 +8,11 @@ import { EcrCredentialProvider, ecrLayerBucketHosts } from '../adapters/oci/ecr-
 import { buildPackageArtifact, pushArtifact, readPackageDirectory } from '../adapters/oci/package-builder.js';
 import { problemDetailsSchema } from '../contracts/api/common.js';
 import { packageStatusSchema } from '../contracts/api/deployments.js';
+import { deprecationResultSchema } from '../contracts/api/deprecations.js';
+import { type GovernanceReport, governanceReportSchema } from '../contracts/api/governance.js';
 import { promotionPageSchema, promotionSchema } from '../contracts/api/promotions.js';
 import { runLogsSchema, runPageSchema, runSchema, terminalRunStatuses } from '../contracts/api/runs.js';
+import { describeVia } from '../domain/governance/report-render.js';
 import { formatReference, InvalidReferenceError, parseReference } from '../domain/registry/reference.js';
 import type { ApiAnswer, ControlPlaneClient } from './client.js';
 import { duration, shortTime, table } from './format.js';
@@ -84,6 +87,136 @@ const query = (values: Record<string, string | undefined>) => {
   for (const [key, value] of Object.entries(values)) if (value !== undefined) params.set(key, value);
   return params.size === 0 ? '' : `?${params.toString()}`;
 };
+
+/** The report as terminal tables: packages, PII flows, violations, deprecations. */
+function reportText(report: GovernanceReport): string {
+  const ref = (d: { namespace: string; name: string }) => `${d.namespace}/${d.name}`;
+  const { summary } = report;
+  const sections = [
+    `${summary.packages} packages, ${summary.piiDataSets} DataSets with PII fields, ${summary.flows} PII flows, ${summary.violations} violations, ${summary.deprecations} deprecations${
+      report.lineage.complete ? '' : ' (lineage incomplete: node budget reached)'
+    }`,
+    table(
+      ['PACKAGE', 'KIND', 'DATASET', 'ROLE', 'CLASSIFICATION', 'PII FIELDS', 'FED BY PII'],
+      report.packages.flatMap((pkg) =>
+        pkg.dataSets.map((dataSet) => [
+          `${ref(pkg)}@${pkg.version}${pkg.deprecation === undefined ? '' : ' (deprecated)'}`,
+          pkg.kind,
+          ref(dataSet),
+          dataSet.role,
+          dataSet.classification ?? '-',
+          dataSet.piiFields.join(',') || '-',
+          dataSet.fedByPii ? 'yes' : 'no',
+        ]),
+      ),
+    ),
+  ];
+  if (report.flows.length > 0) {
+    sections.push(
+      table(
+        ['FROM', 'TO', 'CLASSIFICATION', 'VIA', 'PII COLUMNS'],
+        report.flows.map((flow) => [
+          ref(flow.from),
+          ref(flow.to),
+          flow.toClassification ?? '-',
+          flow.via.map(describeVia).join('; '),
+          flow.columns.map((column) => `${column.from}>${column.to}`).join(',') || '-',
+        ]),
+      ),
+    );
+  }
+  if (report.violations.length > 0) {
+    sections.push(
+      table(
+        ['VIOLATION', 'DATASET', 'COLUMN', 'PATH'],
+        report.violations.map((violation) => [
+          violation.code,
+          ref(violation.dataset),
+          violation.column ?? '-',
+          violation.path.join(' > '),
+        ]),
+      ),
+    );
+  }
+  if (report.deprecations.length > 0) {
+    sections.push(
+      table(
+        ['DEPRECATED', 'NAME', 'SUNSET', 'CONSUMERS', 'REASON'],
+        report.deprecations.map((deprecation) => [
+          deprecation.subject,
+          ref(deprecation),
+          `${deprecation.sunset}${deprecation.sunsetPassed ? ' (passed)' : ''}`,
+          deprecation.consumers.map(ref).join(',') || '-',
+          deprecation.reason,
+        ]),
+      ),
+    );
+  }
+  return sections.join('\n\n');
+}
+
+/** `governance report …` and `governance deprecate …`. */
+async function governance({ args, client, out }: CommandContext): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === 'report') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        filter: { type: 'string', multiple: true },
+        format: { type: 'string' },
+        namespace: { type: 'string' },
+        classification: { type: 'string' },
+        cell: { type: 'string' },
+      },
+    });
+    const format = values.format ?? 'text';
+    if (!['text', 'json', 'csv', 'markdown'].includes(format))
+      throw new UsageError('--format is text, json, csv or markdown');
+    const answer = await client.request(
+      'GET',
+      `/v1/governance/report${query({
+        filter: values.filter?.join(','),
+        namespace: values.namespace,
+        classification: values.classification,
+        cell: values.cell,
+        ...(format === 'text' ? {} : { format }),
+      })}`,
+    );
+    if (answer.status !== 200) throw new ApiError(answer);
+    out(format === 'text' ? reportText(governanceReportSchema.parse(answer.json)) : answer.text.trimEnd());
+    return 0;
+  }
+  if (action === 'deprecate') {
+    const { positionals, values } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { reason: { type: 'string' }, sunset: { type: 'string' } },
+    });
+    const [kind, target] = positionals;
+    if (
+      (kind !== 'dataset' && kind !== 'package') ||
+      values.reason === undefined ||
+      values.sunset === undefined
+    )
+      throw new UsageError(
+        'governance deprecate needs dataset|package, <namespace>/<name>, --reason and --sunset',
+      );
+    const subject = packageArg(target);
+    const answer = await client.request(
+      'POST',
+      `/v1/${kind === 'dataset' ? 'datasets' : 'packages'}/${subject.namespace}/${subject.name}/deprecation`,
+      { reason: values.reason, sunset: values.sunset },
+    );
+    const result = expect(answer, [200, 201], deprecationResultSchema);
+    out(
+      `${result.subject} ${result.namespace}/${result.name} deprecated (sunset ${result.deprecation.sunset}); ${result.impact.consumerCount} consumers${
+        result.impact.cells.length === 0 ? '' : ` in ${result.impact.cells.join(', ')}`
+      }${result.impact.owners.length === 0 ? '' : `, owners ${result.impact.owners.join(', ')}`}`,
+    );
+    return 0;
+  }
+  throw new UsageError('governance report | governance deprecate');
+}
 
 export const commands: Readonly<Record<string, Command>> = {
   push: {
@@ -335,6 +468,12 @@ export const commands: Readonly<Record<string, Command>> = {
       );
       return 0;
     },
+  },
+  governance: {
+    usage:
+      'governance report [--filter pii=true] [--namespace n] [--classification c] [--cell c] [--format text|json|csv|markdown]   PII, flows, violations, deprecations\n' +
+      '  governance deprecate dataset|package <namespace>/<name> --reason <why> --sunset <YYYY-MM-DD>   deprecate and tell every consumer',
+    run: governance,
   },
   status: {
     usage: 'status <namespace>/<name>   what is deployed where, with the last run (dk status)',

@@ -16,6 +16,11 @@ const json = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
+/** The default retention of control-plane records (days): a little over a year, for year-on-year audits. */
+export const defaultRetentionDays = 400;
+
+const retentionDays = z.coerce.number().int().min(0).max(36_500).default(defaultRetentionDays);
+
 const configSchema = z.object({
   TABLE_NAME: z.string().min(1),
   /** A DynamoDB-compatible endpoint (embedded mode, LocalStack); AWS's when absent. */
@@ -68,6 +73,14 @@ const configSchema = z.object({
    * requests have no timeout of their own, uses it as the budget of every request.
    */
   FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).default(10_000),
+  /**
+   * Retention of control-plane records, in days (0 keeps them): raw OpenLineage events (from receipt; the
+   * graph they built stays), run records (from the run's end), and registration records that are not the
+   * claim of a committed version (duplicates, rejections). Committed versions and deployments never expire.
+   */
+  LINEAGE_EVENT_RETENTION_DAYS: retentionDays,
+  RUN_RETENTION_DAYS: retentionDays,
+  REGISTRATION_RETENTION_DAYS: retentionDays,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -2,6 +2,7 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { Config } from './config.js';
 import { type EventDependencies, withEvents } from './wiring/events.js';
+import { type GovernanceDependencies, withGovernance } from './wiring/governance.js';
 import { type LineageDependencies, withLineage } from './wiring/lineage.js';
 import { type PackageDependencies, withPackages } from './wiring/packages.js';
 import {
@@ -12,6 +13,7 @@ import {
 import { createSharedDependencies, type SharedDependencies, type SharedOverrides } from './wiring/shared.js';
 
 export type { EventDependencies } from './wiring/events.js';
+export type { GovernanceDependencies } from './wiring/governance.js';
 export type { LineageDependencies } from './wiring/lineage.js';
 export type { PackageDependencies } from './wiring/packages.js';
 export type { RegistrationDependencies } from './wiring/registration.js';
@@ -27,7 +29,8 @@ export interface Dependencies
     EventDependencies,
     PackageDependencies,
     LineageDependencies,
-    RegistrationDependencies {}
+    RegistrationDependencies,
+    GovernanceDependencies {}
 
 /** Adapters the embedded mode (or a test) supplies instead of the AWS ones. */
 export interface DependencyOverrides extends SharedOverrides, RegistrationOverrides {
@@ -39,5 +42,5 @@ export interface DependencyOverrides extends SharedOverrides, RegistrationOverri
 /** Wires every adapter for a configuration; AWS and the embedded mode differ only in the config. */
 export function createDependencies(config: Config, overrides: DependencyOverrides = {}): Dependencies {
   const withBus = withEvents(createSharedDependencies(config, overrides), overrides);
-  return withRegistration(withLineage(withPackages(withBus), overrides), overrides);
+  return withGovernance(withRegistration(withLineage(withPackages(withBus), overrides), overrides));
 }

@@ -40,6 +40,11 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
   'runs-api': ['table:read-write', 'events:put', 'raw-events:write'],
   /** Promotions deploy: deployment records and `Package Deployed`. */
   'promotions-api': ['table:read-write', 'events:put'],
+  /**
+   * The report reads the registry, deployments and the lineage graph (queries and BatchGets); deprecations
+   * are items it writes, announced with `DataSet Deprecated` / `Package Deprecated`.
+   */
+  'governance-api': ['table:read-write', 'events:put'],
   /** Answers 404/405 from the route table alone. */
   fallback: [],
 };

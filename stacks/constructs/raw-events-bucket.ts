@@ -18,12 +18,17 @@ export const rawEventsPrefix = 'raw-events/';
 export interface RawEventsBucketProps {
   /** Days before objects move to S3 Standard-IA (they are read rarely: replays, large-event listings). @default 30 */
   readonly infrequentAccessAfterDays?: number;
+  /**
+   * Days raw events are kept (`datakit:lineageEventRetentionDays`); objects expire one day after the table
+   * items pointing at them, so no visible item ever points at a missing object. 0 keeps them. @default 0
+   */
+  readonly retentionDays?: number;
 }
 
 /**
  * The bucket of raw OpenLineage events too large for a table item (> 350 KB). Raw events are the
- * lineage source of truth, so objects never expire; the bucket is retained, private, encrypted and
- * TLS-only. Objects are immutable (keyed by content hash), so versioning would only add cost.
+ * lineage source of truth, kept for the configured retention; the bucket is retained, private, encrypted
+ * and TLS-only. Objects are immutable (keyed by content hash), so versioning would only add cost.
  */
 export class RawEventsBucket extends Construct {
   readonly bucket: IBucket;
@@ -46,6 +51,9 @@ export class RawEventsBucket extends Construct {
               transitionAfter: Duration.days(props.infrequentAccessAfterDays ?? 30),
             },
           ],
+          ...((props.retentionDays ?? 0) > 0
+            ? { expiration: Duration.days((props.retentionDays ?? 0) + 1) }
+            : {}),
         },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],

@@ -22,6 +22,7 @@ const context = {
   'datakit:apiThrottleBurstLimit': 13,
   'datakit:logLevel': 'DEBUG',
   'datakit:cells': [{ name: 'blue' }],
+  'datakit:runRetentionDays': 30,
 };
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
@@ -255,6 +256,9 @@ describe('ApiStack functions', () => {
             EVENT_BUS_NAME: Match.anyValue(),
             SERVICE_VERSION: Match.stringLikeRegexp('^\\d+\\.\\d+\\.\\d+'),
             LOG_LEVEL: 'DEBUG',
+            LINEAGE_EVENT_RETENTION_DAYS: '400',
+            RUN_RETENTION_DAYS: '30',
+            REGISTRATION_RETENTION_DAYS: '400',
             POWERTOOLS_SERVICE_NAME: 'datakit',
             NODE_OPTIONS: '--enable-source-maps',
           }),
@@ -335,6 +339,20 @@ describe('ApiStack least privilege', () => {
       expect(actions.some((action) => action.startsWith('events:'))).toBe(false);
     },
   );
+
+  it('governance-api reads and writes the table (deprecations) and publishes, but never reads raw events', () => {
+    const actions = actionsOf('governance-api');
+
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'events:PutEvents',
+      ]),
+    );
+    expect(actions.some((action) => action.startsWith('s3:'))).toBe(false);
+  });
 
   it('fallback can touch neither the table nor the bus', () => {
     const actions = actionsOf('fallback');

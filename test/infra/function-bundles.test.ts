@@ -44,6 +44,8 @@ const sdkPackages: Readonly<
   // The promotion pipelines' functions: the stages report their jobs to CodePipeline.
   'promotion-stages': runPlane,
   'promotion-events': runPlane,
+  // The lineage graph is read from the table alone: raw events (S3) are not its business.
+  'governance-api': [...dynamoDb, '@aws-sdk/client-eventbridge'],
   fallback: [],
 };
 

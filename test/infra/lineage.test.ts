@@ -1,5 +1,7 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RawEventsBucket } from '../../stacks/constructs/raw-events-bucket.js';
 import { buildControlPlane, templatesOf } from './control-plane-fixture.js';
 
 let stateful: Template;
@@ -52,7 +54,7 @@ describe('raw lineage events bucket', () => {
     });
   });
 
-  it('moves raw events to infrequent access after 30 days and never expires them', () => {
+  it('moves raw events to infrequent access after 30 days and expires them a day after their items', () => {
     const buckets = stateful.findResources('AWS::S3::Bucket');
     const rules = Object.values(buckets).flatMap((bucket) => {
       const lifecycle: unknown = bucket.Properties.LifecycleConfiguration;
@@ -64,13 +66,22 @@ describe('raw lineage events bucket', () => {
         : [];
     });
 
+    // datakit:lineageEventRetentionDays defaults to 400: items expire then, their objects a day later.
     expect(rules).toContainEqual(
       expect.objectContaining({
         Prefix: 'raw-events/',
         Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+        ExpirationInDays: 401,
       }),
     );
-    expect(rules.some((rule) => 'ExpirationInDays' in rule)).toBe(false);
+  });
+
+  it('keeps raw events forever with a retention of 0', () => {
+    const stack = new Stack(new App(), 'Bucket');
+    new RawEventsBucket(stack, 'RawEvents', { retentionDays: 0 });
+    const [bucket] = Object.values(Template.fromStack(stack).findResources('AWS::S3::Bucket'));
+
+    expect(JSON.stringify(bucket?.Properties.LifecycleConfiguration)).not.toContain('Expiration');
   });
 });
 

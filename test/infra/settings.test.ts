@@ -24,6 +24,7 @@ describe('CDK context settings', () => {
       functionReservedConcurrency: undefined,
       registryAllowlist: [],
       registryBlobHosts: [],
+      retention: { lineageEventDays: 400, runDays: 400, registrationDays: 400 },
     });
     expect(settings.serviceVersion).toMatch(/^\d+\.\d+\.\d+/);
   });

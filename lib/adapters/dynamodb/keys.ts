@@ -138,6 +138,18 @@ export const keys = {
   lineageSearchPrefix: (term: string): string => keyPart(term),
 
   // Governance
+  /** A DataSet's deprecation, in the DataSet's partition (read with its declarations and edges). */
+  dataSetDeprecation: (namespace: string, name: string): ItemKey => ({
+    PK: join('DS', namespace, name),
+    SK: '#DEPRECATION',
+  }),
+  /** A package's deprecation, beside its head (`#DEPRECATION` sorts before `#PACKAGE`). */
+  packageDeprecation: (namespace: string, name: string): ItemKey => ({
+    PK: join('PKG', namespace, name),
+    SK: '#DEPRECATION',
+  }),
+  /** The items of a package partition that are not versions, deployments or runs: head and deprecation. */
+  packageSingletonsPrefix: '#',
   auditDay: (day: string): string => join('AUDIT', day),
   auditEntry: (at: string, id: string): ItemKey => ({ PK: join('AUDIT', at.slice(0, 10)), SK: join(at, id) }),
   auditSubjectIndex: { pk: (subject: string) => join('AUDIT', subject) },

@@ -55,6 +55,7 @@ import {
   readDoc,
   runRecordSchema,
 } from './lineage-records.js';
+import { expiresAfter } from './retention.js';
 import type { Item, SingleTable, UpdateOptions } from './single-table.js';
 
 /** Raw events larger than this (UTF-8 bytes) go to the blob store; the item keeps a pointer. */
@@ -265,6 +266,49 @@ function parseNode(item: Item): ParsedNode | undefined {
 }
 
 /**
+ * A walk of the lineage graph on the table: node items fetched once per session, in one BatchGet per call.
+ * Reads graph nodes only, so a function that only walks the graph needs no raw-event store.
+ */
+export function openLineageGraph(table: SingleTable): LineageGraphSession {
+  const nodes = new Map<NodeId, ParsedNode | undefined>();
+  const fetch = async (ids: readonly NodeId[]) => {
+    const missing = [...new Set(ids)].filter((id) => !nodes.has(id));
+    if (missing.length === 0) return;
+    const items = await table.batchGet(missing.map(nodeKey));
+    missing.forEach((id, index) => {
+      const item = items[index];
+      nodes.set(id, item === undefined ? undefined : parseNode(item));
+    });
+  };
+  return {
+    get fetched() {
+      return nodes.size;
+    },
+    async neighbours(ids) {
+      await fetch(ids);
+      const answer = new Map<NodeId, NodeAdjacency>();
+      for (const id of ids) {
+        const node = nodes.get(id);
+        if (node !== undefined) answer.set(id, node.adjacency);
+      }
+      return answer;
+    },
+    async records(ids) {
+      await fetch(ids);
+      const jobs = new Map<JobNodeId, StoredJob>();
+      const datasets = new Map<DatasetNodeId, StoredDataset>();
+      const fields = new Map<DatasetFieldNodeId, StoredField>();
+      for (const [id, node] of nodes) {
+        if (node?.kind === 'job' && isJobNodeId(id)) jobs.set(id, node.stored);
+        else if (node?.kind === 'dataset' && isDatasetNodeId(id)) datasets.set(id, node.stored);
+        else if (node?.kind === 'field' && isDatasetFieldNodeId(id)) fields.set(id, node.stored);
+      }
+      return { jobs, datasets, fields };
+    },
+  };
+}
+
+/**
  * The lineage store over the single table (docs/data-model.md, Lineage). One node item per job,
  * dataset and dataset field, keyed by its Marquez node id and holding both its record and its edges,
  * so a BFS level of any lineage query is one BatchGet and its cost depends only on the nodes returned.
@@ -277,6 +321,8 @@ export class DynamoLineageStore implements LineageStore {
   constructor(
     private readonly table: SingleTable,
     private readonly blobs: BlobStore,
+    /** Days a raw event stays after it was received; 0 keeps them (the graph it built stays either way). @default 0 */
+    private readonly rawEventRetentionDays = 0,
   ) {}
 
   async putRawEvent(event: RawLineageEvent): Promise<boolean> {
@@ -289,6 +335,7 @@ export class DynamoLineageStore implements LineageStore {
       body = { blobKey };
     }
     const run = event.kind === 'run';
+    const expiresAt = expiresAfter(event.receivedAt, this.rawEventRetentionDays);
     const stored = await this.table.putIfAbsent({
       ...keys.lineageRawEvent(event.eventId),
       eventId: event.eventId,
@@ -297,6 +344,7 @@ export class DynamoLineageStore implements LineageStore {
       sizeBytes,
       kind: event.kind,
       ...body,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
       GSI1PK: run ? keys.lineageRawEventsIndex.pk : keys.lineageRawEventsIndex.otherPk,
       GSI1SK: keys.lineageRawEventsIndex.sk(event.eventTime, event.eventId),
     });
@@ -649,43 +697,7 @@ export class DynamoLineageStore implements LineageStore {
   }
 
   graph(): LineageGraphSession {
-    const table = this.table;
-    const nodes = new Map<NodeId, ParsedNode | undefined>();
-    const fetch = async (ids: readonly NodeId[]) => {
-      const missing = [...new Set(ids)].filter((id) => !nodes.has(id));
-      if (missing.length === 0) return;
-      const items = await table.batchGet(missing.map(nodeKey));
-      missing.forEach((id, index) => {
-        const item = items[index];
-        nodes.set(id, item === undefined ? undefined : parseNode(item));
-      });
-    };
-    return {
-      get fetched() {
-        return nodes.size;
-      },
-      async neighbours(ids) {
-        await fetch(ids);
-        const answer = new Map<NodeId, NodeAdjacency>();
-        for (const id of ids) {
-          const node = nodes.get(id);
-          if (node !== undefined) answer.set(id, node.adjacency);
-        }
-        return answer;
-      },
-      async records(ids) {
-        await fetch(ids);
-        const jobs = new Map<JobNodeId, StoredJob>();
-        const datasets = new Map<DatasetNodeId, StoredDataset>();
-        const fields = new Map<DatasetFieldNodeId, StoredField>();
-        for (const [id, node] of nodes) {
-          if (node?.kind === 'job' && isJobNodeId(id)) jobs.set(id, node.stored);
-          else if (node?.kind === 'dataset' && isDatasetNodeId(id)) datasets.set(id, node.stored);
-          else if (node?.kind === 'field' && isDatasetFieldNodeId(id)) fields.set(id, node.stored);
-        }
-        return { jobs, datasets, fields };
-      },
-    };
+    return openLineageGraph(this.table);
   }
 
   async getNamespace(name: string) {

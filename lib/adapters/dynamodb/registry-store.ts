@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { DataSetDetail, DataSetSummary, PackageVersionRef } from '../../contracts/api/datasets.js';
+import type { Deprecation } from '../../contracts/api/deprecations.js';
 import {
   type PackageDetail,
   type PackageVersion,
@@ -16,6 +17,7 @@ import type {
   StagedVersion,
 } from '../../domain/registry/model.js';
 import type {
+  DataSetCatalog,
   ListDataSetsQuery,
   ListPackagesQuery,
   ListRegistrationsQuery,
@@ -25,8 +27,10 @@ import type {
 } from '../../ports/package-repository.js';
 import type { RegistryStore, StageResult } from '../../ports/registry-store.js';
 import { encodeCursor } from './cursor.js';
+import { deprecationItemSchema, readDeprecation } from './deprecation-store.js';
 import { keys } from './keys.js';
 import { detailOf, packageHeadItem, readPackageHead, summarize } from './package-heads.js';
+import { expiresAfter } from './retention.js';
 import type { Item, SingleTable } from './single-table.js';
 
 const dataSetRef = z.object({ namespace: z.string(), name: z.string() });
@@ -45,13 +49,57 @@ const stagedGraphItemSchema = z.object({
 
 type StagedGraphItem = z.infer<typeof stagedGraphItemSchema>;
 
+/** The items of one DataSet's partition (or its GSI1 group): staged items and its deprecation. */
+interface DataSetItems {
+  readonly staged: StagedGraphItem[];
+  deprecation?: Deprecation;
+}
+
+/** The DataSet an item of a DataSet partition is about (staged items and deprecations name it). */
+function dataSetOfItem(item: Item): { readonly namespace: string; readonly name: string } | undefined {
+  const staged = stagedGraphItemSchema.safeParse(item);
+  if (staged.success) return staged.data.dataset;
+  const deprecation = deprecationItemSchema.safeParse(item);
+  return deprecation.success ? deprecation.data.dataset : undefined;
+}
+
+/** Sorts a DataSet's items into staged items and its deprecation. */
+function dataSetItems(items: readonly Item[]): DataSetItems {
+  const grouped: DataSetItems = { staged: [] };
+  for (const item of items) {
+    const staged = stagedGraphItemSchema.safeParse(item);
+    if (staged.success) {
+      grouped.staged.push(staged.data);
+      continue;
+    }
+    const deprecation = readDeprecation(item);
+    if (deprecation !== undefined) grouped.deprecation = deprecation;
+  }
+  return grouped;
+}
+
+/** Heads of packages and their deprecations, by `namespace/name`. */
+interface Heads {
+  readonly heads: ReadonlyMap<string, PackageHead>;
+  readonly deprecations: ReadonlyMap<string, Deprecation>;
+}
+
+/** How long registration records that are not the claim of a committed version stay. */
+export interface RegistryRetention {
+  /** Days a `duplicate` or `rejected` record is kept; 0 keeps them. @default 0 */
+  readonly registrationRetentionDays?: number;
+}
+
 /**
  * The registry on the single table (docs/data-model.md, Registry). Writes stage a version's items and
  * commit it through the package head; reads join every staged item against the heads, so a version is
  * visible completely or not at all.
  */
 export class DynamoRegistry implements RegistryStore, PackageReader {
-  constructor(private readonly table: SingleTable) {}
+  constructor(
+    private readonly table: SingleTable,
+    private readonly retention: RegistryRetention = {},
+  ) {}
 
   // --- RegistryStore --------------------------------------------------------------------------
 
@@ -85,9 +133,16 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
 
   async claimRegistration(record: RegistrationRecord): Promise<boolean> {
     const sk = keys.registrationsIndex.sk(record.createdAt, record.id);
+    // A `registered` record is the claim that announces a committed version exactly once: it stays as
+    // long as the version does (forever). Duplicates and rejections are history, kept for the retention.
+    const expiresAt =
+      record.status === 'registered'
+        ? undefined
+        : expiresAfter(record.createdAt, this.retention.registrationRetentionDays ?? 0);
     return this.table.putIfAbsent({
       ...keys.registration(record.id),
       ...record,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
       GSI1PK: keys.registrationsIndex.pk,
       GSI1SK: sk,
       GSI2PK: keys.registrationsIndex.byStatus(record.status),
@@ -144,8 +199,18 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
   }
 
   async get(namespace: string, name: string): Promise<PackageDetail | undefined> {
-    const head = await this.getHead(namespace, name);
-    return head === undefined ? undefined : detailOf(head);
+    // The head and its deprecation are the partition's only items whose sort key starts with `#`.
+    const items = await this.table.queryAll({
+      partition: keys.packagePartition(namespace, name),
+      beginsWith: keys.packageSingletonsPrefix,
+      consistent: true,
+    });
+    const headItem = items.find((item) => item.SK === keys.package(namespace, name).SK);
+    if (headItem === undefined) return undefined;
+    const deprecationItem = items.find((item) => item.SK === keys.packageDeprecation(namespace, name).SK);
+    const deprecation = deprecationItem === undefined ? undefined : readDeprecation(deprecationItem);
+    const detail = detailOf(readPackageHead(headItem));
+    return deprecation === undefined ? detail : { ...detail, deprecation };
   }
 
   async getVersion(namespace: string, name: string, version: string): Promise<PackageVersion | undefined> {
@@ -174,9 +239,9 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     scan: for (;;) {
       const page = await this.table.query({ ...scope, limit: Math.max(25, query.limit * 4), cursor });
       for (const item of page.items) {
-        const parsed = stagedGraphItemSchema.safeParse(item);
-        if (!parsed.success) continue;
-        const id = `${parsed.data.dataset.namespace}/${parsed.data.dataset.name}`;
+        const dataset = dataSetOfItem(item);
+        if (dataset === undefined) continue;
+        const id = `${dataset.namespace}/${dataset.name}`;
         if (current?.id !== id) {
           if (current !== undefined) groups.push(current.items);
           if (groups.length === query.limit) {
@@ -194,8 +259,8 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     }
     if (current !== undefined) groups.push(current.items);
 
-    const parsedGroups = groups.map((items) => items.map((item) => stagedGraphItemSchema.parse(item)));
-    const heads = await this.headsOf(parsedGroups.flat());
+    const parsedGroups = groups.map(dataSetItems);
+    const heads = await this.headsOf(parsedGroups.flatMap((group) => group.staged));
     const items = parsedGroups.flatMap((group) => {
       const summary = summarizeDataSet(group, heads);
       return summary === undefined ? [] : [summary.summary];
@@ -203,20 +268,40 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     return nextCursor === undefined ? { items } : { items, nextCursor };
   }
 
-  async getDataSet(namespace: string, name: string): Promise<DataSetDetail | undefined> {
-    const items = await this.table.queryAll({ partition: keys.datasetPartition(namespace, name) });
-    const staged = items.flatMap((item) => {
-      const parsed = stagedGraphItemSchema.safeParse(item);
-      return parsed.success ? [parsed.data] : [];
+  async dataSetCatalog(): Promise<DataSetCatalog> {
+    const items = await this.table.queryAll({ index: 'GSI1', partition: keys.datasetsIndex.pk });
+    // GSI1 sorts a DataSet's items together (`{ns}#{name}#…`): one group per run of the same DataSet.
+    const groups: Item[][] = [];
+    let current: { id: string; items: Item[] } | undefined;
+    for (const item of items) {
+      const dataset = dataSetOfItem(item);
+      if (dataset === undefined) continue;
+      const id = `${dataset.namespace}/${dataset.name}`;
+      if (current?.id !== id) {
+        current = { id, items: [] };
+        groups.push(current.items);
+      }
+      current.items.push(item);
+    }
+    const parsedGroups = groups.map(dataSetItems);
+    const heads = await this.headsOf(parsedGroups.flatMap((group) => group.staged));
+    const dataSets = parsedGroups.flatMap((group) => {
+      const summary = summarizeDataSet(group, heads);
+      return summary === undefined ? [] : [withSchema(summary)];
     });
-    const summary = summarizeDataSet(staged, await this.headsOf(staged));
-    if (summary === undefined) return undefined;
-    const spec = summary.contract?.spec;
-    return {
-      ...summary.summary,
-      ...(spec?.schema === undefined ? {} : { schema: spec.schema }),
-      ...(spec?.schemaRef === undefined ? {} : { schemaRef: spec.schemaRef }),
-    };
+    const packages = [...heads.heads.values()].map((head) => {
+      const deprecation = heads.deprecations.get(packageId(head));
+      return deprecation === undefined ? summarize(head) : { ...summarize(head), deprecation };
+    });
+    return { dataSets, packages };
+  }
+
+  async getDataSet(namespace: string, name: string): Promise<DataSetDetail | undefined> {
+    const items = dataSetItems(
+      await this.table.queryAll({ partition: keys.datasetPartition(namespace, name) }),
+    );
+    const summary = summarizeDataSet(items, await this.headsOf(items.staged));
+    return summary === undefined ? undefined : withSchema(summary);
   }
 
   async pipelineEdges(): Promise<PipelineEdge[]> {
@@ -225,7 +310,7 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
       const parsed = stagedGraphItemSchema.safeParse(item);
       return parsed.success && parsed.data.role !== undefined ? [parsed.data] : [];
     });
-    const heads = await this.headsOf(staged);
+    const { heads } = await this.headsOf(staged);
     return staged.flatMap((item) =>
       item.role !== undefined && isCurrent(item, heads)
         ? [
@@ -273,22 +358,32 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
   }
 
-  /** The heads of every package the items belong to, in one BatchGet (per 100 packages). */
-  private async headsOf(items: readonly StagedGraphItem[]): Promise<Map<string, PackageHead>> {
-    const ids = [...new Set(items.map((item) => packageId(item)))];
+  /**
+   * The heads of every package the items belong to, and their deprecations (a DataSet inherits its
+   * declaring package's), in one BatchGet (per 50 packages).
+   */
+  private async headsOf(items: readonly StagedGraphItem[]): Promise<Heads> {
+    const packages = [
+      ...new Map(
+        items.map((item) => [packageId(item), { namespace: item.namespace, name: item.name }]),
+      ).values(),
+    ];
     const found = await this.table.batchGet(
-      ids.map((id) => {
-        const [namespace = '', name = ''] = id.split('/');
-        return keys.package(namespace, name);
-      }),
+      packages.flatMap((pkg) => [
+        keys.package(pkg.namespace, pkg.name),
+        keys.packageDeprecation(pkg.namespace, pkg.name),
+      ]),
     );
     const heads = new Map<string, PackageHead>();
-    for (const item of found) {
-      if (item === undefined) continue;
-      const head = readPackageHead(item);
-      heads.set(`${head.namespace}/${head.name}`, head);
-    }
-    return heads;
+    const deprecations = new Map<string, Deprecation>();
+    packages.forEach((pkg, index) => {
+      const head = found[2 * index];
+      const deprecation = found[2 * index + 1];
+      if (head !== undefined) heads.set(packageId(pkg), readPackageHead(head));
+      const read = deprecation === undefined ? undefined : readDeprecation(deprecation);
+      if (read !== undefined) deprecations.set(packageId(pkg), read);
+    });
+    return { heads, deprecations };
   }
 }
 
@@ -356,10 +451,10 @@ function isCurrent(item: StagedGraphItem, heads: ReadonlyMap<string, PackageHead
  * from the Transforms' latest versions. Undefined when nothing about it is visible.
  */
 function summarizeDataSet(
-  items: readonly StagedGraphItem[],
-  heads: ReadonlyMap<string, PackageHead>,
+  items: DataSetItems,
+  { heads, deprecations }: Heads,
 ): { summary: DataSetSummary; contract: z.infer<typeof dataSetManifestSchema> | undefined } | undefined {
-  const current = items.filter((item) => isCurrent(item, heads));
+  const current = items.staged.filter((item) => isCurrent(item, heads));
   const first = current[0];
   if (first === undefined) return undefined;
   const ref = (item: StagedGraphItem): PackageVersionRef => ({
@@ -386,6 +481,13 @@ function summarizeDataSet(
     ...(spec?.prefix === undefined ? {} : { prefix: spec.prefix }),
     ...(spec?.topic === undefined ? {} : { topic: spec.topic }),
   };
+  // Its own deprecation, else that of the package declaring its contract.
+  const inherited = declaration === undefined ? undefined : deprecations.get(packageId(declaration));
+  const deprecation =
+    items.deprecation ??
+    (declaration === undefined || inherited === undefined
+      ? undefined
+      : { ...inherited, package: { namespace: declaration.namespace, name: declaration.name } });
   const summary: DataSetSummary = {
     namespace: first.dataset.namespace,
     name: first.dataset.name,
@@ -398,6 +500,20 @@ function summarizeDataSet(
     labels: { ...(contract?.metadata.labels ?? {}) },
     producers: current.filter((item) => item.role === 'producer').map(ref),
     consumers: current.filter((item) => item.role === 'consumer').map(ref),
+    ...(deprecation === undefined ? {} : { deprecation }),
   };
   return { summary, contract };
+}
+
+/** A DataSet's summary with its schema (the detail a single read answers). */
+function withSchema(summary: {
+  summary: DataSetSummary;
+  contract: z.infer<typeof dataSetManifestSchema> | undefined;
+}): DataSetDetail {
+  const spec = summary.contract?.spec;
+  return {
+    ...summary.summary,
+    ...(spec?.schema === undefined ? {} : { schema: spec.schema }),
+    ...(spec?.schemaRef === undefined ? {} : { schemaRef: spec.schemaRef }),
+  };
 }

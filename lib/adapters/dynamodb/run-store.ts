@@ -4,6 +4,7 @@ import type { Page } from '../../ports/package-repository.js';
 import type { LastRun, ListRunsQuery, RunRepository } from '../../ports/run-store.js';
 import { lastRunItemSchema, runRecordSchema } from './deployment-records.js';
 import { keys } from './keys.js';
+import { expiresAfter } from './retention.js';
 import type { Item, SingleTable } from './single-table.js';
 
 const live = new Set(['PENDING', 'RUNNING']);
@@ -17,6 +18,8 @@ export class DynamoRunStore implements RunRepository {
   constructor(
     private readonly table: SingleTable,
     private readonly clock: () => Date = () => new Date(),
+    /** Days a run record stays after it ended (or was created, while it has not); 0 keeps them. @default 0 */
+    private readonly retentionDays = 0,
   ) {}
 
   async createRun(run: RunRecord): Promise<boolean> {
@@ -114,9 +117,12 @@ export class DynamoRunStore implements RunRepository {
 
   private itemOf(run: RunRecord): Item {
     const sk = keys.runsIndex.sk(run.createdAt, run.runId);
+    // Every write sets it again, so a run's retention counts from its end once it has one.
+    const expiresAt = expiresAfter(run.finishedAt ?? run.createdAt, this.retentionDays);
     return {
       ...keys.run(run.runId),
       ...run,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
       GSI1PK: keys.runsIndex.ofPackage(run.namespace, run.name),
       GSI1SK: sk,
       GSI2PK: keys.runsIndex.ofCell(run.cell),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
+import { deprecationSchema } from './deprecations.js';
 
 /** A package version that declares, produces or consumes a DataSet. */
 export const packageVersionRefSchema = z
@@ -34,6 +35,8 @@ export const dataSetSummarySchema = z
     labels: z.record(z.string(), z.string()),
     producers: z.array(packageVersionRefSchema),
     consumers: z.array(packageVersionRefSchema),
+    /** Set while the DataSet, or the DataSet package declaring it, is deprecated. */
+    deprecation: deprecationSchema.optional(),
   })
   .meta({ id: 'DataSetSummary' });
 

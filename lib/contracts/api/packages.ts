@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { problemSchema } from '../problem.js';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
+import { deprecationSchema } from './deprecations.js';
 
 /** The namespace of a package (and of the DataSets it names) without `metadata.namespace`. */
 export const defaultPackageNamespace = 'default';
@@ -50,7 +51,11 @@ export const packageVersionEntrySchema = z
 
 /** A package with every committed version, newest (highest precedence) first. */
 export const packageDetailSchema = packageSummarySchema
-  .extend({ versions: z.array(packageVersionEntrySchema) })
+  .extend({
+    versions: z.array(packageVersionEntrySchema),
+    /** Set while the package is deprecated. */
+    deprecation: deprecationSchema.optional(),
+  })
   .meta({ id: 'PackageDetail' });
 
 export type PackageDetail = z.infer<typeof packageDetailSchema>;

@@ -17,6 +17,8 @@ export const eventDetailTypes = [
   'DataSet Updated',
   'Consumer Paused',
   'Consumer Resumed',
+  'DataSet Deprecated',
+  'Package Deprecated',
 ] as const;
 
 export type EventDetailType = (typeof eventDetailTypes)[number];

@@ -9,6 +9,7 @@ import type { ScheduleControl } from '../../ports/schedule-control.js';
 import type { Subscription, SubscriptionStore } from '../../ports/subscription-store.js';
 import { type CellMode, cellNotFound } from '../cells/cells.js';
 import { ConflictError, NotFoundError, UnprocessableError } from '../errors.js';
+import { checkDeprecations } from '../governance/deprecation.js';
 import { lineageNameOf } from '../runs/run-lineage.js';
 import { findTriggerCycle } from '../triggers/cycles.js';
 import { scheduleOf, triggerProblems, triggersOnChange } from '../triggers/schedule.js';
@@ -52,6 +53,8 @@ export interface DeployableVersion {
   readonly resolved: ResolvedPackage;
   /** The Stores the package's DataSets live in, by cell then name. */
   readonly stores: ReadonlyMap<string, ReadonlyMap<string, StoreRecord>>;
+  /** What the deploy should be told but does not refuse it: deprecated inputs, a deprecated package. */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -60,9 +63,23 @@ export interface DeployableVersion {
  * those DataSets live in exists in its cell. Each refusal names what is missing.
  */
 export function makeCheckDeployable(
-  deps: Pick<DeployDependencies, 'packages' | 'cells' | 'cellMode' | 'deployments' | 'subscriptions'>,
+  deps: Pick<
+    DeployDependencies,
+    'packages' | 'cells' | 'cellMode' | 'deployments' | 'subscriptions' | 'clock'
+  >,
 ) {
   return async function checkDeployable(target: DeployTarget): Promise<DeployableVersion> {
+    // Each DataSet is read once: resolving the package reads the contracts, the deprecation check reads them again.
+    const dataSets = new Map<string, ReturnType<typeof deps.packages.getDataSet>>();
+    const lookup = (namespace: string, name: string) => {
+      const key = `${namespace}/${name}`;
+      let read = dataSets.get(key);
+      if (read === undefined) {
+        read = deps.packages.getDataSet(namespace, name);
+        dataSets.set(key, read);
+      }
+      return read;
+    };
     const [version, cell] = await Promise.all([
       deps.packages.getVersion(target.namespace, target.name, target.version),
       deps.cells.getCell(target.cell),
@@ -87,9 +104,7 @@ export function makeCheckDeployable(
       );
     }
     if (cell === undefined) throw cellNotFound(target.cell, deps.cellMode);
-    const resolved = await resolvePackage(version, target.cell, (namespace, name) =>
-      deps.packages.getDataSet(namespace, name),
-    );
+    const resolved = await resolvePackage(version, target.cell, lookup);
     if (resolved.undeclared.length > 0) {
       const names = resolved.undeclared.map((dataSet) => `${dataSet.namespace}/${dataSet.name}`);
       throw new UnprocessableError(
@@ -152,8 +167,48 @@ export function makeCheckDeployable(
         );
       }
     }
-    return { target, version, cell, resolved, stores: storeRecords };
+    const warnings = await deprecationWarnings(deps, target, resolved, lookup);
+    return { target, version, cell, resolved, stores: storeRecords, warnings };
   };
+}
+
+/**
+ * Deprecations a deploy meets (issue 11): inputs deprecated (themselves or through the DataSet package
+ * declaring them) and the package itself. Warnings, or — past a sunset, for a consumer this environment
+ * and cell does not run yet — a refusal with every reason.
+ */
+async function deprecationWarnings(
+  deps: Pick<DeployDependencies, 'packages' | 'deployments' | 'clock'>,
+  target: DeployTarget,
+  resolved: ResolvedPackage,
+  lookup: (namespace: string, name: string) => ReturnType<DeployDependencies['packages']['getDataSet']>,
+): Promise<readonly string[]> {
+  const inputs = resolved.dataSets.filter((dataSet) => dataSet.role === 'input');
+  const [pkg, current, details] = await Promise.all([
+    deps.packages.get(target.namespace, target.name),
+    deps.deployments.getDeployment(target.namespace, target.name, target.env, target.cell),
+    Promise.all(inputs.map((input) => lookup(input.contract.namespace, input.contract.name))),
+  ]);
+  const reads = new Set((current?.inputs ?? []).map((input) => `${input.namespace}/${input.name}`));
+  const { warnings, refusals } = checkDeprecations({
+    target,
+    packageDeprecation: pkg?.deprecation,
+    alreadyDeployed: current !== undefined,
+    inputs: inputs.map((input, index) => ({
+      namespace: input.contract.namespace,
+      name: input.contract.name,
+      deprecation: details[index]?.deprecation,
+      alreadyRead: reads.has(`${input.contract.namespace}/${input.contract.name}`),
+    })),
+    now: deps.clock(),
+  });
+  const first = refusals[0];
+  if (first !== undefined) {
+    throw new UnprocessableError(first.code, refusals.map((refusal) => refusal.message).join('; '), {
+      problems: refusals,
+    });
+  }
+  return warnings;
 }
 
 /** The trigger a Transform version declares, as a deployment records it. */

@@ -172,7 +172,8 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
               stage('Guard', 'PENDING'),
               stage('Deploy', 'PENDING'),
             ],
-      warnings,
+      // Deprecated inputs (governance) and an overridden promotion order.
+      warnings: [...deployable.warnings, ...warnings],
       createdAt,
       updatedAt: createdAt,
       revision: 0,

@@ -40,7 +40,7 @@ function onFirstCall<Port extends object>(load: () => Promise<Port>): Port {
 export function awsRunAdapters(deps: SharedDependencies): RunAdapters {
   const { config } = deps;
   const region = regionOf(config);
-  const runs = new DynamoRunStore(deps.table, deps.clock);
+  const runs = new DynamoRunStore(deps.table, deps.clock, config.RUN_RETENTION_DAYS);
   const cells = new DynamoCellStore(deps.table);
   const ecs = async () => traced(deps, new (await import('@aws-sdk/client-ecs')).ECSClient(region));
   return {

@@ -18,7 +18,12 @@ export function withLineage<D extends SharedDependencies>(
   deps: D,
   overrides: { readonly blobs?: BlobStore } = {},
 ): D & LineageDependencies {
-  return { ...deps, lineage: new DynamoLineageStore(deps.table, overrides.blobs ?? rawEventBlobs(deps)) };
+  const lineage = new DynamoLineageStore(
+    deps.table,
+    overrides.blobs ?? rawEventBlobs(deps),
+    deps.config.LINEAGE_EVENT_RETENTION_DAYS,
+  );
+  return { ...deps, lineage };
 }
 
 /** S3 when `RAW_EVENTS_BUCKET` is set (AWS), else files under `RAW_EVENTS_DIR` (or the temp dir). */

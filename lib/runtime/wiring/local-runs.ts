@@ -195,7 +195,9 @@ async function prepareLocalCells(
     cells.push(...page.items.filter((cell) => cell.runtime.kind === 'local').map((cell) => cell.name));
     cursor = page.nextCursor;
   } while (cursor !== undefined);
-  const lost = await new DynamoRunStore(deps.table, deps.clock).listLiveRuns(cells);
+  const lost = await new DynamoRunStore(deps.table, deps.clock, deps.config.RUN_RETENTION_DAYS).listLiveRuns(
+    cells,
+  );
   if (lost.length > 0) {
     await plane.runs.markOrphaned(lost.map((run) => run.runId));
     deps.logger.warn('runs lost by a previous process marked failed', {

@@ -15,7 +15,9 @@ export interface PackageDependencies {
 export function withPackages<D extends SharedDependencies>(deps: D): D & PackageDependencies {
   return {
     ...deps,
-    packages: new DynamoRegistry(deps.table),
+    packages: new DynamoRegistry(deps.table, {
+      registrationRetentionDays: deps.config.REGISTRATION_RETENTION_DAYS,
+    }),
     deployments: new DynamoDeploymentStore(deps.table),
   };
 }

@@ -43,7 +43,9 @@ export function withRegistration<D extends SharedDependencies & EventDependencie
     });
   const registerPackage = makeRegisterPackage({
     artifacts,
-    store: overrides.registryStore?.(deps.table) ?? new DynamoRegistry(deps.table),
+    store:
+      overrides.registryStore?.(deps.table) ??
+      new DynamoRegistry(deps.table, { registrationRetentionDays: config.REGISTRATION_RETENTION_DAYS }),
     events: deps.events,
     clock: deps.clock,
     ids: randomUUID,

@@ -68,7 +68,7 @@ export function withRunPlaneBase(deps: SharedDependencies): RunPlaneDependencies
 export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters) {
   const cellStore = new DynamoCellStore(deps.table);
   const deployments = new DynamoDeploymentStore(deps.table);
-  const runStore = new DynamoRunStore(deps.table, deps.clock);
+  const runStore = new DynamoRunStore(deps.table, deps.clock, deps.config.RUN_RETENTION_DAYS);
   const ingest = makeIngestLineageEvent({ store: deps.lineage, events: deps.events, clock: deps.clock });
   const emitLineage = async (event: Record<string, unknown>): Promise<void> => {
     const parsed = parseLineageEvent(JSON.stringify(event));
@@ -92,6 +92,7 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
     cellMode: adapters.cellMode,
     deployments,
     subscriptions,
+    clock: deps.clock,
   });
   const streaming: StreamingDeployer = {
     apply: async (deployable, deployment) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as fallback } from '../../../lambdas/fallback/handler.js';
+import { handler as governanceApi } from '../../../lambdas/governance-api/handler.js';
 import { handler as lineageApi } from '../../../lambdas/lineage-api/handler.js';
 import { handler as lineageIngest } from '../../../lambdas/lineage-ingest/handler.js';
 import { handler as packagesApi } from '../../../lambdas/packages-api/handler.js';
@@ -95,6 +96,21 @@ describe('Lambda entry points', () => {
     );
     expect(response.statusCode).toBe(405);
     expect(response.headers).toMatchObject({ allow: 'GET' });
+  });
+
+  it('governance-api builds the report from the table (registry, deployments, lineage graph)', async () => {
+    const response = await governanceApi(
+      apiEvent({ resource: '/v1/governance/report', query: { filter: 'pii=true' } }),
+      lambdaContext(),
+    );
+    expect(response.statusCode).toBe(200);
+    expect(json(response.body)).toMatchObject({
+      filter: { pii: true },
+      packages: [],
+      flows: [],
+      violations: [],
+      lineage: { complete: true, nodesRead: 0 },
+    });
   });
 
   it('registration-worker drops an event that is not an ECR push', async () => {

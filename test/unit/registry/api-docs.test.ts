@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { routeList } from '../../../lib/api/routes.js';
+import { violationCodes } from '../../../lib/contracts/api/governance.js';
 import { manifestCodes } from '../../../lib/contracts/manifests/codes.js';
 import { openLineageCodes } from '../../../lib/contracts/openlineage/codes.js';
 import { registryCodes } from '../../../lib/domain/registry/codes.js';
@@ -68,5 +69,39 @@ describe('docs/api.md, Lineage', () => {
     expect(lineageSection.includes(documented) || lineageSection.includes(path), `${method} ${path}`).toBe(
       true,
     );
+  });
+});
+
+describe('docs/api.md, Governance', () => {
+  const governanceSection = apiDoc.slice(apiDoc.indexOf('## Governance'));
+
+  it.each([
+    ...violationCodes,
+    'DATASET_NOT_FOUND',
+    'PACKAGE_NOT_FOUND',
+    'VALIDATION_FAILED',
+    'CONCURRENT_MODIFICATION',
+    'EVENTS_UNAVAILABLE',
+    'DEPLOY_DATASET_SUNSET',
+    'DEPLOY_PACKAGE_SUNSET',
+    'GOVERNANCE_REPORT_TOO_LARGE',
+  ])('documents %s', (code) => {
+    expect(governanceSection).toContain(`\`${code}\``);
+  });
+
+  it.each(['filter', 'namespace', 'classification', 'cell', 'format'])(
+    'documents the report parameter %s',
+    (name) => {
+      expect(governanceSection).toContain(`${name}=`);
+    },
+  );
+
+  it('documents the deploy refusals with the promotion codes too', () => {
+    const promotions = apiDoc.slice(
+      apiDoc.indexOf('### Promotions and deployments'),
+      apiDoc.indexOf('### Runs'),
+    );
+    for (const code of ['DEPLOY_DATASET_SUNSET', 'DEPLOY_PACKAGE_SUNSET'])
+      expect(promotions).toContain(`\`${code}\``);
   });
 });
