@@ -31,8 +31,11 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
   'lineage-ingest': ['table:read-write', 'events:put', 'raw-events:write'],
   /** The Marquez reads are queries and BatchGets; the events listing reads large raw events from S3. */
   'lineage-api': ['table:read', 'raw-events:read'],
-  /** Cells are records; Store writes also create the store's secret (granted per cell by the cell stacks). */
-  'cells-api': ['table:read-write'],
+  /**
+   * Cells are records; Store writes also create the store's secret (granted per cell by the cell stacks).
+   * Its audit records go to the bus too.
+   */
+  'cells-api': ['table:read-write', 'events:put'],
   /**
    * Runs are records; starting, cancelling and reading logs use each cell's state machine, cluster and log
    * group (granted per cell by the cell stacks). A cancel emits lineage ABORT and `Run Failed`.
@@ -45,6 +48,8 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
    * are items it writes, announced with `DataSet Deprecated` / `Package Deprecated`.
    */
   'governance-api': ['table:read-write', 'events:put'],
+  /** Bindings are items; audit records are written (never updated) and copied to the bus. */
+  'access-api': ['table:read-write', 'events:put'],
   /** Answers 404/405 from the route table alone. */
   fallback: [],
 };

@@ -19,5 +19,6 @@ export function withEvents<D extends SharedDependencies>(
       traced(deps, new EventBridgeClient(regionOf(deps.config))),
       deps.config.EVENT_BUS_NAME,
     );
-  return { ...deps, events };
+  // Every audit record of this function is copied to the bus too, whose archive keeps it (ADR 0018).
+  return { ...deps, events, audit: deps.audit.withPublisher(events) };
 }

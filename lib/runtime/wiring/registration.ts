@@ -47,6 +47,7 @@ export function withRegistration<D extends SharedDependencies & EventDependencie
       overrides.registryStore?.(deps.table) ??
       new DynamoRegistry(deps.table, { registrationRetentionDays: config.REGISTRATION_RETENTION_DAYS }),
     events: deps.events,
+    audit: deps.audit,
     clock: deps.clock,
     ids: randomUUID,
     allowlist: parseRegistryAllowlist(config.REGISTRY_ALLOWLIST),

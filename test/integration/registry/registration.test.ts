@@ -206,8 +206,8 @@ describe('registering a valid package', () => {
       .events()
       .filter((event) => event['detail-type'] === 'Package Version Registered');
     const audit = await plane.table.table.queryAll({
-      index: 'GSI1',
-      partition: keys.auditSubjectIndex.pk('package:sales/orders-daily'),
+      index: 'GSI3',
+      partition: keys.auditIndex.ofTarget('package:sales/orders-daily'),
     });
 
     expect(events.map((event) => event.detail)).toEqual([
@@ -274,8 +274,8 @@ describe('idempotency and immutability', () => {
     const version = await plane.get('/v1/packages/sales/orders-daily/versions/5.0.0');
     expect(record(version.body).digest).toBe(original.digest);
     const audit = await plane.table.table.queryAll({
-      index: 'GSI1',
-      partition: keys.auditSubjectIndex.pk('package:sales/orders-daily'),
+      index: 'GSI3',
+      partition: keys.auditIndex.ofTarget('package:sales/orders-daily'),
     });
     expect(audit.map((entry) => entry.action)).toContain('package.version.conflict');
   });
@@ -346,7 +346,6 @@ class CommitHookStore implements RegistryStore {
   };
   claimRegistration: RegistryStore['claimRegistration'] = (record) => this.inner.claimRegistration(record);
   releaseRegistration: RegistryStore['releaseRegistration'] = (id) => this.inner.releaseRegistration(id);
-  appendAudit: RegistryStore['appendAudit'] = (entry) => this.inner.appendAudit(entry);
 }
 
 /** Each class of bad artifact, the code it is refused with, and what it does to the package. */
