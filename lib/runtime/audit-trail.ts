@@ -111,7 +111,8 @@ export class RequestAudit {
 
 export interface AuditTrailDependencies {
   readonly store: AuditStore;
-  readonly logger: Logger;
+  /** Where a record that could not be written goes, whole. */
+  readonly logger: Pick<Logger, 'error'>;
   readonly metrics?: Metrics | undefined;
   /** Where every record is copied as an `Audit Record` event (the bus and its archive). */
   readonly publisher?: EventPublisher | undefined;

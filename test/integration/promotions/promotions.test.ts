@@ -123,7 +123,8 @@ describe('promotion dev → int → prod', () => {
     const published = harness.bus
       .events()
       .filter((event) => JSON.stringify(event.detail).includes(prod.id))
-      .map((event) => event['detail-type']);
+      .map((event) => event['detail-type'])
+      .filter((type) => type !== 'Audit Record');
     expect(published).toEqual([
       'Promotion Requested',
       'Promotion Approved',

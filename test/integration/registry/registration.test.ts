@@ -219,7 +219,15 @@ describe('registering a valid package', () => {
         datasets: [{ namespace: 'sales', name: 'daily-orders' }],
       }),
     ]);
-    expect(audit.map((entry) => entry.action)).toEqual(['package.version.registered']);
+    // The request's one record, with what registration recorded on its way.
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: 'package.register',
+        outcome: 'succeeded',
+        namespace: 'sales',
+        effects: [expect.objectContaining({ action: 'package.version.registered' })],
+      }),
+    ]);
   });
 });
 
@@ -277,7 +285,12 @@ describe('idempotency and immutability', () => {
       index: 'GSI3',
       partition: keys.auditIndex.ofTarget('package:sales/orders-daily'),
     });
-    expect(audit.map((entry) => entry.action)).toContain('package.version.conflict');
+    const conflict = audit.find((entry) => entry.outcome === 'refused');
+    expect(conflict).toMatchObject({
+      action: 'package.register',
+      request: { status: 409 },
+      effects: [expect.objectContaining({ action: 'package.version.conflict' })],
+    });
   });
 
   it('registers one of two digests of one version delivered concurrently and refuses the other as E021', async () => {
@@ -541,7 +554,16 @@ describe('failures and retries', () => {
       const retry = await local.register(reference);
 
       expect(retry.status).toBe(201);
-      expect(published.map((event) => event.detailType)).toEqual(['Package Version Registered']);
+      const domain = published.filter((event) => event.detailType !== 'Audit Record');
+      expect(domain.map((event) => event.detailType)).toEqual(['Package Version Registered']);
+      // Each request's audit record went to the bus too: the failure, then the registration.
+      const outcomes = published
+        .filter((event) => event.detailType === 'Audit Record')
+        .map((event) => [event.detail.action, event.detail.outcome]);
+      expect(outcomes).toEqual([
+        ['package.register', 'failed'],
+        ['package.register', 'succeeded'],
+      ]);
     } finally {
       await local.close();
     }
