@@ -4,6 +4,7 @@
  * sort before the collections that share the partition.
  */
 import { createHash } from 'node:crypto';
+import { auditPartitionPrefix } from '../../contracts/table.js';
 import { sortableVersion } from '../../domain/registry/version-order.js';
 
 export interface ItemKey {
@@ -155,10 +156,14 @@ export const keys = {
   /**
    * An audit record: one partition per month (`AUDIT#{yyyy-mm}`), so the newest-first listing of the whole
    * trail reads at most one Query per month of retention. Every table key of the trail starts with
-   * `AUDIT#`: the functions' IAM policies deny UpdateItem and DeleteItem on those leading keys.
+   * `AUDIT#` (`auditPartitionPrefix`): the functions' IAM policies deny UpdateItem, DeleteItem and
+   * BatchWriteItem on those leading keys.
    */
-  auditRecord: (at: string, id: string): ItemKey => ({ PK: join('AUDIT', at.slice(0, 7)), SK: join(at, id) }),
-  auditMonth: (month: string): string => join('AUDIT', month),
+  auditRecord: (at: string, id: string): ItemKey => ({
+    PK: `${auditPartitionPrefix}${at.slice(0, 7)}`,
+    SK: join(at, id),
+  }),
+  auditMonth: (month: string): string => `${auditPartitionPrefix}${month}`,
   /** The trail of a namespace (GSI1), of a person (GSI2) and of a target (GSI3), newest first by `{at}#{id}`. */
   auditIndex: {
     ofNamespace: (namespace: string): string => join('AUDIT', 'NS', namespace),
