@@ -6,6 +6,7 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { RoleRequiredError } from '../domain/access/access.js';
 import { DataKitError, DependencyUnavailableError } from '../domain/errors.js';
 import type { AuditChange, AuditTrail, RequestAudit } from '../runtime/audit-trail.js';
 import type { AccessControl } from './access-control.js';
@@ -153,7 +154,14 @@ export function createApiHandler<F extends ApiFunctionName>(
         record.target = renderTarget(declared.target, parsed) ?? path;
       }
       if (mutatingMethods.has(route.method)) requirePrincipal(caller);
-      const authorization = await access.authorize(declared, { ...parsed, caller });
+      const authorization = await access
+        .authorize(declared, { ...parsed, caller })
+        .catch((error: unknown) => {
+          // A refusal concerns the namespace it names: its record is found under that namespace too.
+          if (record !== undefined && error instanceof RoleRequiredError && error.requirement.kind === 'role')
+            record.namespace = error.requirement.namespace;
+          throw error;
+        });
       if (record !== undefined && authorization.namespace !== undefined) {
         record.namespace = authorization.namespace;
       }

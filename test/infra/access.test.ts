@@ -158,7 +158,8 @@ describe('audit records on the bus', () => {
       const statements = policy.Properties.PolicyDocument.Statement;
       const writes = statements.some(
         (statement) =>
-          statement.Effect === 'Allow' && actionsOf(statement).some((action) => action === 'dynamodb:PutItem'),
+          statement.Effect === 'Allow' &&
+          actionsOf(statement).some((action) => action === 'dynamodb:PutItem'),
       );
       if (!writes) continue;
       const publishes = statements.some(

@@ -115,9 +115,22 @@ export type AuditRecordView = z.infer<typeof auditRecordSchema>;
 
 export const auditPageSchema = pageSchema(auditRecordSchema).meta({ id: 'AuditPage' });
 
-const instantSchema = z.iso
-  .datetime({ offset: true, error: 'an ISO date-time with an offset (2026-01-31T00:00:00Z)' })
-  .transform((value) => new Date(value).toISOString());
+const instantError = 'an ISO date-time with an offset (2026-01-31T00:00:00Z) or a date (2026-01-31)';
+
+/**
+ * An instant of the audit query: an ISO date-time with an offset, or a date (UTC) — the start of the day for
+ * `from`, its end for `to`, so `from=2026-06-01&to=2026-06-30` is all of June.
+ */
+const instantSchema = (edge: 'start' | 'end') =>
+  z
+    .union([
+      z.iso.datetime({ offset: true, error: instantError }),
+      z.iso
+        .date({ error: instantError })
+        .transform((day) => `${day}${edge === 'start' ? 'T00:00:00.000Z' : 'T23:59:59.999Z'}`),
+    ])
+    .transform((value) => new Date(value).toISOString())
+    .meta({ description: instantError });
 
 /** `GET /v1/audit`: newest first, filtered by namespace, actor, action and time. */
 export const auditQuerySchema = z
@@ -131,8 +144,8 @@ export const auditQuerySchema = z
       .regex(/^[a-z][a-z0-9.-]{0,127}(?:\.\*)?$/, 'an action (promotion.request) or a prefix (promotion.*)')
       .optional(),
     target: z.string().min(1).max(1024).optional(),
-    from: instantSchema.optional(),
-    to: instantSchema.optional(),
+    from: instantSchema('start').optional(),
+    to: instantSchema('end').optional(),
     limit: limitSchema,
     cursor: cursorSchema,
   })

@@ -212,8 +212,13 @@ function expected(operationId: MutatingOperationId, role: CallerRole, ns: string
   return ns === home && role !== 'none' && namespaceRoles.indexOf(role) >= namespaceRoles.indexOf(needed);
 }
 
-const requestIds: { readonly requestId: string; readonly principal: string; readonly audited: boolean }[] =
-  [];
+const requestIds: {
+  readonly requestId: string;
+  readonly principal: string;
+  readonly audited: boolean;
+  /** The namespace the request concerns, for routes that name one. */
+  readonly namespace: string | undefined;
+}[] = [];
 
 async function call(
   operationId: MutatingOperationId,
@@ -239,6 +244,7 @@ async function call(
     requestId,
     principal: callers[role],
     audited: !(route.access.kind === 'write' && 'audited' in route.access && route.access.audited === false),
+    namespace: 'namespace' in route.access ? ns : undefined,
   });
   operationNamespace = ns;
   const handler = handlers.get(route.function);
@@ -313,10 +319,12 @@ describe('the authorization matrix', () => {
       byRequest.set(record.requestId, [...(byRequest.get(record.requestId) ?? []), record]);
     }
     expect(requestIds.length).toBe(cases.length);
-    for (const { requestId, principal, audited } of requestIds) {
+    for (const { requestId, principal, audited, namespace } of requestIds) {
       const found = byRequest.get(requestId) ?? [];
       expect(found.length, requestId).toBe(audited ? 1 : 0);
       if (audited) expect(found[0]?.principal).toBe(principal);
+      // A request concerning a namespace is listed under it, refused or not.
+      if (audited && namespace !== undefined) expect(found[0]?.namespace, requestId).toBe(namespace);
     }
   });
 });
