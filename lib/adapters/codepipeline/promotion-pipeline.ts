@@ -1,4 +1,3 @@
-import { ApprovalAlreadyCompletedException } from '@aws-sdk/client-codepipeline';
 import {
   approvalActionName,
   approvalActionPrefix,
@@ -11,6 +10,9 @@ import type { BlobStore } from '../../ports/blob-store.js';
 import type { PromotionRecord } from '../../ports/deployment-store.js';
 import type { PipelineExecution, PromotionPipeline } from '../../ports/promotion-pipeline.js';
 import type { CodePipelineControl } from './control.js';
+
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-codepipeline');
 
 /** Pages of action executions read before giving up on finding an approval action (100 each). */
 const maxPages = 20;
@@ -78,7 +80,7 @@ export class CodePipelinePromotionPipeline implements PromotionPipeline {
         });
       } catch (error) {
         // Taken meanwhile by a concurrent sync of the same decisions.
-        if (!(error instanceof ApprovalAlreadyCompletedException)) throw error;
+        if (!(error instanceof (await sdk()).ApprovalAlreadyCompletedException)) throw error;
       }
     }
   }
