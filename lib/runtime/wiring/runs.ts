@@ -1,6 +1,7 @@
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-log.js';
 import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
 import { DynamoDeploymentStore } from '../../adapters/dynamodb/deployment-store.js';
+import { openLineageGraph } from '../../adapters/dynamodb/lineage-store.js';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
 import { DynamoSubscriptionStore } from '../../adapters/dynamodb/subscription-store.js';
 import { DynamoTriggerStore } from '../../adapters/dynamodb/trigger-store.js';
@@ -9,6 +10,11 @@ import { type CellMode, makeCells } from '../../domain/cells/cells.js';
 import type { StreamingDeployer } from '../../domain/deployments/deploy.js';
 import { makeCheckDeployable, makeDeployVersion, onChangeReaders } from '../../domain/deployments/deploy.js';
 import { makePackageStatus } from '../../domain/deployments/status.js';
+import {
+  type GovernanceInputSource,
+  makeGovernanceInputs,
+} from '../../domain/governance/governance-inputs.js';
+import { makePiiCheck } from '../../domain/governance/pii-gate.js';
 import { GroupDirectory } from '../../domain/identity/groups.js';
 import { makeIngestLineageEvent } from '../../domain/lineage/ingest.js';
 import type { Environments } from '../../domain/promotions/environments.js';
@@ -50,11 +56,14 @@ export interface RunAdapters {
   readonly lineageUrl: () => string;
 }
 
-/** What the run plane builds on: the table, the bus, the registry's reads and the lineage store. */
+/**
+ * What the run plane builds on: the table, the bus, the registry's reads and the lineage store — and what
+ * the governance report reads, when the composition has it already (the PII gate reads the same).
+ */
 export type RunPlaneDependencies = SharedDependencies &
   EventDependencies &
   PackageDependencies &
-  LineageDependencies;
+  LineageDependencies & { readonly governanceInputs?: GovernanceInputSource };
 
 /** Adds the bus, the registry's reads and the lineage store (a Lambda function's wiring). */
 export function withRunPlaneBase(deps: SharedDependencies): RunPlaneDependencies {
@@ -143,6 +152,18 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
   });
   // Who belongs to which approver group (`datakit:approverGroups`, `DATAKIT_GROUPS`).
   const groups = new GroupDirectory(deps.config.GROUPS);
+  // The PII gate of governed environments reads what the governance report reads (ADR "PII gate at promotion").
+  const piiCheck = makePiiCheck({
+    packages: deps.packages,
+    inputs:
+      deps.governanceInputs ??
+      makeGovernanceInputs({
+        packages: deps.packages,
+        deployments,
+        environments: adapters.environments.names(),
+        lineageGraph: () => openLineageGraph(deps.table),
+      }),
+  });
   const runs = makeRuns({
     runs: runStore,
     deployments,
@@ -202,6 +223,7 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
       environments: adapters.environments,
       groups,
       checkDeployable,
+      piiCheck,
       deployVersion,
       idempotency: runStore,
       clock: deps.clock,
