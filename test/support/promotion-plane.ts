@@ -4,7 +4,8 @@ import { LocalEventBus } from '../../lib/adapters/local/event-bus.js';
 import { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
 import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/package-builder.js';
 import type { GroupPatterns } from '../../lib/contracts/identity.js';
-import { Environments } from '../../lib/domain/promotions/environments.js';
+import type { GovernanceInputSource } from '../../lib/domain/governance/governance-inputs.js';
+import { type Environment, Environments } from '../../lib/domain/promotions/environments.js';
 import type { PromotionPipeline } from '../../lib/ports/promotion-pipeline.js';
 import { loadConfig } from '../../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../../lib/runtime/dependencies.js';
@@ -55,6 +56,10 @@ export interface PromotionPlaneOptions {
   readonly versions?: readonly string[];
   readonly cells?: readonly string[];
   readonly approvalTimeoutMinutes?: number;
+  /** @default dev → int → prod (prod governed) */
+  readonly environments?: readonly Environment[];
+  /** What the PII gate reads instead of the plane's own registry and lineage (a failing store). */
+  readonly governanceInputs?: GovernanceInputSource;
 }
 
 let registry: TestRegistry | undefined;
@@ -86,6 +91,7 @@ export async function startPromotionPlane(options: PromotionPlaneOptions): Promi
       now = new Date(now.getTime() + 1);
       return now;
     },
+    ...(options.governanceInputs === undefined ? {} : { governanceInputs: options.governanceInputs }),
   };
   const unused = async (): Promise<never> => {
     throw new Error('promotions start no runs');
@@ -99,7 +105,7 @@ export async function startPromotionPlane(options: PromotionPlaneOptions): Promi
     schedules: { put: unused, delete: async () => {} },
     services: { ensureService: unused, removeService: async () => {}, serviceStatus: async () => undefined },
     cellMode: 'embedded',
-    environments: new Environments(),
+    environments: new Environments(options.environments),
     pipeline: options.pipeline,
     lineageUrl: () => 'http://127.0.0.1:1',
   });
