@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoRegistry } from '../../lib/adapters/dynamodb/registry-store.js';
 import { EnvironmentSecretStore } from '../../lib/adapters/local/env-secret-store.js';
 import { LocalEventBus } from '../../lib/adapters/local/event-bus.js';
 import { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
@@ -12,6 +13,7 @@ import { createDependencies, type Dependencies } from '../../lib/runtime/depende
 import { createRunPlane, type RunPlane } from '../../lib/runtime/wiring/runs.js';
 import { startTestTable, type TestTable } from './dynamo.js';
 import { startRegistry, type TestRegistry } from './registry.js';
+import { seedVersion } from './registry-seed.js';
 
 export const namespace = 'sales';
 export const packageName = 'report';
@@ -164,4 +166,48 @@ export async function startPromotionPlane(options: PromotionPlaneOptions): Promi
 export async function stopPromotionRegistry(): Promise<void> {
   await registry?.stop();
   registry = undefined;
+}
+
+/**
+ * Packages of namespace `sales` around PII, seeded into the plane's registry, their DataSets in Store
+ * `files`: `customers` (confidential, `email` PII), `mailing` (internal), `vault` (confidential); `exporter`
+ * 1.0.0 and 1.1.0 copy customers into mailing (a PII flow below confidential), `archiver` 1.0.0 into vault.
+ */
+export async function seedPiiPackages(plane: PromotionPlane): Promise<void> {
+  const ns = 'sales';
+  const store = new DynamoRegistry(plane.deps.table);
+  const dataSet = (
+    name: string,
+    version: string,
+    classification: 'internal' | 'confidential',
+    schema: { name: string; pii?: boolean }[],
+  ) =>
+    seedVersion(store, {
+      namespace: ns,
+      name,
+      version,
+      kind: 'DataSet',
+      declares: [{ name, classification, schema, store: 'files' }],
+    });
+  await dataSet('customers', '1.0.0', 'confidential', [{ name: 'id' }, { name: 'email', pii: true }]);
+  await dataSet('mailing', '1.0.0', 'internal', [{ name: 'id' }, { name: 'email' }]);
+  await dataSet('vault', '1.0.0', 'confidential', [{ name: 'email', pii: true }]);
+  for (const version of ['1.0.0', '1.1.0']) {
+    await seedVersion(store, {
+      namespace: ns,
+      name: 'exporter',
+      version,
+      kind: 'Transform',
+      inputs: ['customers'],
+      outputs: ['mailing'],
+    });
+  }
+  await seedVersion(store, {
+    namespace: ns,
+    name: 'archiver',
+    version: '1.0.0',
+    kind: 'Transform',
+    inputs: ['customers'],
+    outputs: ['vault'],
+  });
 }

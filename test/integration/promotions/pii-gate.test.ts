@@ -11,6 +11,7 @@ import type { PromotionRecord } from '../../../lib/ports/deployment-store.js';
 import { startTestTable } from '../../support/dynamo.js';
 import {
   type PromotionPlane,
+  seedPiiPackages,
   startPromotionPlane,
   stopPromotionRegistry,
 } from '../../support/promotion-plane.js';
@@ -30,44 +31,6 @@ const groups = { owners: ['olivia', 'oscar', 'sam'], security: ['sara', 'sam', '
 let harness: PromotionPlane;
 let pipeline: LocalPromotionPipeline;
 
-async function seedGraph(plane: PromotionPlane): Promise<void> {
-  const registry = new DynamoRegistry(plane.deps.table);
-  const dataSet = (
-    name: string,
-    version: string,
-    classification: 'internal' | 'confidential',
-    schema: { name: string; pii?: boolean }[],
-  ) =>
-    seedVersion(registry, {
-      namespace: ns,
-      name,
-      version,
-      kind: 'DataSet',
-      declares: [{ name, classification, schema, store: 'files' }],
-    });
-  await dataSet('customers', '1.0.0', 'confidential', [{ name: 'id' }, { name: 'email', pii: true }]);
-  await dataSet('mailing', '1.0.0', 'internal', [{ name: 'id' }, { name: 'email' }]);
-  await dataSet('vault', '1.0.0', 'confidential', [{ name: 'email', pii: true }]);
-  for (const version of ['1.0.0', '1.1.0']) {
-    await seedVersion(registry, {
-      namespace: ns,
-      name: 'exporter',
-      version,
-      kind: 'Transform',
-      inputs: ['customers'],
-      outputs: ['mailing'],
-    });
-  }
-  await seedVersion(registry, {
-    namespace: ns,
-    name: 'archiver',
-    version: '1.0.0',
-    kind: 'Transform',
-    inputs: ['customers'],
-    outputs: ['vault'],
-  });
-}
-
 beforeAll(async () => {
   pipeline = new LocalPromotionPipeline(new Logger({ logLevel: 'SILENT' }));
   harness = await startPromotionPlane({
@@ -77,7 +40,7 @@ beforeAll(async () => {
     cells: ['refused', 'override', 'console', 'changed', 'back'],
   });
   pipeline.bind(harness.plane.promotions.stages);
-  await seedGraph(harness);
+  await seedPiiPackages(harness);
 }, 120_000);
 
 afterAll(async () => {
@@ -347,7 +310,7 @@ describe('environments', () => {
     });
     labPipeline.bind(lab.plane.promotions.stages);
     try {
-      await seedGraph(lab);
+      await seedPiiPackages(lab);
       const ask = (name: string, extra: { governanceOverride?: { reason: string } } = {}) =>
         lab.plane.promotions.request({
           namespace: ns,
@@ -394,7 +357,7 @@ describe('environments', () => {
       governanceInputs: unreachable,
     });
     try {
-      await seedGraph(broken);
+      await seedPiiPackages(broken);
       const ask = (env: string) =>
         broken.plane.promotions.request({
           namespace: ns,
