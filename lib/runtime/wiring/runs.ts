@@ -1,12 +1,14 @@
 import { DynamoAuditLog } from '../../adapters/dynamodb/audit-log.js';
 import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
 import { DynamoDeploymentStore } from '../../adapters/dynamodb/deployment-store.js';
+import { openLineageGraph } from '../../adapters/dynamodb/lineage-store.js';
 import { DynamoRunStore } from '../../adapters/dynamodb/run-store.js';
 import { DynamoSubscriptionStore } from '../../adapters/dynamodb/subscription-store.js';
 import { DynamoTriggerStore } from '../../adapters/dynamodb/trigger-store.js';
 import type { PackageStatus } from '../../contracts/api/deployments.js';
 import type { CellMode } from '../../domain/cells/cells.js';
 import type { StreamingDeployer } from '../../domain/deployments/deploy.js';
+import type { GovernanceInputSource } from '../../domain/governance/governance-inputs.js';
 import { GroupDirectory } from '../../domain/identity/groups.js';
 import type { Environments } from '../../domain/promotions/environments.js';
 import type { DeploymentRecord } from '../../ports/deployment-store.js';
@@ -41,11 +43,14 @@ export interface RunAdapters {
   readonly lineageUrl: () => string;
 }
 
-/** What the run plane builds on: the table, the bus, the registry's reads and the lineage store. */
+/**
+ * What the run plane builds on: the table, the bus, the registry's reads and the lineage store — and what
+ * the governance report reads, when the composition has it already (the PII gate reads the same).
+ */
 export type RunPlaneDependencies = SharedDependencies &
   EventDependencies &
   PackageDependencies &
-  LineageDependencies;
+  LineageDependencies & { readonly governanceInputs?: GovernanceInputSource };
 
 /** Adds the bus, the registry's reads and the lineage store (a Lambda function's wiring). */
 export function withRunPlaneBase(deps: SharedDependencies): RunPlaneDependencies {
@@ -217,10 +222,29 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
   });
 
   const loadPromotions = once(async () => {
-    const [{ makePromotions }, { checkDeployable, deployVersion }] = await Promise.all([
+    const [
+      { makePromotions },
+      { makeGovernanceInputs },
+      { makePiiCheck },
+      { checkDeployable, deployVersion },
+    ] = await Promise.all([
       import('../../domain/promotions/promotions.js'),
+      import('../../domain/governance/governance-inputs.js'),
+      import('../../domain/governance/pii-gate.js'),
       loadDeploys(),
     ]);
+    // The PII gate of governed environments reads what the governance report reads (ADR 0017).
+    const piiCheck = makePiiCheck({
+      packages: deps.packages,
+      inputs:
+        deps.governanceInputs ??
+        makeGovernanceInputs({
+          packages: deps.packages,
+          deployments,
+          environments: adapters.environments.names(),
+          lineageGraph: () => openLineageGraph(deps.table),
+        }),
+    });
     return makePromotions({
       promotions: deployments,
       pipeline: adapters.pipeline,
@@ -229,6 +253,7 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
       environments: adapters.environments,
       groups,
       checkDeployable,
+      piiCheck,
       deployVersion,
       idempotency: runStore,
       clock: deps.clock,
