@@ -8,6 +8,7 @@ import './soak.js';
 import './triggers.js';
 import './runs.js';
 import './governance-report.js';
+import './pii-gate.js';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- <name>...` runs those; `--list` lists them.

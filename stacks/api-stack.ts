@@ -101,7 +101,7 @@ export interface ApiStackProps extends StackProps {
   readonly functionReservedConcurrency?: number;
   /** Where Transforms send their own OpenLineage events (`OPENLINEAGE_URL`). @default this API's URL */
   readonly openLineageEndpoint?: string;
-  /** The environments in promotion order; each with approvals gets a pipeline. @default dev → int → prod */
+  /** The environments in promotion order; each with approvals, or governed, gets a pipeline. @default dev → int → prod */
   readonly environments?: readonly Environment[];
   /** Approver groups: group → IAM principal ARN patterns. @default {} (nobody can approve) */
   readonly approverGroups?: GroupPatterns;
@@ -259,7 +259,7 @@ export class ApiStack extends Stack {
     });
     grantApiPermissions(runSteps.function, ['table:read-write', 'events:put', 'raw-events:write'], props);
 
-    // The pipelines of the environments with approvals; the promotions API starts them, reads their
+    // The pipelines of the environments with approvals or governed; the promotions API starts them, reads their
     // action executions and is the only principal that may hand decisions to their approval actions.
     const promotions = new PromotionPipelines(this, 'Promotions', {
       stage: props.stage,

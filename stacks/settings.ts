@@ -334,7 +334,7 @@ export interface Settings {
   readonly registryBlobHosts: readonly string[];
   /** One cell stack each, in this order. */
   readonly cells: readonly CellSettings[];
-  /** In promotion order; each environment with approvals gets a promotion pipeline. */
+  /** In promotion order; each environment with approvals, or governed, gets a promotion pipeline. */
   readonly environments: readonly Environment[];
   /** Group → IAM principal ARN patterns. */
   readonly approverGroups: GroupPatterns;

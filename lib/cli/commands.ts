@@ -377,12 +377,17 @@ export const commands: Readonly<Record<string, Command>> = {
   },
   promote: {
     usage:
-      'promote <namespace>/<name> <version> --to <env> --cell <cell> [--override-reason r]   promote a version (int and prod wait for approvals)',
+      'promote <namespace>/<name> <version> --to <env> --cell <cell> [--override-reason r] [--governance-override-reason r]   promote a version (int and prod wait for approvals; a PII flow into prod needs a governance override and security)',
     run: async ({ args, client, out }) => {
       const { positionals, values } = parseArgs({
         args: [...args],
         allowPositionals: true,
-        options: { to: { type: 'string' }, cell: { type: 'string' }, 'override-reason': { type: 'string' } },
+        options: {
+          to: { type: 'string' },
+          cell: { type: 'string' },
+          'override-reason': { type: 'string' },
+          'governance-override-reason': { type: 'string' },
+        },
       });
       const pkg = packageArg(positionals[0]);
       const version = positionals[1];
@@ -397,6 +402,7 @@ export const commands: Readonly<Record<string, Command>> = {
           env: values.to,
           cell: values.cell,
           ...(reason === undefined ? {} : { override: { reason } }),
+          ...governanceOverrideOf(values['governance-override-reason']),
         }),
         [201],
         promotionSchema,
@@ -415,12 +421,17 @@ export const commands: Readonly<Record<string, Command>> = {
   },
   rollback: {
     usage:
-      'rollback <namespace>/<name> --env <env> --cell <cell> [--to <version>]   go back to the previous version, through the same approvals',
+      'rollback <namespace>/<name> --env <env> --cell <cell> [--to <version>] [--governance-override-reason r]   go back to the previous version, through the same approvals and PII gate',
     run: async ({ args, client, out }) => {
       const { positionals, values } = parseArgs({
         args: [...args],
         allowPositionals: true,
-        options: { env: { type: 'string' }, cell: { type: 'string' }, to: { type: 'string' } },
+        options: {
+          env: { type: 'string' },
+          cell: { type: 'string' },
+          to: { type: 'string' },
+          'governance-override-reason': { type: 'string' },
+        },
       });
       const pkg = packageArg(positionals[0]);
       if (values.env === undefined || values.cell === undefined) {
@@ -432,6 +443,7 @@ export const commands: Readonly<Record<string, Command>> = {
           env: values.env,
           cell: values.cell,
           ...(values.to === undefined ? {} : { toVersion: values.to }),
+          ...governanceOverrideOf(values['governance-override-reason']),
         }),
         [201],
         promotionSchema,
@@ -464,7 +476,9 @@ export const commands: Readonly<Record<string, Command>> = {
           page.items.map((promotion) => [
             promotion.id,
             `${promotion.namespace}/${promotion.name}`,
-            `${promotion.version}${promotion.rollback === undefined ? '' : ' (rollback)'}`,
+            `${promotion.version}${promotion.rollback === undefined ? '' : ' (rollback)'}${
+              promotion.governance?.override === undefined ? '' : ' (PII override)'
+            }`,
             promotion.env,
             promotion.cell,
             promotion.status,
@@ -529,6 +543,24 @@ export const commands: Readonly<Record<string, Command>> = {
 
 type PromotionAnswer = z.output<typeof promotionSchema>;
 
+/** `--governance-override-reason r` as the request's `governanceOverride`. */
+const governanceOverrideOf = (reason: string | undefined) =>
+  reason === undefined ? {} : { governanceOverride: { reason } };
+
+/** What the PII gate of a governed environment found, and the override approvers are asked to accept. */
+function governanceLines(promotion: PromotionAnswer): string[] {
+  const governance = promotion.governance;
+  if (governance === undefined) return [];
+  if (governance.violations.length === 0)
+    return ['PII gate: passed (no PII flow into a DataSet below confidential)'];
+  return [
+    `PII gate: OVERRIDDEN (${governance.override?.reason ?? 'no reason'}); security must approve these flows into DataSets below confidential:`,
+    ...governance.violations.map(
+      (violation) => `  ${violation.path.join(' → ')} (${violation.classification ?? 'no classification'})`,
+    ),
+  ];
+}
+
 /** The required groups still to approve. */
 function pendingOf(promotion: PromotionAnswer): string[] {
   const approved = new Set(
@@ -557,7 +589,10 @@ function describePromotion(promotion: PromotionAnswer): string {
       `${approval.decision === 'approve' ? 'approved' : 'rejected'} for ${approval.group} by ${approval.person}`,
     );
   }
-  for (const warning of promotion.warnings) lines.push(`warning: ${warning}`);
+  lines.push(...governanceLines(promotion));
+  // The override's warning repeats what the PII gate lines above say.
+  for (const warning of promotion.warnings.filter((w) => !w.startsWith('GOVERNANCE_PII_FLOW_OVERRIDDEN:')))
+    lines.push(`warning: ${warning}`);
   if (promotion.error !== undefined) lines.push(`${promotion.error.code}: ${promotion.error.message}`);
   return lines.join('\n');
 }

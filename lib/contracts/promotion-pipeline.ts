@@ -15,6 +15,15 @@ export const requestActionName = 'Request';
 /** The pipeline variable holding the promotion id (each execution sets it). */
 export const promotionIdVariable = 'PROMOTION_ID';
 
+/**
+ * The pipeline variable with what the PII gate found (each execution sets it): the approval notifications
+ * show it, so approvers see the violations a governance override asks them to accept.
+ */
+export const governanceVariable = 'GOVERNANCE';
+
+/** The longest `GOVERNANCE` value: the notification's text (CustomData) is limited to 500 characters. */
+export const maxGovernanceNoteLength = 150;
+
 /** The stage holding one manual approval action per required group. */
 export const approvalStageName = 'Approve';
 

@@ -30,12 +30,17 @@ import { promotionPipelineEventPattern } from '../../lib/contracts/events/codepi
 import {
   approvalActionName,
   approvalStageName,
+  governanceVariable,
   type PipelineStep,
   promotionIdVariable,
   promotionPipelineName,
   requestActionName,
 } from '../../lib/contracts/promotion-pipeline.js';
-import type { Environment } from '../../lib/domain/promotions/environments.js';
+import {
+  type Environment,
+  governanceApprovalGroup,
+  pipelineApprovalGroups,
+} from '../../lib/domain/promotions/environments.js';
 import { ApiFunction } from './api-function.js';
 import { grantApiPermissions } from './api-permissions.js';
 import { acknowledgeWildcardResource } from './nag-acknowledgements.js';
@@ -59,7 +64,8 @@ export interface PromotionPipelineProps {
 }
 
 /**
- * The promotion pipeline of one environment with approvals (ADR "Promotion approvals"): a CodePipeline
+ * The promotion pipeline of one environment with approvals, or governed (ADR "Promotion approvals", ADR "PII
+ * gate at promotion"): a CodePipeline
  * V2 pipeline in PARALLEL execution mode, so promotions of different packages proceed independently,
  * whose executions the promotions API starts on the request object with the promotion id as a variable.
  * Request (S3 source) → Validate (Lambda) → one manual approval per required group, notified on the
@@ -101,6 +107,9 @@ export class PromotionPipeline extends Construct {
         },
       });
     const link = `${props.apiUrl}v1/promotions/#{variables.${promotionIdVariable}}`;
+    const groups = pipelineApprovalGroups(props.environment);
+    const onlyForOverrides = (group: string) =>
+      group === governanceApprovalGroup && !props.environment.approvals.includes(group);
     this.pipeline = new Pipeline(this, 'Pipeline', {
       pipelineName,
       pipelineType: PipelineType.V2,
@@ -114,6 +123,11 @@ export class PromotionPipeline extends Construct {
           variableName: promotionIdVariable,
           defaultValue: 'none',
           description: 'The promotion this execution runs (set by the promotions API at each start)',
+        }),
+        new Variable({
+          variableName: governanceVariable,
+          defaultValue: 'none',
+          description: 'What the PII gate found, for the approval notifications (set at each start)',
         }),
       ],
       stages: [
@@ -133,13 +147,17 @@ export class PromotionPipeline extends Construct {
         { stageName: 'Validate', actions: [step('Validate', 'validate', [request])] },
         {
           stageName: approvalStageName,
-          actions: props.environment.approvals.map(
+          actions: groups.map(
             (group) =>
               new ManualApprovalAction({
                 actionName: approvalActionName(group),
                 notificationTopic: topic,
                 externalEntityLink: link,
-                additionalInformation: `A promotion to ${env} waits for an approval of group ${group}. Decide with: npm run cli -- approve <promotion id> --group ${group} (or reject). Approvals given here are not recorded by DataKit: the Guard stage refuses them.`,
+                additionalInformation: `${
+                  onlyForOverrides(group)
+                    ? `Only a promotion to ${env} with a governance override waits for ${group}; others pass on their own.`
+                    : `A promotion to ${env} waits for group ${group}.`
+                } PII gate: #{variables.${governanceVariable}}. Decide: npm run cli -- approve <promotion id> --group ${group} (or reject); approvals given here are not recorded and Guard refuses them.`,
                 timeout: props.approvalTimeout,
                 runOrder: 1,
               }),
@@ -159,7 +177,7 @@ export class PromotionPipeline extends Construct {
     this.acknowledgeRoleFindings(props, requests);
     const arn = Stack.of(this).formatArn({ service: 'codepipeline', resource: pipelineName });
     this.arn = arn;
-    this.approvalActionArns = props.environment.approvals.map(
+    this.approvalActionArns = groups.map(
       (group) => `${arn}/${approvalStageName}/${approvalActionName(group)}`,
     );
     this.topic = topic;
@@ -211,7 +229,7 @@ export class PromotionPipeline extends Construct {
 
 export interface PromotionPipelinesProps {
   readonly stage: string;
-  /** Every environment; those with approvals get a pipeline. */
+  /** Every environment; those with approvals, and governed ones, get a pipeline. */
   readonly environments: readonly Environment[];
   readonly approvalTimeoutDays: number;
   readonly apiUrl: string;
@@ -231,7 +249,7 @@ export interface PromotionPipelinesProps {
 }
 
 /**
- * The promotion pipelines of every environment with approvals, what they share — the bucket of requests
+ * The promotion pipelines of every environment with approvals or governed, what they share — the bucket of requests
  * and artifacts, the `promotion-stages` function of their Lambda actions — and the `promotion-events`
  * function behind the rule on their state changes, which keeps the promotion records up to date.
  */
@@ -309,7 +327,7 @@ export class PromotionPipelines extends Construct {
     this.eventsFunction = events.function;
 
     const pipelines = new Map<string, PromotionPipeline>();
-    for (const environment of props.environments.filter((env) => env.approvals.length > 0)) {
+    for (const environment of props.environments.filter((env) => pipelineApprovalGroups(env).length > 0)) {
       pipelines.set(
         environment.name,
         new PromotionPipeline(this, `Pipeline-${environment.name}`, {

@@ -8,6 +8,7 @@ import { DistributionClient } from '../../lib/adapters/oci/distribution-client.j
 import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/package-builder.js';
 import { ControlPlaneClient } from '../../lib/cli/client.js';
 import { ApiError, commands, describeApiError } from '../../lib/cli/commands.js';
+import { auditPageSchema } from '../../lib/contracts/api/access.js';
 import { packageStatusSchema } from '../../lib/contracts/api/deployments.js';
 import { type Promotion, promotionSchema } from '../../lib/contracts/api/promotions.js';
 import { runSchema } from '../../lib/contracts/api/runs.js';
@@ -18,7 +19,9 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
  * Issue 10's acceptance through `npm start` and the CLI: a package walks dev → int → prod with one owner
  * for int and an owner and a security member (two people, not the requester) for prod, and nothing
  * less; a rejected promotion deploys nothing; a self-approval is refused; a rollback goes back through
- * the same gates; `status` shows what is deployed where with its last run.
+ * the same gates; `status` shows what is deployed where with its last run. Issue 11's PII gate: a package
+ * copying PII into an internal DataSet is refused at prod (governed), and accepted with a governance
+ * override once security approved.
  */
 
 const namespace = 'e2e';
@@ -168,6 +171,22 @@ beforeAll(async () => {
   await publish('1.1.0');
 });
 
+/** A package whose only manifest is `dk.yaml`, pushed and registered. */
+async function publishManifest(package_: string, version: string, manifest: string): Promise<void> {
+  await pushArtifact(
+    new DistributionClient({ timeoutMs: 10_000 }),
+    { registry: registry.host, repository: `${namespace}/${package_}` },
+    version,
+    await buildPackageArtifact({ 'dk.yaml': manifest }),
+  );
+  const response = await fetch(`${plane.url}/v1/registrations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-datakit-principal': 'ci' },
+    body: JSON.stringify({ reference: `${registry.host}/${namespace}/${package_}:${version}` }),
+  });
+  expect([200, 201], await response.text()).toContain(response.status);
+}
+
 afterAll(async () => {
   await registry?.stop();
   await plane?.stop();
@@ -310,5 +329,141 @@ describe('promotion in npm start', () => {
         new RegExp(`^prod\\s+local\\s+1\\.0\\.0\\s+Deployed\\s+SUCCEEDED .*\\(${runId}\\)$`),
       ),
     ]);
+  });
+});
+
+describe('the PII gate of prod in npm start', () => {
+  const mailer = `${namespace}/mailer`;
+  const piiDataSet = (
+    dataset: string,
+    classification: string,
+    schema: string,
+  ) => `apiVersion: datakit.infoblox.dev/v1alpha1
+kind: DataSet
+metadata: { name: ${dataset}, namespace: ${namespace}, version: 1.0.0 }
+spec:
+  store: files
+  prefix: ${dataset}/
+  classification: ${classification}
+  schema: ${schema}
+`;
+
+  beforeAll(async () => {
+    await publishManifest(
+      'customers',
+      '1.0.0',
+      piiDataSet(
+        'customers',
+        'confidential',
+        '[{ name: id, type: string }, { name: email, type: string, pii: true }]',
+      ),
+    );
+    await publishManifest(
+      'mailing',
+      '1.0.0',
+      piiDataSet('mailing', 'internal', '[{ name: email, type: string }]'),
+    );
+    await publishManifest(
+      'mailer',
+      '1.0.0',
+      `apiVersion: datakit.infoblox.dev/v1alpha1
+kind: Transform
+metadata: { name: mailer, namespace: ${namespace}, version: 1.0.0 }
+spec:
+  runtime: generic-python
+  image: team/mailer:1.0.0
+  command: ["node", "-e", "console.log('mailer')"]
+  inputs: [{ dataset: customers }]
+  outputs: [{ dataset: mailing }]
+  trigger: { policy: manual }
+  timeout: 1m
+`,
+    );
+  });
+
+  it('refuses a PII flow into an internal DataSet at prod, and accepts it with an override and security’s approval', async () => {
+    expect((await cli('rita', 'promote', mailer, '1.0.0', '--to', 'dev', '--cell', 'local')).out).toContain(
+      'DEPLOYED',
+    );
+    const int = promotionIdOf(
+      (await cli('rita', 'promote', mailer, '1.0.0', '--to', 'int', '--cell', 'local')).out,
+    );
+    await cli('olivia', 'approve', int);
+    expect(await ended(int)).toMatchObject({ status: 'DEPLOYED' });
+    expect((await promotion(int)).governance).toBeUndefined();
+
+    const refused = await cli('rita', 'promote', mailer, '1.0.0', '--to', 'prod', '--cell', 'local');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/^error GOVERNANCE_PII_FLOW: prod is governed/);
+    expect(refused.out).toContain(
+      '  - e2e/customers → e2e/mailing: DataSet e2e/mailing is classified internal',
+    );
+    const listed = (await get(`/v1/promotions?namespace=${namespace}&name=mailer&env=prod`)) as {
+      items: unknown[];
+    };
+    expect(listed.items).toEqual([]);
+
+    // The real CLI, as a user runs it.
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'cli',
+        '--',
+        'promote',
+        mailer,
+        '1.0.0',
+        '--to',
+        'prod',
+        '--cell',
+        'local',
+        '--governance-override-reason',
+        'DPA-17: mailing is pseudonymised before it leaves',
+      ],
+      { env: { ...process.env, DATAKIT_URL: plane.url, DATAKIT_PRINCIPAL: 'rita' } },
+    );
+    expect(stdout).toMatch(/1\.0\.0 → prod\/local: AWAITING_APPROVAL/);
+    expect(stdout).toContain('waiting for approvals of owners, security');
+    expect(stdout).toContain('PII gate: OVERRIDDEN (DPA-17: mailing is pseudonymised before it leaves)');
+    expect(stdout).toContain('  e2e/customers → e2e/mailing (internal)');
+    const prod = promotionIdOf(stdout);
+
+    expect((await cli('oscar', 'promotions', '--status', 'AWAITING_APPROVAL')).out).toMatch(
+      new RegExp(`${prod}\\s+e2e/mailer\\s+1\\.0\\.0 \\(PII override\\)`),
+    );
+    expect((await cli('oscar', 'approve', prod)).code).toBe(0);
+    expect((await cli('rita', 'approve', prod, '--group', 'security')).out).toContain('SELF_APPROVAL');
+    expect(await promotion(prod)).toMatchObject({ status: 'AWAITING_APPROVAL' });
+    expect((await cli('steve', 'approve', prod, '--comment', 'DPA-17 checked')).code).toBe(0);
+    expect(await ended(prod)).toMatchObject({
+      status: 'DEPLOYED',
+      governance: {
+        override: { reason: 'DPA-17: mailing is pseudonymised before it leaves' },
+        violations: [{ dataset: { namespace, name: 'mailing' }, path: ['e2e/customers', 'e2e/mailing'] }],
+      },
+    });
+    const status = packageStatusSchema.parse(await get(`/v1/packages/${namespace}/mailer/status`));
+    expect(status.deployments.find((row) => row.env === 'prod')?.version).toBe('1.0.0');
+
+    // The override is part of its request's one audit record (ADR 0018), as is the refusal before it.
+    const trail = auditPageSchema
+      .parse(await get(`/v1/audit?namespace=${namespace}&action=promotion.request&actor=rita&limit=100`))
+      .items.filter((record) => record.target === `package:${namespace}/mailer`);
+    const overridden = trail.filter((record) =>
+      record.effects?.some((effect) => effect.action === 'promotion.governance-override'),
+    );
+    expect(overridden).toEqual([
+      expect.objectContaining({
+        outcome: 'succeeded',
+        effects: expect.arrayContaining([
+          expect.objectContaining({
+            action: 'promotion.governance-override',
+            details: expect.objectContaining({ reason: 'DPA-17: mailing is pseudonymised before it leaves' }),
+          }),
+        ]),
+      }),
+    ]);
+    expect(trail.filter((record) => record.code === 'GOVERNANCE_PII_FLOW')).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { promotionPipelineEventPattern } from '../../lib/contracts/events/codepipeline.js';
+import { maxGovernanceNoteLength } from '../../lib/contracts/promotion-pipeline.js';
 import { buildControlPlane, logicalIdOf, type SynthesizedControlPlane } from './control-plane-fixture.js';
 
 /**
@@ -68,7 +69,7 @@ describe('the promotion pipelines', () => {
       expect(pipeline(env)).toMatchObject({
         PipelineType: 'V2',
         ExecutionMode: 'PARALLEL',
-        Variables: [{ Name: 'PROMOTION_ID' }],
+        Variables: [{ Name: 'PROMOTION_ID' }, { Name: 'GOVERNANCE' }],
       });
     }
   });
@@ -130,6 +131,12 @@ describe('the promotion pipelines', () => {
         expect(JSON.stringify(approval.Configuration.ExternalEntityLink)).toContain(
           '/test/v1/promotions/#{variables.PROMOTION_ID}',
         );
+        // What the PII gate found, within CodePipeline's 500 characters once the variable is filled in.
+        const text = String(approval.Configuration.CustomData);
+        expect(text).toContain('#{variables.GOVERNANCE}');
+        expect(
+          text.replace('#{variables.GOVERNANCE}', 'x'.repeat(maxGovernanceNoteLength)).length,
+        ).toBeLessThanOrEqual(500);
       }
     }
   });
@@ -332,5 +339,50 @@ describe('configured environments', () => {
     expect(JSON.stringify(customTemplate.findResources('AWS::Lambda::Function'))).not.toContain(
       'alt-datakit-promote-dev',
     );
+  });
+
+  it('gives a governed environment a pipeline with a security action for governance overrides, approvals or not', () => {
+    const custom = buildControlPlane({
+      'datakit:stage': 'gov',
+      'datakit:approverGroups': { owners: [`arn:aws:iam::${account}:role/Owners`] },
+      'datakit:environments': JSON.stringify([
+        { name: 'dev' },
+        { name: 'lab', governed: true },
+        { name: 'staging', approvals: ['owners'], governed: true },
+        { name: 'live', approvals: ['owners', 'security'], governed: true },
+      ]),
+    });
+    const customTemplate = Template.fromStack(custom.api);
+    const pipelines = Object.values(
+      customTemplate.findResources('AWS::CodePipeline::Pipeline'),
+    ) as Resource[];
+    expect(
+      pipelines.map((found) => [
+        found.Properties.Name,
+        (found.Properties.Stages as Stage[])
+          .find((stage) => stage.Name === 'Approve')
+          ?.Actions.map((a) => a.Name),
+      ]),
+    ).toEqual([
+      ['gov-datakit-promote-lab', ['Approve-security']],
+      ['gov-datakit-promote-staging', ['Approve-owners', 'Approve-security']],
+      ['gov-datakit-promote-live', ['Approve-owners', 'Approve-security']],
+    ]);
+    const staging = pipelines.find((found) => found.Properties.Name === 'gov-datakit-promote-staging');
+    const security = ((staging?.Properties.Stages ?? []) as Stage[])
+      .find((stage) => stage.Name === 'Approve')
+      ?.Actions.find((action) => action.Name === 'Approve-security');
+    expect(String(security?.Configuration.CustomData)).toMatch(
+      /^Only a promotion to staging with a governance override/,
+    );
+    // The promotions API may hand decisions (and "not required") to the extra actions too.
+    const granted = JSON.stringify(
+      Object.values(customTemplate.findResources('AWS::IAM::Policy')).filter((policy) =>
+        JSON.stringify(policy).includes('codepipeline:PutApprovalResult'),
+      ),
+    );
+    for (const action of ['lab/Approve/Approve-security', 'staging/Approve/Approve-security']) {
+      expect(granted).toContain(`:gov-datakit-promote-${action}`);
+    }
   });
 });

@@ -1,16 +1,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoRegistry } from '../../lib/adapters/dynamodb/registry-store.js';
 import { EnvironmentSecretStore } from '../../lib/adapters/local/env-secret-store.js';
 import { LocalEventBus } from '../../lib/adapters/local/event-bus.js';
 import { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
 import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/package-builder.js';
 import type { GroupPatterns } from '../../lib/contracts/identity.js';
-import { Environments } from '../../lib/domain/promotions/environments.js';
+import type { GovernanceInputSource } from '../../lib/domain/governance/governance-inputs.js';
+import { type Environment, Environments } from '../../lib/domain/promotions/environments.js';
 import type { PromotionPipeline } from '../../lib/ports/promotion-pipeline.js';
 import { loadConfig } from '../../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../../lib/runtime/dependencies.js';
 import { createRunPlane, type RunPlane } from '../../lib/runtime/wiring/runs.js';
 import { startTestTable, type TestTable } from './dynamo.js';
 import { startRegistry, type TestRegistry } from './registry.js';
+import { seedVersion } from './registry-seed.js';
 
 export const namespace = 'sales';
 export const packageName = 'report';
@@ -55,6 +58,10 @@ export interface PromotionPlaneOptions {
   readonly versions?: readonly string[];
   readonly cells?: readonly string[];
   readonly approvalTimeoutMinutes?: number;
+  /** @default dev → int → prod (prod governed) */
+  readonly environments?: readonly Environment[];
+  /** What the PII gate reads instead of the plane's own registry and lineage (a failing store). */
+  readonly governanceInputs?: GovernanceInputSource;
 }
 
 let registry: TestRegistry | undefined;
@@ -88,6 +95,7 @@ export async function startPromotionPlane(options: PromotionPlaneOptions): Promi
       now = new Date(now.getTime() + 1);
       return now;
     },
+    ...(options.governanceInputs === undefined ? {} : { governanceInputs: options.governanceInputs }),
   };
   const unused = async (): Promise<never> => {
     throw new Error('promotions start no runs');
@@ -101,7 +109,7 @@ export async function startPromotionPlane(options: PromotionPlaneOptions): Promi
     schedules: { put: unused, delete: async () => {} },
     services: { ensureService: unused, removeService: async () => {}, serviceStatus: async () => undefined },
     cellMode: 'embedded',
-    environments: new Environments(),
+    environments: new Environments(options.environments),
     pipeline: options.pipeline,
     lineageUrl: () => 'http://127.0.0.1:1',
   });
@@ -160,4 +168,48 @@ export async function startPromotionPlane(options: PromotionPlaneOptions): Promi
 export async function stopPromotionRegistry(): Promise<void> {
   await registry?.stop();
   registry = undefined;
+}
+
+/**
+ * Packages of namespace `sales` around PII, seeded into the plane's registry, their DataSets in Store
+ * `files`: `customers` (confidential, `email` PII), `mailing` (internal), `vault` (confidential); `exporter`
+ * 1.0.0 and 1.1.0 copy customers into mailing (a PII flow below confidential), `archiver` 1.0.0 into vault.
+ */
+export async function seedPiiPackages(plane: PromotionPlane): Promise<void> {
+  const ns = 'sales';
+  const store = new DynamoRegistry(plane.deps.table);
+  const dataSet = (
+    name: string,
+    version: string,
+    classification: 'internal' | 'confidential',
+    schema: { name: string; pii?: boolean }[],
+  ) =>
+    seedVersion(store, {
+      namespace: ns,
+      name,
+      version,
+      kind: 'DataSet',
+      declares: [{ name, classification, schema, store: 'files' }],
+    });
+  await dataSet('customers', '1.0.0', 'confidential', [{ name: 'id' }, { name: 'email', pii: true }]);
+  await dataSet('mailing', '1.0.0', 'internal', [{ name: 'id' }, { name: 'email' }]);
+  await dataSet('vault', '1.0.0', 'confidential', [{ name: 'email', pii: true }]);
+  for (const version of ['1.0.0', '1.1.0']) {
+    await seedVersion(store, {
+      namespace: ns,
+      name: 'exporter',
+      version,
+      kind: 'Transform',
+      inputs: ['customers'],
+      outputs: ['mailing'],
+    });
+  }
+  await seedVersion(store, {
+    namespace: ns,
+    name: 'archiver',
+    version: '1.0.0',
+    kind: 'Transform',
+    inputs: ['customers'],
+    outputs: ['vault'],
+  });
 }

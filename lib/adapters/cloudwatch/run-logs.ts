@@ -1,11 +1,10 @@
-import {
-  type CloudWatchLogsClient,
-  GetLogEventsCommand,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { CellRuntime } from '../../contracts/api/cells.js';
 import { transformContainerName } from '../../contracts/workflows/run-state-machine.js';
 import type { LogLine, RunLogs } from '../../ports/run-logs.js';
+
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-cloudwatch-logs');
 
 /** How the run's task is found once it is known: ECS task ARN → the awslogs stream. */
 export type TaskArnOf = (runId: string) => Promise<string | undefined>;
@@ -29,6 +28,7 @@ export class CloudWatchRunLogs implements RunLogs {
     const taskArn = await this.taskArnOf(run.runId);
     const taskId = taskArn?.split('/').pop();
     if (taskId === undefined) return [];
+    const { GetLogEventsCommand, ResourceNotFoundException } = await sdk();
     try {
       const output = await this.client.send(
         new GetLogEventsCommand({

@@ -1,8 +1,9 @@
-import { ApprovalAlreadyCompletedException } from '@aws-sdk/client-codepipeline';
 import {
   approvalActionName,
   approvalActionPrefix,
   approvalStageName,
+  governanceVariable,
+  maxGovernanceNoteLength,
   promotionIdVariable,
   promotionRequestKey,
   requestActionName,
@@ -12,8 +13,21 @@ import type { PromotionRecord } from '../../ports/deployment-store.js';
 import type { PipelineExecution, PromotionPipeline } from '../../ports/promotion-pipeline.js';
 import type { CodePipelineControl } from './control.js';
 
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-codepipeline');
+
 /** Pages of action executions read before giving up on finding an approval action (100 each). */
 const maxPages = 20;
+
+/** What the approval notifications say about the PII gate (the `GOVERNANCE` variable). */
+export function governanceNote(promotion: PromotionRecord): string {
+  const governance = promotion.governance;
+  if (governance === undefined) return 'not checked (environment not governed)';
+  if (governance.override === undefined) return 'checked, no PII flow below confidential';
+  const reached = governance.violations.map((v) => `${v.dataset.namespace}/${v.dataset.name}`).join(', ');
+  const note = `OVERRIDE, needs security: PII would reach ${reached} (below confidential); reason: ${governance.override.reason}`;
+  return note.length <= maxGovernanceNoteLength ? note : `${note.slice(0, maxGovernanceNoteLength - 1)}…`;
+}
 
 /**
  * The promotion pipelines in AWS: one CodePipeline V2 pipeline per environment with approvals, in PARALLEL
@@ -40,7 +54,10 @@ export class CodePipelinePromotionPipeline implements PromotionPipeline {
       name,
       // The promotion id as the idempotency token: a repeated start is the same execution.
       clientRequestToken: promotion.id,
-      variables: [{ name: promotionIdVariable, value: promotion.id }],
+      variables: [
+        { name: promotionIdVariable, value: promotion.id },
+        { name: governanceVariable, value: governanceNote(promotion) },
+      ],
       sourceRevisions: [{ actionName: requestActionName, revisionType: 'S3_OBJECT_KEY', revisionValue: key }],
     });
     if (started.pipelineExecutionId === undefined) {
@@ -53,32 +70,39 @@ export class CodePipelinePromotionPipeline implements PromotionPipeline {
     const execution = promotion.pipeline;
     if (execution === undefined) return;
     const rejection = promotion.approvals.find((approval) => approval.decision === 'reject');
+    const required = new Set(promotion.requiredApprovals.map((r) => r.group));
     for (const waiting of await this.waitingApprovals(execution.name, execution.executionId)) {
+      const group = waiting.actionName.slice(approvalActionPrefix.length);
       const approval = promotion.approvals.find(
         (candidate) =>
           candidate.decision === 'approve' && approvalActionName(candidate.group) === waiting.actionName,
       );
       const decision = rejection ?? approval;
-      if (decision === undefined) continue;
-      const verb = decision.decision === 'approve' ? 'Approved' : 'Rejected';
+      // A governed environment's pipeline has a security action that only a governance override needs;
+      // any other promotion passes it here. The Guard stage checks the recorded approvals, never these.
+      const notRequired = decision === undefined && !required.has(group);
+      if (decision === undefined && !notRequired) continue;
+      const result =
+        decision === undefined
+          ? {
+              status: 'Approved' as const,
+              summary: `Not required: promotion ${promotion.id} needs no approval of ${group} (no governance override)`,
+            }
+          : {
+              status: decision.decision === 'approve' ? ('Approved' as const) : ('Rejected' as const),
+              summary: `${decision.decision === 'approve' ? 'Approved' : 'Rejected'} by ${decision.person} (${decision.group}) through the DataKit API, promotion ${promotion.id}`,
+            };
       try {
         await this.control.putApprovalResult({
           pipelineName: execution.name,
           stageName: approvalStageName,
           actionName: waiting.actionName,
           token: waiting.token,
-          result: {
-            status: decision.decision === 'approve' ? 'Approved' : 'Rejected',
-            summary:
-              `${verb} by ${decision.person} (${decision.group}) through the DataKit API, promotion ${promotion.id}`.slice(
-                0,
-                512,
-              ),
-          },
+          result: { status: result.status, summary: result.summary.slice(0, 512) },
         });
       } catch (error) {
         // Taken meanwhile by a concurrent sync of the same decisions.
-        if (!(error instanceof ApprovalAlreadyCompletedException)) throw error;
+        if (!(error instanceof (await sdk()).ApprovalAlreadyCompletedException)) throw error;
       }
     }
   }

@@ -1,17 +1,11 @@
-import {
-  CreateServiceCommand,
-  DeleteServiceCommand,
-  DescribeServicesCommand,
-  type ECSClient,
-  InvalidParameterException,
-  ServiceNotActiveException,
-  ServiceNotFoundException,
-  UpdateServiceCommand,
-} from '@aws-sdk/client-ecs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { CellRuntime, EcsCellRuntime } from '../../contracts/api/cells.js';
 import { UnprocessableError } from '../../domain/errors.js';
 import { type ServiceControl, type ServiceKey, serviceName } from '../../ports/service-control.js';
 import type { TaskDefinitionSpec } from '../../ports/task-control.js';
+
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-ecs');
 
 function ecsRuntime(runtime: CellRuntime): EcsCellRuntime {
   if (runtime.kind !== 'ecs')
@@ -38,6 +32,8 @@ export class EcsServiceControl implements ServiceControl {
   ): Promise<void> {
     const cell = ecsRuntime(runtime);
     const name = serviceName(key);
+    const { CreateServiceCommand, DescribeServicesCommand, InvalidParameterException, UpdateServiceCommand } =
+      await sdk();
     const update = () =>
       this.client.send(
         new UpdateServiceCommand({
@@ -87,6 +83,7 @@ export class EcsServiceControl implements ServiceControl {
 
   async removeService(runtime: CellRuntime, key: ServiceKey): Promise<void> {
     const cell = ecsRuntime(runtime);
+    const { DeleteServiceCommand, ServiceNotActiveException, ServiceNotFoundException } = await sdk();
     try {
       await this.client.send(
         new DeleteServiceCommand({ cluster: cell.clusterArn, service: serviceName(key), force: true }),
@@ -99,6 +96,7 @@ export class EcsServiceControl implements ServiceControl {
 
   async serviceStatus(runtime: CellRuntime, key: ServiceKey) {
     const cell = ecsRuntime(runtime);
+    const { DescribeServicesCommand } = await sdk();
     const described = await this.client.send(
       new DescribeServicesCommand({ cluster: cell.clusterArn, services: [serviceName(key)] }),
     );

@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
-import {
-  DescribeTasksCommand,
-  type ECSClient,
-  ListTasksCommand,
-  RegisterTaskDefinitionCommand,
-  StopTaskCommand,
-} from '@aws-sdk/client-ecs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { CellRuntime, EcsCellRuntime } from '../../contracts/api/cells.js';
 import { runIdTag, transformContainerName } from '../../contracts/workflows/run-state-machine.js';
 import { UnprocessableError } from '../../domain/errors.js';
 import type { TaskControl, TaskDefinitionSpec } from '../../ports/task-control.js';
+
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-ecs');
 
 /** Remembers the task definition registered for a spec, so a run reuses it instead of adding a revision. */
 export interface TaskDefinitionCache {
@@ -51,6 +48,7 @@ export class EcsTaskControl implements TaskControl {
     const hash = specHash(spec);
     const cached = await this.cache.get(spec.family, hash);
     if (cached !== undefined) return cached;
+    const { RegisterTaskDefinitionCommand } = await sdk();
     const output = await this.client.send(
       new RegisterTaskDefinitionCommand({
         family: spec.family,
@@ -97,6 +95,7 @@ export class EcsTaskControl implements TaskControl {
 
   async stopRunTasks(runtime: CellRuntime, runId: string, reason: string): Promise<void> {
     const { clusterArn } = ecsRuntime(runtime);
+    const { StopTaskCommand } = await sdk();
     for (const task of await this.runTaskArns(runtime, runId)) {
       await this.client.send(
         new StopTaskCommand({ cluster: clusterArn, task, reason: reason.slice(0, 255) }),
@@ -111,6 +110,7 @@ export class EcsTaskControl implements TaskControl {
    */
   async runTaskArns(runtime: CellRuntime, runId: string): Promise<string[]> {
     const { clusterArn } = ecsRuntime(runtime);
+    const { DescribeTasksCommand, ListTasksCommand } = await sdk();
     const found: string[] = [];
     for (const desiredStatus of ['RUNNING', 'PENDING'] as const) {
       let nextToken: string | undefined;

@@ -1,12 +1,14 @@
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
-  type PutEventsResultEntry,
+import type {
+  EventBridgeClient,
+  PutEventsRequestEntry,
+  PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import { eventSource, maxEventEntryBytes } from '../../contracts/events/catalog.js';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 import type { DomainEvent, EventPublisher } from '../../ports/event-publisher.js';
+
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-eventbridge');
 
 const maxEntriesPerRequest = 10;
 const maxAttempts = 5;
@@ -32,6 +34,7 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   private async putAll(batch: PutEventsRequestEntry[]): Promise<void> {
+    const { PutEventsCommand } = await sdk();
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const output = await this.client.send(new PutEventsCommand({ Entries: pending }));

@@ -1,14 +1,10 @@
-import {
-  ConflictException,
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  ResourceNotFoundException,
-  type SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SlotId } from '../../domain/triggers/model.js';
 import { type ScheduleSpec, scheduleName, toSchedulerExpression } from '../../domain/triggers/schedule.js';
 import type { ScheduleControl } from '../../ports/schedule-control.js';
+
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-scheduler');
 
 export interface SchedulerTarget {
   /** The schedule group of the stage (`datakit-{stage}`). */
@@ -53,6 +49,7 @@ export class EventBridgeScheduleControl implements ScheduleControl {
         DeadLetterConfig: { Arn: this.target.deadLetterQueueArn },
       },
     };
+    const { ConflictException, CreateScheduleCommand, UpdateScheduleCommand } = await sdk();
     try {
       await this.client.send(new CreateScheduleCommand(input));
     } catch (error) {
@@ -62,6 +59,7 @@ export class EventBridgeScheduleControl implements ScheduleControl {
   }
 
   async delete(id: SlotId): Promise<void> {
+    const { DeleteScheduleCommand, ResourceNotFoundException } = await sdk();
     try {
       await this.client.send(
         new DeleteScheduleCommand({ Name: scheduleName(id), GroupName: this.target.groupName }),

@@ -1,15 +1,10 @@
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  ResourceExistsException,
-  ResourceNotFoundException,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { storeSecretName } from '../../contracts/cell-resources.js';
 import { SecretMissingError, type SecretStore, type StoreSecretRef } from '../../ports/secret-store.js';
+
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-secrets-manager');
 
 const secretValuesSchema = z.record(z.string(), z.unknown());
 
@@ -27,6 +22,7 @@ export class SecretsManagerSecretStore implements SecretStore {
 
   async ensureStoreSecret(ref: StoreSecretRef): Promise<string | undefined> {
     const name = storeSecretName(this.stage, ref.cell, ref.store);
+    const { CreateSecretCommand, DescribeSecretCommand, ResourceExistsException } = await sdk();
     try {
       const created = await this.client.send(
         new CreateSecretCommand({
@@ -49,6 +45,7 @@ export class SecretsManagerSecretStore implements SecretStore {
 
   private async values(ref: StoreSecretRef): Promise<Record<string, unknown>> {
     const id = ref.secretArn ?? storeSecretName(this.stage, ref.cell, ref.store);
+    const { GetSecretValueCommand, ResourceNotFoundException } = await sdk();
     try {
       const output = await this.client.send(new GetSecretValueCommand({ SecretId: id }));
       const parsed = secretValuesSchema.safeParse(JSON.parse(output.SecretString ?? '{}'));
@@ -76,6 +73,7 @@ export class SecretsManagerSecretStore implements SecretStore {
     const id = ref.secretArn ?? storeSecretName(this.stage, ref.cell, ref.store);
     const stored = await this.values(ref);
     if (stored[key] !== value) {
+      const { PutSecretValueCommand } = await sdk();
       await this.client.send(
         new PutSecretValueCommand({
           SecretId: id,

@@ -1,13 +1,10 @@
-import {
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  type SFNClient,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { CellRuntime } from '../../contracts/api/cells.js';
 import { UnprocessableError } from '../../domain/errors.js';
 import type { WorkflowStarter } from '../../ports/workflow-starter.js';
+
+/** The SDK module on first use: a bundle's static SDK imports all load at init (ADR 0012). */
+const sdk = () => import('@aws-sdk/client-sfn');
 
 /** The ARN of the execution named `name` of a state machine (Step Functions derives it this way). */
 export function executionArnOf(stateMachineArn: string, name: string): string {
@@ -29,6 +26,7 @@ export class StepFunctionsWorkflowStarter implements WorkflowStarter {
   constructor(private readonly client: Pick<SFNClient, 'send'>) {}
 
   async startRun(runtime: CellRuntime, runId: string): Promise<void> {
+    const { ExecutionAlreadyExists, StartExecutionCommand } = await sdk();
     try {
       await this.client.send(
         new StartExecutionCommand({
@@ -44,6 +42,7 @@ export class StepFunctionsWorkflowStarter implements WorkflowStarter {
   }
 
   async stopRun(runtime: CellRuntime, runId: string, cause: string): Promise<void> {
+    const { ExecutionDoesNotExist, StopExecutionCommand } = await sdk();
     try {
       await this.client.send(
         new StopExecutionCommand({

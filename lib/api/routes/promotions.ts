@@ -36,9 +36,11 @@ export const promotionRoutes = {
         'PROMOTION_ALREADY_OPEN (names the open one), CONCURRENT_MODIFICATION: another deploy of this env × cell won; retry',
       ),
       422: problemResponse(
-        'DEPLOY_VERSION_REJECTED, DEPLOY_STORE_MISSING, DEPLOY_DATASET_UNDECLARED, PROMOTION_ENV_UNKNOWN, PROMOTION_ORDER_VIOLATION',
+        'DEPLOY_VERSION_REJECTED, DEPLOY_STORE_MISSING, DEPLOY_DATASET_UNDECLARED, PROMOTION_ENV_UNKNOWN, PROMOTION_ORDER_VIOLATION, GOVERNANCE_PII_FLOW (governed environment: errors[].path is each PII path; give governanceOverride.reason)',
       ),
-      503: problemResponse('PIPELINE_UNAVAILABLE: the environment’s pipeline did not start; request again'),
+      503: problemResponse(
+        'PIPELINE_UNAVAILABLE: the environment’s pipeline did not start; request again. GOVERNANCE_CHECK_UNAVAILABLE: the PII gate could not read; retry',
+      ),
     },
   },
   listPromotions: {
@@ -118,9 +120,9 @@ export const promotionRoutes = {
       404: problemResponse('DEPLOYMENT_NOT_FOUND, VERSION_NOT_FOUND, CELL_NOT_FOUND'),
       409: problemResponse('PROMOTION_ALREADY_OPEN'),
       422: problemResponse(
-        'ROLLBACK_NO_PREVIOUS_VERSION, ROLLBACK_SAME_VERSION, ROLLBACK_VERSION_NOT_IN_HISTORY, DEPLOY_STORE_MISSING',
+        'ROLLBACK_NO_PREVIOUS_VERSION, ROLLBACK_SAME_VERSION, ROLLBACK_VERSION_NOT_IN_HISTORY, DEPLOY_STORE_MISSING, GOVERNANCE_PII_FLOW',
       ),
-      503: problemResponse('PIPELINE_UNAVAILABLE'),
+      503: problemResponse('PIPELINE_UNAVAILABLE, GOVERNANCE_CHECK_UNAVAILABLE'),
     },
   },
   getPackageStatus: {

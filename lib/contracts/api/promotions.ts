@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { groupNameSchema } from '../identity.js';
 import { cellNameSchema } from './cells.js';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
+import { violationSchema } from './governance.js';
 import { environmentNameSchema } from './runs.js';
 
 export const promotionStatuses = [
@@ -54,6 +55,25 @@ export const promotionStageSchema = z.object({
   message: z.string().optional(),
 });
 
+/**
+ * The PII gate of a governed environment (ADR "PII gate at promotion"): what it found when the promotion was
+ * requested, and the override that let it proceed.
+ */
+export const promotionGovernanceSchema = z.object({
+  checkedAt: z.string(),
+  /**
+   * `PII_UNDERCLASSIFIED`: the DataSets classified below confidential that PII would reach through this
+   * version, each with its path (source first). Empty when the check passed.
+   */
+  violations: z.array(violationSchema),
+  /** Lets a promotion with violations proceed; it then needs an approval of group `security`. Audited. */
+  override: z.object({ reason: z.string() }).optional(),
+});
+
+export type PromotionGovernance = z.infer<typeof promotionGovernanceSchema>;
+
+const overrideSchema = z.strictObject({ reason: z.string().trim().min(1).max(1024) });
+
 /** A request to put a version into an environment and cell, and what became of it. */
 export const promotionSchema = z
   .object({
@@ -74,6 +94,8 @@ export const promotionSchema = z
     rollback: z.object({ fromVersion: z.string() }).optional(),
     /** Skips the dev → int → prod order check (never the approvals); audited. */
     override: z.object({ reason: z.string() }).optional(),
+    /** Governed environments: the PII gate's findings and override. */
+    governance: promotionGovernanceSchema.optional(),
     warnings: z.array(z.string()),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     /** The environment's pipeline execution (AWS: CodePipeline; embedded: the in-process stages). */
@@ -96,7 +118,10 @@ export const createPromotionBodySchema = z.strictObject({
   version: z.string().min(1).max(128),
   env: environmentNameSchema,
   cell: cellNameSchema,
-  override: z.strictObject({ reason: z.string().trim().min(1).max(1024) }).optional(),
+  /** Skips the dev → int → prod order check. */
+  override: overrideSchema.optional(),
+  /** Proceeds although the PII gate of a governed environment finds violations; needs `security`'s approval. */
+  governanceOverride: overrideSchema.optional(),
 });
 
 /** `POST /v1/promotions/{id}/approvals`. */
@@ -115,6 +140,8 @@ export const createRollbackBodySchema = z.strictObject({
   cell: cellNameSchema,
   /** A version of the deployment's history; by default the one deployed before the current one. */
   toVersion: z.string().min(1).max(128).optional(),
+  /** As for a promotion: a rollback into a governed environment passes the same PII gate. */
+  governanceOverride: overrideSchema.optional(),
 });
 
 export const promotionPathSchema = z.object({ id: z.string().min(1).max(64) });

@@ -18,6 +18,11 @@ export const promotionRequestedDetailSchema = z
     rollback: z.boolean(),
     override: z.boolean(),
     expiresAt: z.string().optional(),
+    /**
+     * Governed environments: the paths along which PII would reach DataSets classified below confidential
+     * (`crm/users → sales/daily`), and whether a governance override lets the promotion wait for `security`.
+     */
+    governance: z.object({ violations: z.array(z.string()), override: z.boolean() }).optional(),
   })
   .meta({ id: 'PromotionRequestedDetail' });
 

@@ -29,6 +29,7 @@ import {
   type DataSetKey,
   dataSetKeyOf,
 } from './pii-flow.js';
+import { type PromotionCandidate, withCandidate } from './pii-gate.js';
 import { packageKeyOf, type ReportInputs } from './report.js';
 
 /** Lineage nodes one report reads at most (100 BatchGets); past it the report says its lineage is incomplete. */
@@ -76,8 +77,13 @@ export function makeGovernanceInputs(deps: GovernanceInputDependencies) {
     return all;
   }
 
+  /**
+   * `lineage: false` skips the lineage walk. With a `candidate` (the PII gate of a promotion), the walk
+   * follows what PII reaches with that version in place: a version that starts writing PII into a DataSet
+   * reaches lineage downstream of it that the registry's current graph never led to.
+   */
   return async function governanceInputs(
-    options: { readonly lineage?: boolean } = {},
+    options: { readonly lineage?: boolean; readonly candidate?: PromotionCandidate } = {},
   ): Promise<ReportInputs> {
     const [catalog, deployments] = await Promise.all([deps.packages.dataSetCatalog(), deploymentsOf()]);
     const dataSets = catalog.dataSets.map(catalogDataSet);
@@ -122,8 +128,13 @@ export function makeGovernanceInputs(deps: GovernanceInputDependencies) {
         lineageRead: { complete: true, nodesRead: 0 },
       };
     }
+    const { candidate } = options;
     const walked = await walkLineage(deps.lineageGraph(), maxNodes, { bindings, names }, (lineage) =>
-      analysePii({ dataSets, packages, lineage }),
+      analysePii(
+        candidate === undefined
+          ? { dataSets, packages, lineage }
+          : withCandidate(candidate, { dataSets, packages, lineage }),
+      ),
     );
     return { ...base, lineage: walked.lineage, lineageRead: walked.read };
   };

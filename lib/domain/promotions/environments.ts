@@ -31,6 +31,23 @@ export const defaultEnvironments: readonly Environment[] = [
   { name: 'prod', approvals: ['owners', 'security'], governed: true },
 ];
 
+/**
+ * The group whose approval a governance override needs (issue 11: "an override needs a reason and the
+ * `security` group's approval"): the same group name in every environment.
+ */
+export const governanceApprovalGroup = 'security';
+
+/**
+ * The approval actions of an environment's pipeline: one per group it requires, and in a governed
+ * environment one for `security` too — which only promotions with a governance override wait for (the
+ * others have it handed over as not required).
+ */
+export function pipelineApprovalGroups(env: Environment): string[] {
+  return env.governed && !env.approvals.includes(governanceApprovalGroup)
+    ? [...env.approvals, governanceApprovalGroup]
+    : [...env.approvals];
+}
+
 /** The environments in promotion order, with lookups. */
 export class Environments {
   constructor(readonly list: readonly Environment[] = defaultEnvironments) {}
@@ -49,14 +66,17 @@ export class Environments {
     return this.list.map((env) => env.name);
   }
 
-  /** The environments whose promotions wait for approvals (each has a pipeline in AWS). */
-  withApprovals(): Environment[] {
-    return this.list.filter((env) => env.approvals.length > 0);
+  /**
+   * The environments whose promotions may wait for approvals (each has a pipeline in AWS): those with
+   * approvals, and governed ones (a governance override waits for `security`).
+   */
+  withPipelines(): Environment[] {
+    return this.list.filter((env) => pipelineApprovalGroups(env).length > 0);
   }
 
-  /** Every group some environment needs an approval of. */
+  /** Every group some environment may need an approval of. */
   approverGroups(): string[] {
-    return [...new Set(this.list.flatMap((env) => env.approvals))].sort();
+    return [...new Set(this.list.flatMap(pipelineApprovalGroups))].sort();
   }
 }
 

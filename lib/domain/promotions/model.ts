@@ -1,5 +1,6 @@
 import type { RunRepository } from '../../ports/run-store.js';
 import type { CheckDeployable, DeployTarget, DeployVersion } from '../deployments/deploy.js';
+import type { PiiCheck } from '../governance/pii-gate.js';
 import type { GroupDirectory } from '../identity/groups.js';
 import type { Caller } from '../identity/principal.js';
 import type { ApplyEventDependencies } from './apply-event.js';
@@ -10,6 +11,8 @@ export interface PromotionsDependencies extends ApplyEventDependencies {
   readonly environments: Environments;
   readonly groups: GroupDirectory;
   readonly checkDeployable: CheckDeployable;
+  /** The PII gate of governed environments: reads the registry and lineage (ADR "PII gate at promotion"). */
+  readonly piiCheck: PiiCheck;
   readonly deployVersion: DeployVersion;
   readonly idempotency: Pick<RunRepository, 'claimIdempotencyKey'>;
   readonly clock: () => Date;
@@ -22,6 +25,8 @@ export interface PromotionsDependencies extends ApplyEventDependencies {
 export interface PromotionRequest extends DeployTarget {
   readonly requestedBy: Caller;
   readonly override?: { readonly reason: string } | undefined;
+  /** Proceeds although the PII gate finds violations, with an approval of group `security`. */
+  readonly governanceOverride?: { readonly reason: string } | undefined;
   readonly idempotencyKey?: string | undefined;
 }
 
@@ -33,6 +38,7 @@ export interface RollbackRequest {
   readonly cell: string;
   readonly toVersion?: string | undefined;
   readonly requestedBy: Caller;
+  readonly governanceOverride?: { readonly reason: string } | undefined;
   readonly idempotencyKey?: string | undefined;
 }
 

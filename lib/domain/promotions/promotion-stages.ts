@@ -5,6 +5,7 @@ import type { PipelineExecution } from '../../ports/promotion-pipeline.js';
 import type { DeployableVersion } from '../deployments/deploy.js';
 import { ConflictError, DataKitError, UnprocessableError } from '../errors.js';
 import { type ApplyPromotionEvent, makeApplyPromotionEvent, promotionNotFound } from './apply-event.js';
+import { checkPii, governanceGuardProblems, newViolationsRefusal } from './governance-gate.js';
 import type { PromotionsDependencies } from './model.js';
 import { guardProblems, isOpen } from './promotion-state.js';
 
@@ -108,9 +109,31 @@ export function makePromotionStages(deps: PromotionsDependencies) {
     return promotion;
   }
 
+  /**
+   * Guard: the recorded approvals satisfy the rules (an approval given in the console is not recorded, so
+   * its group is missing), the groups the environment and a governance override need are among them, and in
+   * a governed environment the PII gate finds nothing the promotion did not record when it was requested.
+   */
   async function guard(id: string): Promise<PromotionRecord> {
     const promotion = await load(id);
-    const problems = guardProblems(promotion, deps.groups);
+    const env = deps.environments.get(promotion.env);
+    let check: Awaited<ReturnType<typeof checkPii>> | undefined;
+    if (env?.governed === true) {
+      try {
+        check = await checkPii(deps.piiCheck, promotion);
+      } catch (error) {
+        // Fails closed: without the check nothing deploys; the requester asks again.
+        return fail(id, 'Guard', error, 'GOVERNANCE_CHECK_UNAVAILABLE');
+      }
+    }
+    const governance =
+      env === undefined
+        ? { approvals: [`no environment ${promotion.env}`], violations: [] }
+        : governanceGuardProblems(env, promotion, check);
+    const problems = [...guardProblems(promotion, deps.groups), ...governance.approvals];
+    if (problems.length === 0 && governance.violations.length > 0) {
+      return fail(id, 'Guard', newViolationsRefusal(promotion, governance.violations), 'GOVERNANCE_PII_FLOW');
+    }
     if (problems.length > 0) {
       return fail(
         id,
@@ -129,7 +152,13 @@ export function makePromotionStages(deps: PromotionsDependencies) {
   async function deploy(id: string): Promise<PromotionRecord> {
     const promotion = await load(id);
     if (promotion.status === 'DEPLOYED') return promotion;
-    const problems = guardProblems(promotion, deps.groups);
+    const env = deps.environments.get(promotion.env);
+    const problems = [
+      ...guardProblems(promotion, deps.groups),
+      ...(env === undefined
+        ? [`no environment ${promotion.env}`]
+        : governanceGuardProblems(env, promotion, undefined).approvals),
+    ];
     if (problems.length > 0) {
       return fail(
         id,

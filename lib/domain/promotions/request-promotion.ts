@@ -3,6 +3,7 @@ import type { PromotionStageName } from '../../contracts/api/promotions.js';
 import type { PromotionLockTarget, PromotionRecord } from '../../ports/deployment-store.js';
 import { ConflictError, DependencyUnavailableError, NotFoundError, UnprocessableError } from '../errors.js';
 import { makeApplyPromotionEvent, promotionDetail } from './apply-event.js';
+import { checkPii, gateRequest, pathText } from './governance-gate.js';
 import type { PromotionRequest, PromotionsDependencies, RollbackRequest } from './model.js';
 import { orderViolation, type PromotionStages } from './promotion-stages.js';
 import { isOpen } from './promotion-state.js';
@@ -15,6 +16,16 @@ const idempotencyTtlSeconds = 24 * 3600;
  * environment without approvals) still DEPLOYING after this long stopped half-way and is finished first.
  */
 const orphanLockMs = 5 * 60_000;
+
+/** Groups without members among `groups`: nobody could approve for them. */
+function unapprovable(deps: PromotionsDependencies, env: string, groups: readonly string[]): void {
+  const nobody = groups.filter((group) => !deps.groups.hasMembers(group));
+  if (nobody.length === 0) return;
+  throw new UnprocessableError(
+    'PROMOTION_APPROVERS_MISSING',
+    `Promotions to ${env} need approvals of ${groups.join(', ')}, but ${nobody.join(', ')} ${nobody.length === 1 ? 'has' : 'have'} no members: nobody could approve. Configure the groups (datakit:approverGroups in AWS, DATAKIT_GROUPS in embedded mode).`,
+  );
+}
 
 interface Requested extends PromotionRequest {
   readonly rollback?: { readonly fromVersion: string } | undefined;
@@ -99,15 +110,10 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
         `No environment ${request.env}; the environments are ${deps.environments.names().join(', ')}.`,
       );
     }
-    const nobody = env.approvals.filter((group) => !deps.groups.hasMembers(group));
-    if (nobody.length > 0) {
-      throw new UnprocessableError(
-        'PROMOTION_APPROVERS_MISSING',
-        `Promotions to ${env.name} need approvals of ${env.approvals.join(', ')}, but ${nobody.join(', ')} ${nobody.length === 1 ? 'has' : 'have'} no members: nobody could approve. Configure the groups (datakit:approverGroups in AWS, DATAKIT_GROUPS in embedded mode).`,
-      );
-    }
+    unapprovable(deps, env.name, env.approvals);
     const deployable = await deps.checkDeployable(request);
     const warnings: string[] = [];
+    let orderOverridden = false;
     if (request.rollback === undefined) {
       const violation = await orderViolation(deps, request);
       if (violation !== undefined) {
@@ -119,8 +125,24 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
           );
         }
         warnings.push(`PROMOTION_ORDER_OVERRIDDEN: ${violation}; override: ${request.override.reason}`);
+        orderOverridden = true;
       }
     }
+    // Last of the checks: it reads the whole registry and the lineage around the version.
+    const gate = env.governed
+      ? gateRequest({
+          env,
+          target: request,
+          check: await checkPii(deps.piiCheck, request),
+          override: request.governanceOverride,
+          at: deps.clock().toISOString(),
+        })
+      : undefined;
+    if (gate === undefined && request.governanceOverride !== undefined) {
+      warnings.push(`GOVERNANCE_OVERRIDE_UNUSED: ${env.name} is not governed; nothing was checked`);
+    }
+    const approvals = gate?.approvals ?? env.approvals;
+    unapprovable(deps, env.name, approvals);
 
     let id = ids();
     if (request.idempotencyKey !== undefined) {
@@ -147,7 +169,6 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
 
     const createdAt = deps.clock().toISOString();
     await takeLock(request, id, createdAt);
-    const approvals = env.approvals;
     const stage = (name: PromotionStageName, status: 'SUCCEEDED' | 'IN_PROGRESS' | 'PENDING') =>
       status === 'PENDING' ? { name, status } : { name, status, at: createdAt };
     const requested: PromotionRecord = {
@@ -172,12 +193,13 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
               stage('Guard', 'PENDING'),
               stage('Deploy', 'PENDING'),
             ],
-      // Deprecated inputs (governance) and an overridden promotion order.
-      warnings: [...deployable.warnings, ...warnings],
+      // Deprecated inputs (governance), an overridden promotion order, the PII gate's findings.
+      warnings: [...deployable.warnings, ...warnings, ...(gate?.warnings ?? [])],
       createdAt,
       updatedAt: createdAt,
       revision: 0,
       ...(request.override === undefined ? {} : { override: request.override }),
+      ...(gate === undefined ? {} : { governance: gate.governance }),
       ...(request.rollback === undefined ? {} : { rollback: request.rollback }),
       ...(approvals.length === 0
         ? {}
@@ -186,7 +208,7 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
           }),
     };
     const stored = await deps.promotions.putPromotion(requested, 0);
-    await audit(stored, warnings.length > 0);
+    await audit(stored, orderOverridden);
     await deps.events.publish([
       {
         detailType: 'Promotion Requested',
@@ -197,6 +219,14 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
           rollback: stored.rollback !== undefined,
           override: stored.override !== undefined,
           ...(stored.expiresAt === undefined ? {} : { expiresAt: stored.expiresAt }),
+          ...(stored.governance === undefined
+            ? {}
+            : {
+                governance: {
+                  violations: stored.governance.violations.map(pathText),
+                  override: stored.governance.override !== undefined,
+                },
+              }),
         },
       },
     ]);
@@ -234,6 +264,23 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
         id: `${promotion.id}:override`,
         action: 'promotion.override',
         details: { ...details, reason: promotion.override.reason, warnings: promotion.warnings },
+      });
+    }
+    const governance = promotion.governance;
+    if (governance?.override !== undefined) {
+      await deps.audit.append({
+        ...entry,
+        id: `${promotion.id}:governance-override`,
+        action: 'promotion.governance-override',
+        details: {
+          ...details,
+          reason: governance.override.reason,
+          violations: governance.violations.map((violation) => ({
+            dataset: `${violation.dataset.namespace}/${violation.dataset.name}`,
+            ...(violation.classification === undefined ? {} : { classification: violation.classification }),
+            path: pathText(violation),
+          })),
+        },
       });
     }
   }
@@ -282,6 +329,7 @@ export function makeRequestPromotion(deps: PromotionsDependencies, stages: Promo
       version: toVersion,
       requestedBy: rollbackRequest.requestedBy,
       idempotencyKey: rollbackRequest.idempotencyKey,
+      governanceOverride: rollbackRequest.governanceOverride,
       rollback: { fromVersion: current.version },
     });
   }

@@ -11,16 +11,20 @@ export function timeoutSecondsOf(timeout: string | undefined): number {
   return Math.min(maxRunTimeoutSeconds, Math.max(1, Number(match[1]) * unit));
 }
 
-/** Fargate's CPU units and the memory (MiB) each allows: [cpu, min, max, step]. */
-const fargateSizes: readonly (readonly [number, number, number, number])[] = [
-  [256, 512, 2048, 512],
-  [512, 1024, 4096, 1024],
-  [1024, 2048, 8192, 1024],
-  [2048, 4096, 16384, 1024],
-  [4096, 8192, 30720, 1024],
-  [8192, 16384, 61440, 4096],
-  [16384, 32768, 122880, 8192],
+/** Fargate's CPU units and the memory sizes (MiB) each accepts, ascending. */
+const fargateSizes: readonly (readonly [number, readonly number[]])[] = [
+  [256, [512, 1024, 2048]],
+  [512, steps(1024, 4096, 1024)],
+  [1024, steps(2048, 8192, 1024)],
+  [2048, steps(4096, 16384, 1024)],
+  [4096, steps(8192, 30720, 1024)],
+  [8192, steps(16384, 61440, 4096)],
+  [16384, steps(32768, 122880, 8192)],
 ];
+
+function steps(min: number, max: number, step: number): number[] {
+  return Array.from({ length: (max - min) / step + 1 }, (_, i) => min + i * step);
+}
 
 /** Kubernetes-style CPU (`500m`, `1`, `0.5`) in Fargate CPU units (1 vCPU = 1024). */
 function cpuUnits(quantity: string | undefined): number | undefined {
@@ -69,10 +73,10 @@ export function fargateSizeOf(
 ): { readonly cpu: number; readonly memory: number } {
   const cpu = cpuUnits(resources?.limits?.cpu ?? resources?.requests?.cpu) ?? 1024;
   const memory = memoryMiB(resources?.limits?.memory ?? resources?.requests?.memory) ?? 2048;
-  for (const [units, min, max, step] of fargateSizes) {
-    if (units < cpu || max < memory) continue;
-    const fitted = Math.max(min, Math.ceil(memory / step) * step);
-    return { cpu: units, memory: Math.min(max, fitted) };
+  for (const [units, memories] of fargateSizes) {
+    if (units < cpu) continue;
+    const fitted = memories.find((size) => size >= memory);
+    if (fitted !== undefined) return { cpu: units, memory: fitted };
   }
   return { cpu: 16384, memory: 122880 };
 }

@@ -1,4 +1,3 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../../adapters/eventbridge/event-publisher.js';
 import type { EventPublisher } from '../../ports/event-publisher.js';
 import { regionOf, type SharedDependencies, traced } from './shared.js';
@@ -13,12 +12,27 @@ export function withEvents<D extends SharedDependencies>(
   deps: D,
   overrides: { readonly events?: EventPublisher } = {},
 ): D & EventDependencies {
-  const events =
-    overrides.events ??
-    new EventBridgePublisher(
-      traced(deps, new EventBridgeClient(regionOf(deps.config))),
-      deps.config.EVENT_BUS_NAME,
-    );
+  const events = overrides.events ?? eventBridge(deps);
   // Every audit record of this function is copied to the bus too, whose archive keeps it (ADR 0018).
   return { ...deps, events, audit: deps.audit.withPublisher(events) };
+}
+
+/**
+ * EventBridge, its client (and SDK module) built on the first publish: several functions wired with the
+ * bus publish only on some requests, and a client built at init is most of their cold start (ADR 0012).
+ */
+function eventBridge(deps: SharedDependencies): EventPublisher {
+  let publisher: Promise<EventBridgePublisher> | undefined;
+  return {
+    publish: async (events) => {
+      publisher ??= import('@aws-sdk/client-eventbridge').then(
+        ({ EventBridgeClient }) =>
+          new EventBridgePublisher(
+            traced(deps, new EventBridgeClient(regionOf(deps.config))),
+            deps.config.EVENT_BUS_NAME,
+          ),
+      );
+      await (await publisher).publish(events);
+    },
+  };
 }

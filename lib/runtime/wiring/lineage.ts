@@ -1,6 +1,5 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoLineageStore } from '../../adapters/dynamodb/lineage-store.js';
 import { FileBlobStore } from '../../adapters/local/file-blob-store.js';
 import { S3BlobStore } from '../../adapters/s3/blob-store.js';
@@ -29,8 +28,20 @@ export function withLineage<D extends SharedDependencies>(
 /** S3 when `RAW_EVENTS_BUCKET` is set (AWS), else files under `RAW_EVENTS_DIR` (or the temp dir). */
 function rawEventBlobs(deps: SharedDependencies): BlobStore {
   const { config } = deps;
-  if (config.RAW_EVENTS_BUCKET !== undefined) {
-    return new S3BlobStore(traced(deps, new S3Client(regionOf(config))), config.RAW_EVENTS_BUCKET);
+  const bucket = config.RAW_EVENTS_BUCKET;
+  if (bucket !== undefined) {
+    // Most events fit an item: the S3 client (and its SDK module) is built for the first that does not.
+    let store: Promise<S3BlobStore> | undefined;
+    const s3 = () => {
+      store ??= import('@aws-sdk/client-s3').then(
+        ({ S3Client }) => new S3BlobStore(traced(deps, new S3Client(regionOf(config))), bucket),
+      );
+      return store;
+    };
+    return {
+      put: async (key, body) => (await s3()).put(key, body),
+      get: async (key) => (await s3()).get(key),
+    };
   }
   return new FileBlobStore(config.RAW_EVENTS_DIR ?? join(tmpdir(), 'datakit-raw-events'));
 }

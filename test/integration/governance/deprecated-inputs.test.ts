@@ -4,6 +4,7 @@ import { DynamoAuditStore } from '../../../lib/adapters/dynamodb/audit-log.js';
 import { DynamoCellStore } from '../../../lib/adapters/dynamodb/cell-store.js';
 import { DynamoDeploymentStore } from '../../../lib/adapters/dynamodb/deployment-store.js';
 import { DynamoDeprecationStore } from '../../../lib/adapters/dynamodb/deprecation-store.js';
+import { openLineageGraph } from '../../../lib/adapters/dynamodb/lineage-store.js';
 import { DynamoRegistry } from '../../../lib/adapters/dynamodb/registry-store.js';
 import { DynamoRunStore } from '../../../lib/adapters/dynamodb/run-store.js';
 import { DynamoSubscriptionStore } from '../../../lib/adapters/dynamodb/subscription-store.js';
@@ -11,6 +12,8 @@ import { LocalEventBus } from '../../../lib/adapters/local/event-bus.js';
 import { makeCheckDeployable, makeDeployVersion } from '../../../lib/domain/deployments/deploy.js';
 import { UnprocessableError } from '../../../lib/domain/errors.js';
 import { makeDeprecations } from '../../../lib/domain/governance/deprecate.js';
+import { makeGovernanceInputs } from '../../../lib/domain/governance/governance-inputs.js';
+import { makePiiCheck } from '../../../lib/domain/governance/pii-gate.js';
 import { GroupDirectory } from '../../../lib/domain/identity/groups.js';
 import { Environments } from '../../../lib/domain/promotions/environments.js';
 import { makePromotions } from '../../../lib/domain/promotions/promotions.js';
@@ -142,6 +145,15 @@ beforeAll(async () => {
     environments: new Environments(),
     groups: new GroupDirectory({}),
     checkDeployable: makeCheckDeployable(deps),
+    piiCheck: makePiiCheck({
+      packages: registry,
+      inputs: makeGovernanceInputs({
+        packages: registry,
+        deployments,
+        environments: ['dev', 'int', 'prod'],
+        lineageGraph: () => openLineageGraph(harness.table),
+      }),
+    }),
     deployVersion: makeDeployVersion({ ...deps, schedules: noSchedules, events: bus }),
     idempotency: new DynamoRunStore(harness.table, clock),
     clock,

@@ -15,6 +15,7 @@ import {
   packageName as name,
   namespace,
   type PromotionPlane,
+  seedPiiPackages,
   startPromotionPlane,
   stopPromotionRegistry,
 } from '../../support/promotion-plane.js';
@@ -152,7 +153,10 @@ describe('the CodePipeline promotion pipeline', () => {
     expect(execution?.input).toEqual({
       name: 'dev-datakit-promote-int',
       clientRequestToken: int.id,
-      variables: [{ name: 'PROMOTION_ID', value: int.id }],
+      variables: [
+        { name: 'PROMOTION_ID', value: int.id },
+        { name: 'GOVERNANCE', value: 'not checked (environment not governed)' },
+      ],
       sourceRevisions: [
         {
           actionName: 'Request',
@@ -344,5 +348,89 @@ describe('the stages and the events', () => {
       jobId: 'job-bad',
       failureDetails: { type: 'ConfigurationError' },
     });
+  });
+});
+
+describe('a governed environment whose groups do not include security', () => {
+  // staging needs owners only; governed, its pipeline also has a security action for governance overrides.
+  let staged: PromotionPlane;
+  let stagingFake: FakeCodePipeline;
+  let stages: ReturnType<typeof createPromotionStagesHandler>;
+
+  beforeAll(async () => {
+    stagingFake = new FakeCodePipeline();
+    staged = await startPromotionPlane({
+      groups: {
+        owners: [`arn:aws:iam::${account}:role/Owners`],
+        security: [`arn:aws:iam::${account}:role/Security`],
+      },
+      pipeline: new CodePipelinePromotionPipeline(stagingFake, requests, {
+        staging: 'dev-datakit-promote-staging',
+      }),
+      versions: [],
+      environments: [
+        { name: 'dev', approvals: [], governed: false },
+        { name: 'staging', approvals: ['owners'], governed: true },
+      ],
+    });
+    await seedPiiPackages(staged);
+    stages = createPromotionStagesHandler(
+      { logger: new Logger({ logLevel: 'SILENT' }) },
+      staged.plane.promotions.stages,
+      stagingFake,
+    );
+  }, 120_000);
+
+  afterAll(async () => staged?.close());
+
+  const ask = async (package_: string, governanceOverride?: { reason: string }) => {
+    const target = { namespace: 'sales', name: package_, version: '1.0.0', cell: 'blue' };
+    await staged.plane.promotions.request({ ...target, env: 'dev', requestedBy: callerFor(requester) });
+    return staged.plane.promotions.request({
+      ...target,
+      env: 'staging',
+      requestedBy: callerFor(requester),
+      governanceOverride,
+    });
+  };
+  const approve = (id: string, by: string) =>
+    staged.plane.promotions.decide({ promotionId: id, decision: 'approve', caller: callerFor(by) });
+
+  it('hands the security action over as not required to a promotion without an override', async () => {
+    const promotion = await ask('archiver');
+    expect(promotion.requiredApprovals).toEqual([{ group: 'owners' }]);
+    const executionId = promotion.pipeline?.executionId ?? '';
+    expect(stagingFake.executions.get(executionId)?.input.variables).toContainEqual({
+      name: 'GOVERNANCE',
+      value: 'checked, no PII flow below confidential',
+    });
+    stagingFake.reachApprovals(executionId, ['owners', 'security']);
+    await approve(promotion.id, owner);
+    expect(stagingFake.approvalStatus(executionId, 'owners')).toBe('Succeeded');
+    expect(stagingFake.approvalStatus(executionId, 'security')).toBe('Succeeded');
+    expect(
+      stagingFake.approvalResults.find((r) => r.actionName === 'Approve-security')?.result?.summary,
+    ).toMatch(/^Not required: /);
+    await stages(job('guard', promotion));
+    await stages(job('deploy', promotion));
+    expect(await staged.plane.promotions.get(promotion.id)).toMatchObject({ status: 'DEPLOYED' });
+  });
+
+  it('makes a promotion with a governance override wait for security, and tells the approvers why', async () => {
+    const promotion = await ask('exporter', { reason: 'DPA-17' });
+    expect(promotion.requiredApprovals).toEqual([{ group: 'owners' }, { group: 'security' }]);
+    const executionId = promotion.pipeline?.executionId ?? '';
+    expect(stagingFake.executions.get(executionId)?.input.variables).toContainEqual({
+      name: 'GOVERNANCE',
+      value: 'OVERRIDE, needs security: PII would reach sales/mailing (below confidential); reason: DPA-17',
+    });
+    stagingFake.reachApprovals(executionId, ['owners', 'security']);
+    await approve(promotion.id, owner);
+    expect(stagingFake.approvalStatus(executionId, 'security')).toBe('InProgress');
+    await approve(promotion.id, security);
+    expect(stagingFake.approvalStatus(executionId, 'security')).toBe('Succeeded');
+    await stages(job('guard', promotion));
+    await stages(job('deploy', promotion));
+    expect(await staged.plane.promotions.get(promotion.id)).toMatchObject({ status: 'DEPLOYED' });
   });
 });

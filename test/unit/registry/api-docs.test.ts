@@ -96,6 +96,23 @@ describe('docs/api.md, Governance', () => {
     },
   );
 
+  it('documents the PII gate of governed environments with the promotion codes and fields', () => {
+    const promotions = apiDoc.slice(
+      apiDoc.indexOf('### Promotions and deployments'),
+      apiDoc.indexOf('### Runs'),
+    );
+    for (const text of [
+      '`GOVERNANCE_PII_FLOW`',
+      '`GOVERNANCE_CHECK_UNAVAILABLE`',
+      '`GOVERNANCE_PII_FLOW_OVERRIDDEN',
+      '`GOVERNANCE_OVERRIDE_UNUSED`',
+      '`GOVERNANCE_LINEAGE_INCOMPLETE`',
+      'governanceOverride',
+      '`promotion.governance-override`',
+    ])
+      expect(promotions).toContain(text);
+  });
+
   it('documents the deploy refusals with the promotion codes too', () => {
     const promotions = apiDoc.slice(
       apiDoc.indexOf('### Promotions and deployments'),

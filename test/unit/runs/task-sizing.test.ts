@@ -41,6 +41,14 @@ describe('Fargate sizes', () => {
     });
   });
 
+  it('gives a quarter vCPU only the memory sizes Fargate allows it (no 1.5 GiB)', () => {
+    expect(fargateSizeOf({ requests: { cpu: '250m', memory: '1025Mi' } })).toEqual({
+      cpu: 256,
+      memory: 2048,
+    });
+    expect(fargateSizeOf({ requests: { cpu: '250m', memory: '3Gi' } })).toEqual({ cpu: 512, memory: 3072 });
+  });
+
   it('always yields a combination Fargate accepts', () => {
     fc.assert(
       fc.property(
@@ -51,6 +59,7 @@ describe('Fargate sizes', () => {
           expect(fargate[size.cpu]?.(size.memory)).toBe(true);
         },
       ),
+      { numRuns: 2000 },
     );
   });
 });
