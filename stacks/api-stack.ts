@@ -13,8 +13,7 @@ import {
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -178,7 +177,7 @@ export class ApiStack extends Stack {
       PLATFORM_ADMIN_GROUP: props.access?.platformAdminGroup ?? 'platform-admins',
       NAMESPACE_READ_ACCESS: props.access?.namespaceReadAccess ?? 'open',
     };
-    const functions = new Map<ApiFunctionName, NodejsFunction>();
+    const functions = new Map<ApiFunctionName, LambdaFunction>();
     const apiFunctions = new Map<ApiFunctionName, ApiFunction>();
     for (const name of apiFunctionNames) {
       const apiFunction = new ApiFunction(this, pascalCase(name), {
@@ -211,7 +210,7 @@ export class ApiStack extends Stack {
       logRetention,
       memorySize: props.functionMemoryMb ?? 512,
     });
-    const functionFor = (name: ApiFunctionName): NodejsFunction => {
+    const functionFor = (name: ApiFunctionName): LambdaFunction => {
       const fn = functions.get(name);
       if (fn === undefined) throw new Error(`no function ${name}`);
       return fn;

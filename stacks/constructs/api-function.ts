@@ -1,12 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type IFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type IFunction,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { type ILogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ApiFunctionName } from '../../lib/api/routes.js';
-import { functionBundling } from './bundling.js';
+import { functionCode } from './bundling.js';
 
 /** The repository root: entries and the lock file are resolved from here, whatever the cwd. */
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,7 +57,7 @@ export interface ApiFunctionProps {
  * the rest by intent.
  */
 export class ApiFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
@@ -70,12 +75,10 @@ export class ApiFunction extends Construct {
     logGroup.grantWrite(role);
     const timeout = props.timeout ?? Duration.seconds(10);
 
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = new LambdaFunction(this, 'Function', {
       description: props.description ?? `DataKit API: ${props.name}`,
-      entry: functionEntry(props.name),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
+      code: functionCode(functionEntry(props.name), projectRoot),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -83,7 +86,6 @@ export class ApiFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role,
       logGroup,
-      bundling: { ...functionBundling, externalModules: [...functionBundling.externalModules] },
       environment: {
         POWERTOOLS_SERVICE_NAME: 'datakit',
         NODE_OPTIONS: '--enable-source-maps',

@@ -11,9 +11,8 @@ import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction, Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   BlockPublicAccess,
@@ -242,7 +241,7 @@ export interface PromotionPipelinesProps {
    * follower runs as its role, because it hands over decisions recorded before an execution reached its
    * approvals — so the API's role stays the only principal that may call PutApprovalResult.
    */
-  readonly promotionsApi: NodejsFunction;
+  readonly promotionsApi: LambdaFn;
   readonly logRetention: RetentionDays;
   /** @default 512 */
   readonly memorySize?: number;
@@ -259,7 +258,7 @@ export class PromotionPipelines extends Construct {
   /** The pipelines' artifacts (copies of the requests), expired after 30 days. */
   readonly artifactsBucket: IBucket;
   readonly pipelines: ReadonlyMap<string, PromotionPipeline>;
-  readonly stagesFunction: NodejsFunction;
+  readonly stagesFunction: LambdaFn;
   /** Runs as the promotions API's role (see `promotionsApi`). */
   readonly eventsFunction: IFunction;
   readonly rule: Rule | undefined;
@@ -383,7 +382,7 @@ export class PromotionPipelines extends Construct {
    * start the pipelines and read their action executions, and hand decisions to their approval actions —
    * the only principal with PutApprovalResult on them. Both learn the pipelines and the bucket.
    */
-  private grantPromotionsApi(api: NodejsFunction, follower: NodejsFunction, stage: string): void {
+  private grantPromotionsApi(api: LambdaFn, follower: LambdaFn, stage: string): void {
     const pipelines = [...this.pipelines.values()];
     for (const fn of [api, follower]) {
       fn.addEnvironment(

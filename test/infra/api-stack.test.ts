@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -303,6 +304,33 @@ describe('ApiStack functions', () => {
       // The SDK's own classes would be in the bundle if it were bundled (names are kept).
       expect(bundle).not.toContain('DynamoDBServiceException');
     }
+  });
+
+  it('deploys a function as its split bundle: the entry loads its chunks from the asset and answers', async () => {
+    const resource = template.findResources('AWS::Lambda::Function')[logicalIdOf(fn('fallback'))];
+    const key = resource?.Properties?.Code?.S3Key;
+    expect(typeof key).toBe('string');
+    const asset = join(controlPlane.outdir, `asset.${String(key).replace(/\.zip$/, '')}`);
+    expect(readdirSync(join(asset, 'chunks')).length).toBeGreaterThan(0);
+
+    // The fallback calls no AWS service, so its bundle runs here as Lambda would run it.
+    const { handler } = await import(pathToFileURL(join(asset, 'index.mjs')).href);
+    const response = await handler(
+      {
+        resource: '/{proxy+}',
+        path: '/nowhere',
+        httpMethod: 'GET',
+        headers: {},
+        queryStringParameters: null,
+        pathParameters: { proxy: 'nowhere' },
+        body: null,
+        isBase64Encoded: false,
+        requestContext: { requestId: 'bundle-test', path: '/nowhere' },
+      },
+      { awsRequestId: 'bundle-test', functionName: 'fallback', getRemainingTimeInMillis: () => 10_000 },
+    );
+    expect(response.statusCode).toBe(404);
+    expect(problemDetailsSchema.parse(JSON.parse(response.body)).status).toBe(404);
   });
 });
 

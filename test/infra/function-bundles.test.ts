@@ -57,7 +57,7 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 /** The AWS SDK packages (external: the runtime provides them) a function's bundle imports. */
 async function externalImports(name: string): Promise<string[]> {
   const result = await build({
-    ...esbuildOptions(functionEntry(name), join(workDir, name, 'index.mjs')),
+    ...esbuildOptions(functionEntry(name), join(workDir, name)),
     metafile: true,
     write: false,
   });

@@ -5,11 +5,12 @@ import type { SingleTable } from '../../adapters/dynamodb/single-table.js';
 import { ConnectionPolicy } from '../../adapters/oci/connection-policy.js';
 import { DistributionClient } from '../../adapters/oci/distribution-client.js';
 import { EcrCredentialProvider } from '../../adapters/oci/ecr-credentials.js';
-import { makeRegisterPackage, type RegisterPackage } from '../../domain/registry/register-package.js';
+import type { RegisterPackage } from '../../domain/registry/register-package.js';
 import { parseRegistryAllowlist } from '../../domain/registry/registry-allowlist.js';
 import type { ArtifactSource } from '../../ports/artifact-source.js';
 import type { RegistryStore } from '../../ports/registry-store.js';
 import type { EventDependencies } from './events.js';
+import { once } from './lazy-api.js';
 import { type SharedDependencies, traced } from './shared.js';
 
 export interface RegistrationDependencies {
@@ -41,16 +42,24 @@ export function withRegistration<D extends SharedDependencies & EventDependencie
       }),
       policy: ConnectionPolicy.fromSettings(config),
     });
-  const registerPackage = makeRegisterPackage({
-    artifacts,
-    store:
-      overrides.registryStore?.(deps.table) ??
-      new DynamoRegistry(deps.table, { registrationRetentionDays: config.REGISTRATION_RETENTION_DAYS }),
-    events: deps.events,
-    audit: deps.audit,
-    clock: deps.clock,
-    ids: randomUUID,
-    allowlist: parseRegistryAllowlist(config.REGISTRY_ALLOWLIST),
+  const store =
+    overrides.registryStore?.(deps.table) ??
+    new DynamoRegistry(deps.table, { registrationRetentionDays: config.REGISTRATION_RETENTION_DAYS });
+  const allowlist = parseRegistryAllowlist(config.REGISTRY_ALLOWLIST);
+  // The use case (the archive reader, YAML, every manifest contract) is imported on the first
+  // registration: a bundle chunk a cold start does not read (ADR 0012).
+  const load = once(async () => {
+    const { makeRegisterPackage } = await import('../../domain/registry/register-package.js');
+    return makeRegisterPackage({
+      artifacts,
+      store,
+      events: deps.events,
+      audit: deps.audit,
+      clock: deps.clock,
+      ids: randomUUID,
+      allowlist,
+    });
   });
+  const registerPackage: RegisterPackage = async (input) => (await load())(input);
   return { ...deps, registerPackage, artifacts };
 }
