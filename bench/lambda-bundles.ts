@@ -112,18 +112,17 @@ const foreignEcrPush = {
 
 /**
  * The first request each function serves in a fresh process: one of its operations, refused by that
- * operation's validation (or, for registration, by the registry allowlist inside the use case) so that
- * no AWS call is made (there is none to make here), or an unknown route where the function has no input
- * to refuse. It builds everything a real first request builds before its first AWS call: the
+ * operation's validation so that no AWS call is made (there is none to make here), or an unknown route
+ * where the function has no input to refuse without one. It builds everything a real first request builds before its first AWS call: the
  * composition root, the SDK clients, the middleware and the operation's schemas.
  */
 const firstRequests: Readonly<Record<FunctionName, unknown>> = {
   'system-api': apiEvent('GET', '/bench-unknown'),
   fallback: apiEvent('GET', '/bench-unknown'),
   'packages-api': apiEvent('GET', '/v1/packages', { query: { limit: '0' } }),
-  'registrations-api': apiEvent('POST', '/v1/registrations', {
-    body: JSON.stringify({ reference: 'registry.example.com/team/enrich:1.0.0' }),
-  }),
+  // Any request a route serves here is a mutation, and every mutation (refused ones too) writes its audit
+  // record to the table: an AWS call the bench has nowhere to make. An unknown route is refused before.
+  'registrations-api': apiEvent('GET', '/bench-unknown'),
   'lineage-ingest': apiEvent('POST', '/api/v1/lineage', { body: '{}' }),
   'lineage-api': apiEvent('GET', '/api/v1/lineage'),
   'registration-worker': foreignEcrPush,
@@ -131,6 +130,7 @@ const firstRequests: Readonly<Record<FunctionName, unknown>> = {
   'runs-api': apiEvent('GET', '/v1/runs', { query: { limit: '0' } }),
   'promotions-api': apiEvent('GET', '/v1/promotions', { query: { limit: '0' } }),
   'governance-api': apiEvent('GET', '/v1/governance/report', { query: { filter: 'bench=true' } }),
+  'access-api': apiEvent('GET', '/v1/audit', { query: { limit: '0' } }),
 };
 
 const lambdaContext = {

@@ -38,6 +38,11 @@ const env = z
     LINEAGE_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
     RUN_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
     REGISTRATION_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
+    /** Namespace roles: `auto` (enforced once bindings or platform admins exist), `enforced`, `off`. */
+    DATAKIT_ACCESS_CONTROL: z.enum(['auto', 'enforced', 'off']).optional(),
+    DATAKIT_PLATFORM_ADMIN_GROUP: z.string().min(1).optional(),
+    DATAKIT_NAMESPACE_READ_ACCESS: z.enum(['open', 'restricted']).optional(),
   })
   .safeParse(process.env);
 
@@ -71,7 +76,17 @@ const plane = await startEmbeddedControlPlane({
     ...(env.data.REGISTRATION_RETENTION_DAYS === undefined
       ? {}
       : { registrationDays: env.data.REGISTRATION_RETENTION_DAYS }),
+    ...(env.data.AUDIT_RETENTION_DAYS === undefined ? {} : { auditDays: env.data.AUDIT_RETENTION_DAYS }),
   },
+  ...(env.data.DATAKIT_ACCESS_CONTROL === undefined
+    ? {}
+    : { accessControl: env.data.DATAKIT_ACCESS_CONTROL }),
+  ...(env.data.DATAKIT_PLATFORM_ADMIN_GROUP === undefined
+    ? {}
+    : { platformAdminGroup: env.data.DATAKIT_PLATFORM_ADMIN_GROUP }),
+  ...(env.data.DATAKIT_NAMESPACE_READ_ACCESS === undefined
+    ? {}
+    : { namespaceReadAccess: env.data.DATAKIT_NAMESPACE_READ_ACCESS }),
 }).catch((error: unknown) => {
   // A refusal to open the data directory says what to do; a stack trace would bury it.
   console.error(`control plane did not start: ${error instanceof Error ? error.message : String(error)}`);

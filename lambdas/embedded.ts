@@ -20,6 +20,7 @@ import { loadConfig } from '../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../lib/runtime/dependencies.js';
 import { type LocalRuntime, startLocalRuntime } from '../lib/runtime/wiring/local-runs.js';
 import type { RunPlane } from '../lib/runtime/wiring/runs.js';
+import { createAccessApi } from './access-api/handler.js';
 import { createCellsApi } from './cells-api/handler.js';
 import { createGovernanceApi } from './governance-api/handler.js';
 import { createLineageApi } from './lineage-api/handler.js';
@@ -63,7 +64,18 @@ export interface EmbeddedOptions {
     readonly lineageEventDays?: number;
     readonly runDays?: number;
     readonly registrationDays?: number;
+    /** `AUDIT_RETENTION_DAYS`: days audit records are kept. @default 400 */
+    readonly auditDays?: number;
   };
+  /**
+   * `DATAKIT_ACCESS_CONTROL`: namespace roles `enforced`, `off`, or `auto` — enforced once any namespace has
+   * bindings or the platform-admin group has members. @default auto
+   */
+  readonly accessControl?: 'enforced' | 'auto' | 'off';
+  /** `DATAKIT_PLATFORM_ADMIN_GROUP`: the group (of `groups`) whose members administer every namespace. @default platform-admins */
+  readonly platformAdminGroup?: string;
+  /** `DATAKIT_NAMESPACE_READ_ACCESS`: `restricted` makes reads of a namespace need `viewer`. @default open */
+  readonly namespaceReadAccess?: 'open' | 'restricted';
 }
 
 export interface EmbeddedControlPlane {
@@ -132,6 +144,19 @@ export async function startEmbeddedControlPlane(
       ...(options.retention?.registrationDays === undefined
         ? {}
         : { REGISTRATION_RETENTION_DAYS: String(options.retention.registrationDays) }),
+      ...(options.retention?.auditDays === undefined
+        ? {}
+        : { AUDIT_RETENTION_DAYS: String(options.retention.auditDays) }),
+      // One developer on their machine is never refused until they configure roles (ADR 0018).
+      ACCESS_CONTROL: options.accessControl ?? 'auto',
+      ...(options.platformAdminGroup === undefined
+        ? {}
+        : { PLATFORM_ADMIN_GROUP: options.platformAdminGroup }),
+      ...(options.namespaceReadAccess === undefined
+        ? {}
+        : { NAMESPACE_READ_ACCESS: options.namespaceReadAccess }),
+      // One process: a change of bindings is seen at once (PUT forgets the cached ones).
+      BINDINGS_CACHE_SECONDS: '10',
     });
     const bus = new LocalEventBus(logger);
     const deps = createDependencies(config, { logger, events: bus });
@@ -156,6 +181,7 @@ export async function startEmbeddedControlPlane(
         'runs-api': createRunsApi(deps, plane),
         'promotions-api': createPromotionsApi(deps, plane),
         'governance-api': createGovernanceApi(deps),
+        'access-api': createAccessApi(deps),
       },
       fallback: createFallbackHandler(logger),
       localRoutes,

@@ -106,11 +106,21 @@ export interface ApiStackProps extends StackProps {
   readonly approverGroups?: GroupPatterns;
   /** Days a promotion waits for its approvals. @default 7 */
   readonly approvalTimeoutDays?: number;
-  /** Days raw lineage events, run records and registration records are kept (0: forever). @default 400 each */
+  /**
+   * Days raw lineage events, run records, registration records and audit records are kept (0: forever).
+   * @default 400 each
+   */
   readonly retention?: {
     readonly lineageEventDays: number;
     readonly runDays: number;
     readonly registrationDays: number;
+    readonly auditDays?: number;
+  };
+  /** Namespace roles (ADR 0018). @default enforced, group `platform-admins`, open reads */
+  readonly access?: {
+    readonly mode: 'enforced' | 'auto' | 'off';
+    readonly platformAdminGroup: string;
+    readonly namespaceReadAccess: 'open' | 'restricted';
   };
 }
 
@@ -161,6 +171,11 @@ export class ApiStack extends Stack {
       LINEAGE_EVENT_RETENTION_DAYS: String(props.retention?.lineageEventDays ?? 400),
       RUN_RETENTION_DAYS: String(props.retention?.runDays ?? 400),
       REGISTRATION_RETENTION_DAYS: String(props.retention?.registrationDays ?? 400),
+      AUDIT_RETENTION_DAYS: String(props.retention?.auditDays ?? 400),
+      // Namespace roles (datakit:accessControl, datakit:platformAdminGroup, datakit:namespaceReadAccess).
+      ACCESS_CONTROL: props.access?.mode ?? 'enforced',
+      PLATFORM_ADMIN_GROUP: props.access?.platformAdminGroup ?? 'platform-admins',
+      NAMESPACE_READ_ACCESS: props.access?.namespaceReadAccess ?? 'open',
     };
     const functions = new Map<ApiFunctionName, LambdaFunction>();
     const apiFunctions = new Map<ApiFunctionName, ApiFunction>();

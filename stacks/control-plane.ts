@@ -86,6 +86,7 @@ export function createControlPlane(scope: Construct, settings: Settings): Contro
     approverGroups: settings.approverGroups,
     approvalTimeoutDays: settings.approvalTimeoutDays,
     retention: settings.retention,
+    access: settings.access,
     ...(settings.functionReservedConcurrency === undefined
       ? {}
       : { functionReservedConcurrency: settings.functionReservedConcurrency }),

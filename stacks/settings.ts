@@ -259,6 +259,24 @@ const settingsSchema = z.object({
    * a committed version stays as long as the version (forever).
    */
   'datakit:registrationRetentionDays': integer(0, 36_500).default(400),
+  /**
+   * Days audit records are kept in the table (their TTL); 0 keeps them. Every record is also on the bus as
+   * an `Audit Record` event, which the bus archive keeps for `datakit:eventArchiveRetentionDays`.
+   */
+  'datakit:auditRetentionDays': integer(0, 36_500).default(400),
+  /**
+   * Namespace roles (ADR 0018): `enforced` refuses a mutation without the role (403 ROLE_REQUIRED), `off`
+   * allows every authenticated caller (still audited), `auto` enforces once any namespace has bindings or
+   * the platform-admin group has members.
+   */
+  'datakit:accessControl': z.enum(['enforced', 'auto', 'off']).default('enforced'),
+  /** The group (of `datakit:approverGroups`) whose members hold every role in every namespace and set bindings. */
+  'datakit:platformAdminGroup': z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a group name')
+    .default('platform-admins'),
+  /** `restricted`: reads of a namespace need `viewer` there; `open`: any authenticated caller reads. */
+  'datakit:namespaceReadAccess': z.enum(['open', 'restricted']).default('open'),
 });
 
 export type SettingsKey = keyof z.input<typeof settingsSchema>;
@@ -323,6 +341,15 @@ export interface Settings {
   readonly approvalTimeoutDays: number;
   /** Days control-plane records are kept (0: forever). */
   readonly retention: RetentionSettings;
+  /** Namespace roles and who administers every namespace. */
+  readonly access: AccessSettings;
+}
+
+/** Namespace access control (ADR 0018). */
+export interface AccessSettings {
+  readonly mode: 'enforced' | 'auto' | 'off';
+  readonly platformAdminGroup: string;
+  readonly namespaceReadAccess: 'open' | 'restricted';
 }
 
 /** How long the control plane keeps records that only grow (days; 0 keeps them forever). */
@@ -330,6 +357,7 @@ export interface RetentionSettings {
   readonly lineageEventDays: number;
   readonly runDays: number;
   readonly registrationDays: number;
+  readonly auditDays: number;
 }
 
 /** Thrown when the CDK context holds a bad value; the message names every offending key. */
@@ -393,6 +421,12 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
       lineageEventDays: s['datakit:lineageEventRetentionDays'],
       runDays: s['datakit:runRetentionDays'],
       registrationDays: s['datakit:registrationRetentionDays'],
+      auditDays: s['datakit:auditRetentionDays'],
+    },
+    access: {
+      mode: s['datakit:accessControl'],
+      platformAdminGroup: s['datakit:platformAdminGroup'],
+      namespaceReadAccess: s['datakit:namespaceReadAccess'],
     },
   };
 }

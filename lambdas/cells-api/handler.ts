@@ -15,8 +15,16 @@ export function createCellsApi(deps: SharedDependencies, plane: RunPlane): ApiHa
       listCells: async ({ query }) => ({ status: 200, body: await cells.listCells(query) }),
       getCell: async ({ path }) => ({ status: 200, body: await cells.getCell(path.cell) }),
       putCell: async ({ path, body }) => {
-        const { cell, created } = await cells.putCell(path.cell, body);
-        return { status: created ? 201 : 200, body: cell };
+        const { cell, created, previous } = await cells.putCell(path.cell, body);
+        const after = {
+          labels: cell.labels,
+          ...(cell.description === undefined ? {} : { description: cell.description }),
+        };
+        return {
+          status: created ? 201 : 200,
+          body: cell,
+          audit: { after, ...(previous === undefined ? {} : { before: previous }) },
+        };
       },
       listCellStores: async ({ path }) => ({
         status: 200,
@@ -25,8 +33,20 @@ export function createCellsApi(deps: SharedDependencies, plane: RunPlane): ApiHa
       getCellStore: async ({ path }) => ({ status: 200, body: await cells.getStore(path.cell, path.store) }),
       putCellStore: async (request) => {
         const text = readManifestBody(request, maxStoreManifestBytes);
-        const { store, created } = await cells.putStore(request.path.cell, request.path.store, text);
-        return { status: created ? 201 : 200, body: store };
+        const { store, created, previous } = await cells.putStore(
+          request.path.cell,
+          request.path.store,
+          text,
+        );
+        // The manifest holds secret names only, never values: it is the state to record.
+        return {
+          status: created ? 201 : 200,
+          body: store,
+          audit: {
+            after: store.manifest,
+            ...(previous === undefined ? {} : { before: previous.manifest }),
+          },
+        };
       },
     },
     deps,

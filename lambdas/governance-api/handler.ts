@@ -1,6 +1,7 @@
-import { callerOf } from '../../lib/api/caller.js';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
+import type { DeprecationOutcome } from '../../lib/domain/governance/deprecate.js';
 import { fitReport, renderCsv, renderMarkdown } from '../../lib/domain/governance/report-render.js';
+import type { AuditChange } from '../../lib/runtime/audit-trail.js';
 import { lambdaDependencies } from '../../lib/runtime/lambda.js';
 import { withEvents } from '../../lib/runtime/wiring/events.js';
 import { type GovernanceDependencies, withGovernance } from '../../lib/runtime/wiring/governance.js';
@@ -8,7 +9,6 @@ import type { SharedDependencies } from '../../lib/runtime/wiring/shared.js';
 
 /** The governance report and deprecations (`/v1/governance/report`, `…/deprecation`). */
 export function createGovernanceApi(deps: SharedDependencies & GovernanceDependencies): ApiHandler {
-  const identity = deps.config.IDENTITY_SOURCE;
   return createApiHandler(
     'governance-api',
     {
@@ -25,25 +25,34 @@ export function createGovernanceApi(deps: SharedDependencies & GovernanceDepende
         fitReport(JSON.stringify(report));
         return { status: 200, body: report };
       },
-      deprecateDataSet: async ({ path, body, headers, event }) => {
-        const outcome = await deps.deprecations.deprecateDataSet({
-          ...path,
-          ...body,
-          by: callerOf(event, identity, headers).principal,
-        });
-        return { status: outcome.created ? 201 : 200, body: outcome.result };
+      deprecateDataSet: async ({ path, body, caller }) => {
+        const outcome = await deps.deprecations.deprecateDataSet({ ...path, ...body, by: caller.principal });
+        return {
+          status: outcome.created ? 201 : 200,
+          body: outcome.result,
+          audit: deprecationChange(outcome),
+        };
       },
-      deprecatePackage: async ({ path, body, headers, event }) => {
-        const outcome = await deps.deprecations.deprecatePackage({
-          ...path,
-          ...body,
-          by: callerOf(event, identity, headers).principal,
-        });
-        return { status: outcome.created ? 201 : 200, body: outcome.result };
+      deprecatePackage: async ({ path, body, caller }) => {
+        const outcome = await deps.deprecations.deprecatePackage({ ...path, ...body, by: caller.principal });
+        return {
+          status: outcome.created ? 201 : 200,
+          body: outcome.result,
+          audit: deprecationChange(outcome),
+        };
       },
     },
     deps,
   );
+}
+
+/** A deprecation's before → after: the reason and sunset. */
+function deprecationChange(outcome: DeprecationOutcome): AuditChange {
+  const { reason, sunset } = outcome.result.deprecation;
+  return {
+    after: { reason, sunset, consumers: outcome.result.impact.consumerCount },
+    ...(outcome.previous === undefined ? {} : { before: outcome.previous }),
+  };
 }
 
 let instance: Promise<ApiHandler> | undefined;

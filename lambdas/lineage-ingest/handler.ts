@@ -79,30 +79,42 @@ export function createLineageIngestApi(
       putLineageTag: async ({ path, body }) => ({
         status: 200,
         body: await tagging.putTag(path.tag, body.description),
+        audit: {
+          after: {
+            tag: path.tag,
+            ...(body.description === undefined ? {} : { description: body.description }),
+          },
+        },
       }),
       tagLineageJob: async ({ path }) => ({
         status: 200,
         body: await tagging.tagJob(path.namespace, path.job, path.tag, true),
+        audit: { after: { tag: path.tag, tagged: true } },
       }),
       untagLineageJob: async ({ path }) => ({
         status: 200,
         body: await tagging.tagJob(path.namespace, path.job, path.tag, false),
+        audit: { after: { tag: path.tag, tagged: false } },
       }),
       tagLineageDataset: async ({ path }) => ({
         status: 200,
         body: await tagging.tagDataset(path.namespace, path.dataset, path.tag, true),
+        audit: { after: { tag: path.tag, tagged: true } },
       }),
       untagLineageDataset: async ({ path }) => ({
         status: 200,
         body: await tagging.tagDataset(path.namespace, path.dataset, path.tag, false),
+        audit: { after: { tag: path.tag, tagged: false } },
       }),
       tagLineageDatasetField: async ({ path }) => ({
         status: 200,
         body: await tagging.tagField(path.namespace, path.dataset, path.field, path.tag, true),
+        audit: { after: { field: path.field, tag: path.tag, tagged: true } },
       }),
       untagLineageDatasetField: async ({ path }) => ({
         status: 200,
         body: await tagging.tagField(path.namespace, path.dataset, path.field, path.tag, false),
+        audit: { after: { field: path.field, tag: path.tag, tagged: false } },
       }),
     },
     deps,

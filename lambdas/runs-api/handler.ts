@@ -19,17 +19,39 @@ export function createRunsApi(deps: SharedDependencies, plane: RunPlane): ApiHan
           requestedBy: caller.principal,
           idempotencyKey: idempotencyKeyOf(headers),
         });
-        return { status: 202, body: toApiRun(run), headers: { location: `/v1/runs/${run.runId}` } };
+        return {
+          status: 202,
+          body: toApiRun(run),
+          headers: { location: `/v1/runs/${run.runId}` },
+          audit: {
+            after: {
+              runId: run.runId,
+              status: run.status,
+              version: run.version,
+              env: run.env,
+              cell: run.cell,
+            },
+          },
+        };
       },
       listRuns: async ({ query }) => {
         const page = await runs.list(query);
         return { status: 200, body: { ...page, items: page.items.map(toApiRun) } };
       },
       getRun: async ({ path }) => ({ status: 200, body: toApiRun(await runs.get(path.runId)) }),
-      cancelRun: async ({ path, caller }) => ({
-        status: 202,
-        body: toApiRun(await runs.cancel(path.runId, caller.principal)),
-      }),
+      cancelRun: async ({ path, caller }) => {
+        const before = await runs.get(path.runId);
+        const run = await runs.cancel(path.runId, caller.principal);
+        return {
+          status: 202,
+          body: toApiRun(run),
+          audit: {
+            target: `package:${run.namespace}/${run.name}`,
+            before: { runId: before.runId, status: before.status },
+            after: { runId: run.runId, status: run.status },
+          },
+        };
+      },
       getRunLogs: async ({ path, query }) => ({
         status: 200,
         body: { runId: path.runId, lines: await runs.logs(path.runId, query.limit) },

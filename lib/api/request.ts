@@ -20,6 +20,11 @@ export interface HttpRequest<Path = unknown, Query = unknown, Body = unknown> {
   readonly event: APIGatewayProxyEvent;
   /** Who is calling (lib/api/caller.ts); mutating operations never run for an anonymous caller. */
   readonly caller: Caller;
+  /**
+   * Checks the route's role in a namespace the operation found out itself (routes declaring
+   * `namespace: 'operation'`, e.g. a registration's package): throws 403 `ROLE_REQUIRED` when missing.
+   */
+  readonly authorize: (namespace: string) => Promise<void>;
 }
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -35,7 +40,7 @@ export type RequestOf<R extends RouteDefinition> = HttpRequest<
 export function parseRequest(
   route: RouteDefinition,
   event: APIGatewayProxyEvent,
-): Omit<HttpRequest, 'caller'> {
+): Omit<HttpRequest, 'caller' | 'authorize'> {
   refuseReservedNames(event.queryStringParameters, 'query', (name) => name);
   refuseReservedNames(event.headers, 'headers', (name) => name.toLowerCase());
   const headers = lowerCaseHeaders(event.headers);
@@ -170,7 +175,7 @@ function refuseReservedNames(
  * The headers with lower-cased names. Built with Object.fromEntries, which defines each name as an own
  * property: an assignment `out[name] = value` would set the prototype for `__proto__`.
  */
-function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<string, string> {
+export function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<string, string> {
   return Object.fromEntries(
     Object.entries(headers ?? {}).flatMap(([name, value]) =>
       value === undefined ? [] : [[name.toLowerCase(), value]],

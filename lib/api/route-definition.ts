@@ -67,6 +67,53 @@ export interface ResponseDeclaration {
   readonly contentType?: string;
 }
 
+/**
+ * Where a request names the DataKit namespace it concerns: a path parameter, a query parameter or a body
+ * field (dotted for nested ones: `filter.namespace`), the package of the run or promotion whose id is a path
+ * parameter, or `operation` when only the operation finds out (a registration reads its artifact) and
+ * checks it itself through `HttpRequest.authorize`.
+ */
+export type NamespaceSource =
+  | { readonly path: string }
+  | { readonly query: string }
+  | { readonly body: string }
+  | { readonly run: string }
+  | { readonly promotion: string }
+  | 'operation';
+
+/**
+ * Who may call a route (ADR 0018; lib/api/access-control.ts enforces it). Every route declares one, so a
+ * route without a permission does not compile, and the authorization matrix test covers each.
+ *
+ * Reads: `caller` (any authenticated caller: the namespaces are not DataKit's, or there are none),
+ * `namespace` (`viewer` of it when `datakit:namespaceReadAccess` is `restricted`; without one, platform
+ * admins), `namespaces` (a list across namespaces: when restricted, items of namespaces the caller may not
+ * view are left out), `platform` (spans namespaces: platform admins when restricted), `admin` (the role
+ * `admin` of the namespace, or platform admins without one, whatever the read access).
+ *
+ * Writes name their audit `action` and `target` (a template of request fields: `package:{body.namespace}/{body.name}`)
+ * and who may: a namespace role, `platform-admin`, `caller` (any authenticated caller; `audited: false` only
+ * for OpenLineage events, recorded as raw events instead) or `approver` (the approval rules decide).
+ */
+export type RouteAccess =
+  | { readonly kind: 'read'; readonly of: 'caller' | 'namespaces' | 'platform' }
+  | { readonly kind: 'read'; readonly of: 'namespace' | 'admin'; readonly namespace: NamespaceSource }
+  | {
+      readonly kind: 'write';
+      readonly action: string;
+      readonly target: string;
+      readonly role: 'publisher' | 'deployer' | 'admin' | 'approver';
+      readonly namespace: NamespaceSource;
+    }
+  | {
+      readonly kind: 'write';
+      readonly action: string;
+      readonly target: string;
+      readonly role: 'platform-admin' | 'caller';
+      /** @default true */
+      readonly audited?: false;
+    };
+
 interface RouteMetadata<F extends string> {
   readonly method: HttpMethod;
   /** The API Gateway resource path, `{param}` for path parameters. */
@@ -77,6 +124,8 @@ interface RouteMetadata<F extends string> {
   readonly tag: string;
   /** Largest accepted body after decompression. @default 1 MiB */
   readonly maxBodyBytes?: number;
+  /** Who may call it, and (writes) what the audit trail records. */
+  readonly access: RouteAccess;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Route } from './route-definition.js';
+import { accessFunctionNames, accessRoutes } from './routes/access.js';
 import { governanceFunctionNames, governanceRoutes } from './routes/governance.js';
 import { lineageFunctionNames, lineageRoutes } from './routes/lineage.js';
 import { promotionFunctionNames, promotionRoutes } from './routes/promotions.js';
@@ -8,8 +9,10 @@ import { systemFunctionNames, systemRoutes } from './routes/system.js';
 
 export type {
   HttpMethod,
+  NamespaceSource,
   ResponseDefinition,
   Route,
+  RouteAccess,
   RouteDefinition,
 } from './route-definition.js';
 
@@ -25,6 +28,7 @@ export const apiFunctionNames = [
   ...runFunctionNames,
   ...promotionFunctionNames,
   ...governanceFunctionNames,
+  ...accessFunctionNames,
 ] as const;
 export type ApiFunctionName = (typeof apiFunctionNames)[number];
 
@@ -36,6 +40,7 @@ export const routes = {
   ...runRoutes,
   ...promotionRoutes,
   ...governanceRoutes,
+  ...accessRoutes,
 } as const satisfies Record<string, Route<ApiFunctionName>>;
 
 export type OperationId = keyof typeof routes;

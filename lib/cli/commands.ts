@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -6,6 +7,13 @@ import { ConnectionPolicy } from '../adapters/oci/connection-policy.js';
 import { DistributionClient } from '../adapters/oci/distribution-client.js';
 import { EcrCredentialProvider, ecrLayerBucketHosts } from '../adapters/oci/ecr-credentials.js';
 import { buildPackageArtifact, pushArtifact, readPackageDirectory } from '../adapters/oci/package-builder.js';
+import {
+  type AuditRecordView,
+  auditPageSchema,
+  type NamespaceBindings,
+  namespaceBindingsSchema,
+  namespaceRoleSchema,
+} from '../contracts/api/access.js';
 import { problemDetailsSchema } from '../contracts/api/common.js';
 import { packageStatusSchema } from '../contracts/api/deployments.js';
 import { deprecationResultSchema } from '../contracts/api/deprecations.js';
@@ -489,6 +497,16 @@ export const commands: Readonly<Record<string, Command>> = {
       '  governance deprecate dataset|package <namespace>/<name> --reason <why> --sunset <YYYY-MM-DD>   deprecate and tell every consumer',
     run: governance,
   },
+  bindings: {
+    usage:
+      'bindings <namespace> [--set <file.json>] [--grant <role>=<principal>|group:<group>]… [--revoke <role>=<principal>|group:<group>]…   show or change who holds which role',
+    run: bindings,
+  },
+  audit: {
+    usage:
+      'audit [--namespace n] [--actor a] [--action x|x.*] [--target t] [--from t] [--to t] [--limit n] [--cursor c] [--json]   the audit trail, newest first',
+    run: audit,
+  },
   status: {
     usage: 'status <namespace>/<name>   what is deployed where, with the last run (dk status)',
     run: async ({ args, client, out }) => {
@@ -601,5 +619,150 @@ async function decide(
     promotionSchema,
   );
   out(describePromotion(promotion));
+  return 0;
+}
+
+/** `role=principal` or `role=group:name`, as `--grant` and `--revoke` take them. */
+function parseGrant(value: string): {
+  role: NamespaceBindings['bindings'][number]['role'];
+  kind: 'principals' | 'groups';
+  who: string;
+} {
+  const at = value.indexOf('=');
+  const role = namespaceRoleSchema.safeParse(at < 0 ? value : value.slice(0, at));
+  const who = at < 0 ? '' : value.slice(at + 1);
+  if (!role.success || who === '' || who === 'group:')
+    throw new UsageError(
+      `${value}: expected <viewer|publisher|deployer|admin>=<principal> or <role>=group:<group>`,
+    );
+  return who.startsWith('group:')
+    ? { role: role.data, kind: 'groups', who: who.slice('group:'.length) }
+    : { role: role.data, kind: 'principals', who };
+}
+
+/** The bindings with grants added and revocations removed; a role left with nobody is dropped. */
+function changeBindings(
+  current: NamespaceBindings['bindings'],
+  grants: readonly string[],
+  revokes: readonly string[],
+): NamespaceBindings['bindings'] {
+  const byRole = new Map(
+    current.map((binding) => [
+      binding.role,
+      { role: binding.role, principals: [...binding.principals], groups: [...binding.groups] },
+    ]),
+  );
+  for (const grant of grants.map(parseGrant)) {
+    const binding = byRole.get(grant.role) ?? { role: grant.role, principals: [], groups: [] };
+    if (!binding[grant.kind].includes(grant.who)) binding[grant.kind].push(grant.who);
+    byRole.set(grant.role, binding);
+  }
+  for (const revoke of revokes.map(parseGrant)) {
+    const binding = byRole.get(revoke.role);
+    if (binding !== undefined)
+      binding[revoke.kind] = binding[revoke.kind].filter((who) => who !== revoke.who);
+  }
+  return [...byRole.values()].filter((binding) => binding.principals.length + binding.groups.length > 0);
+}
+
+function bindingsText(bindings: NamespaceBindings): string {
+  const header = `${bindings.namespace}: revision ${bindings.revision}${
+    bindings.updatedBy === undefined ? '' : `, by ${bindings.updatedBy} at ${shortTime(bindings.updatedAt)}`
+  }`;
+  return `${header}\n${table(
+    ['ROLE', 'PRINCIPALS', 'GROUPS'],
+    bindings.bindings.map((binding) => [
+      binding.role,
+      binding.principals.join(',') || '-',
+      binding.groups.join(',') || '-',
+    ]),
+  )}`;
+}
+
+/** `bindings <namespace>`: shows them; `--set` replaces them from a file, `--grant`/`--revoke` edit them. */
+async function bindings({ args, client, out }: CommandContext): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      set: { type: 'string' },
+      grant: { type: 'string', multiple: true },
+      revoke: { type: 'string', multiple: true },
+    },
+  });
+  const namespace = positionals[0];
+  if (namespace === undefined) throw new UsageError('bindings needs a namespace');
+  const path = `/v1/namespaces/${encodeURIComponent(namespace)}/bindings`;
+  const grants = values.grant ?? [];
+  const revokes = values.revoke ?? [];
+  if (values.set !== undefined && grants.length + revokes.length > 0)
+    throw new UsageError('--set replaces every binding: give it alone, or --grant/--revoke');
+  if (values.set !== undefined) {
+    let file: unknown;
+    try {
+      file = JSON.parse(await readFile(resolve(values.set), 'utf8'));
+    } catch (error) {
+      throw new UsageError(`${values.set}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    // A bare list of bindings, or the request body itself; the API validates either (errors name the field).
+    const body = Array.isArray(file) ? { bindings: file } : file;
+    out(bindingsText(expect(await client.request('PUT', path, body), [200], namespaceBindingsSchema)));
+    return 0;
+  }
+  const current = expect(await client.request('GET', path), [200], namespaceBindingsSchema);
+  if (grants.length + revokes.length === 0) {
+    out(bindingsText(current));
+    return 0;
+  }
+  // The revision read: a concurrent change is refused (409) rather than overwritten.
+  const written = expect(
+    await client.request('PUT', path, {
+      bindings: changeBindings(current.bindings, grants, revokes),
+      revision: current.revision,
+    }),
+    [200],
+    namespaceBindingsSchema,
+  );
+  out(bindingsText(written));
+  return 0;
+}
+
+const auditRows = (records: readonly AuditRecordView[]) =>
+  table(
+    ['AT', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME', 'REQUEST'],
+    records.map((record) => [
+      shortTime(record.at),
+      record.person,
+      record.action,
+      record.target,
+      `${record.outcome}${record.code === undefined ? '' : ` ${record.code}`}`,
+      record.requestId ?? '-',
+    ]),
+  );
+
+/** `audit`: one page of the trail, newest first, as a table (or the API's JSON with `--json`). */
+async function audit({ args, client, out }: CommandContext): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      namespace: { type: 'string' },
+      actor: { type: 'string' },
+      action: { type: 'string' },
+      target: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const { json, ...filters } = values;
+  const page = expect(await client.request('GET', `/v1/audit${query(filters)}`), [200], auditPageSchema);
+  if (json === true) {
+    out(JSON.stringify(page, null, 2));
+    return 0;
+  }
+  out(auditRows(page.items));
+  if (page.nextCursor !== undefined) out(`more: --cursor ${page.nextCursor}`);
   return 0;
 }

@@ -25,3 +25,9 @@ export const keyAttributeNames: readonly string[] = [
 
 /** The default physical table name in embedded mode and tests; AWS names come from CloudFormation. */
 export const defaultTableName = 'datakit';
+
+/**
+ * How every table key of the audit trail starts. Shared with the stacks: the IAM policy of every function
+ * that writes the table denies updating, deleting or batch-overwriting items under it (ADR 0018).
+ */
+export const auditPartitionPrefix = 'AUDIT#';

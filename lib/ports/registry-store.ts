@@ -1,5 +1,5 @@
 import type { RegistrationRecord } from '../contracts/api/registrations.js';
-import type { AuditEntry, PackageHead, StagedVersion } from '../domain/registry/model.js';
+import type { PackageHead, StagedVersion } from '../domain/registry/model.js';
 
 /** The outcome of staging a version: claimed by this digest, or already claimed by another one. */
 export type StageResult = { readonly claimed: true } | { readonly claimed: false; readonly digest: string };
@@ -28,6 +28,4 @@ export interface RegistryStore {
   claimRegistration(record: RegistrationRecord): Promise<boolean>;
   /** Removes a claimed record whose follow-up failed, so a retry can claim it again. */
   releaseRegistration(id: string): Promise<void>;
-  /** Appends an audit entry (a retry with the same id writes nothing new). */
-  appendAudit(entry: AuditEntry): Promise<void>;
 }

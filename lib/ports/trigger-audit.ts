@@ -9,6 +9,8 @@ export interface TriggerAuditEntry {
   readonly subject: string;
   readonly actor: 'trigger-resolver' | 'scheduler';
   readonly details: Readonly<Record<string, unknown>>;
+  /** @default 'succeeded' (a start refused by the run plane is `refused`) */
+  readonly outcome?: 'succeeded' | 'refused';
 }
 
 /** The append-only audit trail (an entry with an id already written is written once). */

@@ -81,6 +81,19 @@ const configSchema = z.object({
   LINEAGE_EVENT_RETENTION_DAYS: retentionDays,
   RUN_RETENTION_DAYS: retentionDays,
   REGISTRATION_RETENTION_DAYS: retentionDays,
+  /** Days audit records are kept (`datakit:auditRetentionDays`; 0 keeps them): their TTL. */
+  AUDIT_RETENTION_DAYS: retentionDays,
+  /**
+   * Namespace roles (ADR 0018): `enforced` (AWS's default), `off`, or `auto` — enforced once any namespace
+   * has bindings or the platform-admin group has members (embedded mode's default).
+   */
+  ACCESS_CONTROL: z.enum(['enforced', 'auto', 'off']).default('enforced'),
+  /** The group (of `GROUPS`) whose members hold every role everywhere and may set any bindings. */
+  PLATFORM_ADMIN_GROUP: z.string().min(1).default('platform-admins'),
+  /** `restricted`: reads of a namespace need `viewer`; `open`: any authenticated caller reads. */
+  NAMESPACE_READ_ACCESS: z.enum(['open', 'restricted']).default('open'),
+  /** How long a function instance trusts bindings it read (s): a revoked binding works at most this long. */
+  BINDINGS_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
 });
 
 export type Config = z.infer<typeof configSchema>;

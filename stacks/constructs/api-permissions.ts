@@ -1,9 +1,10 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IRepository } from 'aws-cdk-lib/aws-ecr';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ApiFunctionName } from '../../lib/api/routes.js';
+import { auditPartitionPrefix } from '../../lib/contracts/table.js';
 import { grantRawEventsRead, grantRawEventsWrite } from './raw-events-bucket.js';
 
 /** What an API function may do, by intent; each maps to one CDK grant. */
@@ -31,8 +32,11 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
   'lineage-ingest': ['table:read-write', 'events:put', 'raw-events:write'],
   /** The Marquez reads are queries and BatchGets; the events listing reads large raw events from S3. */
   'lineage-api': ['table:read', 'raw-events:read'],
-  /** Cells are records; Store writes also create the store's secret (granted per cell by the cell stacks). */
-  'cells-api': ['table:read-write'],
+  /**
+   * Cells are records; Store writes also create the store's secret (granted per cell by the cell stacks).
+   * Its audit records go to the bus too.
+   */
+  'cells-api': ['table:read-write', 'events:put'],
   /**
    * Runs are records; starting, cancelling and reading logs use each cell's state machine, cluster and log
    * group (granted per cell by the cell stacks). A cancel emits lineage ABORT and `Run Failed`.
@@ -45,6 +49,8 @@ export const apiFunctionPermissions: Readonly<Record<ApiFunctionName, readonly A
    * are items it writes, announced with `DataSet Deprecated` / `Package Deprecated`.
    */
   'governance-api': ['table:read-write', 'events:put'],
+  /** Bindings are items; audit records are written (never updated) and copied to the bus. */
+  'access-api': ['table:read-write', 'events:put'],
   /** Answers 404/405 from the route table alone. */
   fallback: [],
 };
@@ -77,6 +83,7 @@ export function grantApiPermissions(
         break;
       case 'table:read-write':
         resources.table.grantReadWriteData(grantee);
+        denyAuditRewrites(grantee, resources.table);
         break;
       case 'events:put':
         resources.eventBus.grantPutEventsTo(grantee);
@@ -93,4 +100,37 @@ export function grantApiPermissions(
         break;
     }
   }
+}
+
+/**
+ * The actions that could change or remove an audit record once written: an update, a delete, and a batch
+ * write (whose puts are unconditional and whose deletes are deletes). PartiQL's are not granted to any
+ * function, and are denied all the same so a later grant cannot open them. A single PutItem stays allowed
+ * (records are written that way), always with `attribute_not_exists(PK)` (lib/adapters/dynamodb/audit-log.ts):
+ * IAM has no condition key for a condition expression.
+ */
+export const auditRewriteActions = [
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:PartiQLInsert',
+] as const;
+
+/**
+ * Makes the audit trail append-only for `grantee` (ADR 0018): an explicit Deny, which no Allow overrides, of
+ * rewriting any item whose partition key starts with `AUDIT#`. `ForAnyValue` denies a batch if any of its
+ * items is one.
+ */
+export function denyAuditRewrites(grantee: IGrantable, table: ITable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'AuditTrailAppendOnly',
+      effect: Effect.DENY,
+      actions: [...auditRewriteActions],
+      resources: [table.tableArn],
+      conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${auditPartitionPrefix}*`] } },
+    }),
+  );
 }

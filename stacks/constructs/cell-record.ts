@@ -6,6 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type CellRecordProperties, cellRecordResourceType } from '../../lib/contracts/cell-resources.js';
 import { ApiFunction } from './api-function.js';
+import { denyAuditRewrites } from './api-permissions.js';
 
 export interface CellRecordProps {
   /** The table the record lives in. */
@@ -44,6 +45,8 @@ export class CellRecord extends Construct {
         resources: [props.table.tableArn],
       }),
     );
+    // It may update and delete items of the table: never an audit record.
+    denyAuditRewrites(writer.function, props.table);
     props.table.encryptionKey?.grant(
       writer.function,
       'kms:Decrypt',

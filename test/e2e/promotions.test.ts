@@ -8,6 +8,7 @@ import { DistributionClient } from '../../lib/adapters/oci/distribution-client.j
 import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/package-builder.js';
 import { ControlPlaneClient } from '../../lib/cli/client.js';
 import { ApiError, commands, describeApiError } from '../../lib/cli/commands.js';
+import { auditPageSchema } from '../../lib/contracts/api/access.js';
 import { packageStatusSchema } from '../../lib/contracts/api/deployments.js';
 import { type Promotion, promotionSchema } from '../../lib/contracts/api/promotions.js';
 import { runSchema } from '../../lib/contracts/api/runs.js';
@@ -444,5 +445,25 @@ spec:
     });
     const status = packageStatusSchema.parse(await get(`/v1/packages/${namespace}/mailer/status`));
     expect(status.deployments.find((row) => row.env === 'prod')?.version).toBe('1.0.0');
+
+    // The override is part of its request's one audit record (ADR 0018), as is the refusal before it.
+    const trail = auditPageSchema
+      .parse(await get(`/v1/audit?namespace=${namespace}&action=promotion.request&actor=rita&limit=100`))
+      .items.filter((record) => record.target === `package:${namespace}/mailer`);
+    const overridden = trail.filter((record) =>
+      record.effects?.some((effect) => effect.action === 'promotion.governance-override'),
+    );
+    expect(overridden).toEqual([
+      expect.objectContaining({
+        outcome: 'succeeded',
+        effects: expect.arrayContaining([
+          expect.objectContaining({
+            action: 'promotion.governance-override',
+            details: expect.objectContaining({ reason: 'DPA-17: mailing is pseudonymised before it leaves' }),
+          }),
+        ]),
+      }),
+    ]);
+    expect(trail.filter((record) => record.code === 'GOVERNANCE_PII_FLOW')).toHaveLength(1);
   });
 });

@@ -121,6 +121,7 @@ describe('cdk-nag (AwsSolutions)', () => {
     );
 
     expect(indexAcknowledgements.map((acknowledgement) => acknowledgement.path).sort()).toEqual([
+      'dev-datakit-api/AccessApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/CellsApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/GovernanceApi/Role/DefaultPolicy/Resource',
       'dev-datakit-api/LineageApi/Role/DefaultPolicy/Resource',

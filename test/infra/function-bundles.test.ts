@@ -46,6 +46,8 @@ const sdkPackages: Readonly<
   'promotion-events': runPlane,
   // The lineage graph is read from the table alone: raw events (S3) are not its business.
   'governance-api': [...dynamoDb, '@aws-sdk/client-eventbridge'],
+  // Bindings and the audit trail are table items; audit records are copied to the bus.
+  'access-api': [...dynamoDb, '@aws-sdk/client-eventbridge'],
   fallback: [],
 };
 

@@ -24,7 +24,8 @@ describe('CDK context settings', () => {
       functionReservedConcurrency: undefined,
       registryAllowlist: [],
       registryBlobHosts: [],
-      retention: { lineageEventDays: 400, runDays: 400, registrationDays: 400 },
+      retention: { lineageEventDays: 400, runDays: 400, registrationDays: 400, auditDays: 400 },
+      access: { mode: 'enforced', platformAdminGroup: 'platform-admins', namespaceReadAccess: 'open' },
     });
     expect(settings.serviceVersion).toMatch(/^\d+\.\d+\.\d+/);
   });

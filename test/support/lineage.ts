@@ -60,6 +60,8 @@ export async function startLineageHarness(): Promise<LineageHarness> {
     DYNAMODB_ENDPOINT: table.endpoint,
     AWS_REGION: 'us-east-1',
     LOG_LEVEL: 'SILENT',
+    // Roles are not what these tests are about (test/unit/api/authorization-matrix.test.ts is).
+    ACCESS_CONTROL: 'off',
   });
   const deps = createDependencies(config, { logger, events: bus, blobs: new FileBlobStore(blobDir) });
   const ingest = createLineageIngestApi(deps);

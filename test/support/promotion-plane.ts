@@ -81,6 +81,8 @@ export async function startPromotionPlane(options: PromotionPlaneOptions): Promi
     TABLE_NAME: table.table.tableName,
     DYNAMODB_ENDPOINT: table.endpoint,
     LOG_LEVEL: 'SILENT',
+    // Roles are not what these tests are about (test/unit/api/authorization-matrix.test.ts is).
+    ACCESS_CONTROL: 'off',
     IDENTITY_SOURCE: 'embedded',
     GROUPS: JSON.stringify(options.groups),
     APPROVAL_TIMEOUT_MINUTES: String(options.approvalTimeoutMinutes ?? 60),

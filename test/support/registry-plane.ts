@@ -49,6 +49,8 @@ export async function startRegistryPlane(options: RegistryPlaneOptions = {}): Pr
     TABLE_NAME: table.table.tableName,
     DYNAMODB_ENDPOINT: table.endpoint,
     LOG_LEVEL: 'SILENT',
+    // Roles are not what these tests are about (test/unit/api/authorization-matrix.test.ts is).
+    ACCESS_CONTROL: 'off',
     ...(options.allowlist === undefined ? {} : { REGISTRY_ALLOWLIST: options.allowlist }),
   });
   const deps = createDependencies(config, {

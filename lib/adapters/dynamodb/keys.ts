@@ -4,6 +4,7 @@
  * sort before the collections that share the partition.
  */
 import { createHash } from 'node:crypto';
+import { auditPartitionPrefix } from '../../contracts/table.js';
 import { sortableVersion } from '../../domain/registry/version-order.js';
 
 export interface ItemKey {
@@ -150,9 +151,29 @@ export const keys = {
   }),
   /** The items of a package partition that are not versions, deployments or runs: head and deprecation. */
   packageSingletonsPrefix: '#',
-  auditDay: (day: string): string => join('AUDIT', day),
-  auditEntry: (at: string, id: string): ItemKey => ({ PK: join('AUDIT', at.slice(0, 10)), SK: join(at, id) }),
-  auditSubjectIndex: { pk: (subject: string) => join('AUDIT', subject) },
+
+  // Access control and the audit trail (ADR 0018)
+  /**
+   * An audit record: one partition per month (`AUDIT#{yyyy-mm}`), so the newest-first listing of the whole
+   * trail reads at most one Query per month of retention. Every table key of the trail starts with
+   * `AUDIT#` (`auditPartitionPrefix`): the functions' IAM policies deny UpdateItem, DeleteItem and
+   * BatchWriteItem on those leading keys.
+   */
+  auditRecord: (at: string, id: string): ItemKey => ({
+    PK: `${auditPartitionPrefix}${at.slice(0, 7)}`,
+    SK: join(at, id),
+  }),
+  auditMonth: (month: string): string => `${auditPartitionPrefix}${month}`,
+  /** The trail of a namespace (GSI1), of a person (GSI2) and of a target (GSI3), newest first by `{at}#{id}`. */
+  auditIndex: {
+    ofNamespace: (namespace: string): string => join('AUDIT', 'NS', namespace),
+    ofActor: (person: string): string => join('AUDIT', 'ACTOR', keyPart(person)),
+    ofTarget: (target: string): string => join('AUDIT', 'TARGET', keyPart(target)),
+    sk: (at: string, id: string): string => join(at, id),
+  },
+  /** The role bindings of a namespace; listed under GSI1 `NSBINDINGS` (does any namespace have some?). */
+  namespaceBindings: (namespace: string): ItemKey => ({ PK: join('NSBIND', namespace), SK: '#BINDINGS' }),
+  bindingsIndex: { pk: 'NSBINDINGS', sk: (namespace: string): string => namespace },
 
   // Deployments, promotions, cells, runs (docs/data-model.md, ADR 0006)
   deployment: (namespace: string, name: string, environment: string, cell: string): ItemKey => ({

@@ -10,7 +10,6 @@ import { type RegistrationRecord, registrationRecordSchema } from '../../contrac
 import { dataSetManifestSchema } from '../../contracts/manifests/dataset.js';
 import type { IndexName } from '../../contracts/table.js';
 import type {
-  AuditEntry,
   DataSetDeclaration,
   PackageHead,
   PipelineEdge,
@@ -158,16 +157,6 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
 
   async releaseRegistration(id: string): Promise<void> {
     await this.table.delete(keys.registration(id));
-  }
-
-  async appendAudit(entry: AuditEntry): Promise<void> {
-    const key = keys.auditEntry(entry.at, entry.id);
-    await this.table.putIfAbsent({
-      ...key,
-      ...entry,
-      GSI1PK: keys.auditSubjectIndex.pk(entry.subject),
-      GSI1SK: key.SK,
-    });
   }
 
   // --- PackageReader --------------------------------------------------------------------------

@@ -36,10 +36,10 @@ export interface QueryOptions {
   /** Restricts the sort key to this inclusive range. */
   readonly between?: readonly [string, string];
   /**
-   * Equality conditions applied after the key condition (`labels.team` addresses a map entry). A
-   * filtered page may hold fewer than `limit` items; its cursor still continues where it stopped.
+   * Conditions applied after the key condition (`labels.team` addresses a map entry): equality, or a
+   * prefix. A filtered page may hold fewer than `limit` items; its cursor still continues where it stopped.
    */
-  readonly filter?: Readonly<Record<string, string>>;
+  readonly filter?: Readonly<Record<string, string | { readonly beginsWith: string }>>;
   readonly limit?: number;
   readonly cursor?: string | undefined;
   /** @default true (ascending sort key) */
@@ -138,12 +138,15 @@ export class SingleTable {
       ? { '#pk': pkName, '#sk': skName }
       : { '#pk': pkName };
     const filters = Object.entries(options.filter ?? {}).map(([path, value], index) => {
-      values[`:f${index}`] = value;
+      values[`:f${index}`] = typeof value === 'string' ? value : value.beginsWith;
       const segments = path.split('.').map((segment, depth) => {
         names[`#f${index}_${depth}`] = segment;
         return `#f${index}_${depth}`;
       });
-      return `${segments.join('.')} = :f${index}`;
+      const attribute = segments.join('.');
+      return typeof value === 'string'
+        ? `${attribute} = :f${index}`
+        : `begins_with(${attribute}, :f${index})`;
     });
     const input: QueryCommandInput = {
       TableName: this.tableName,

@@ -20,6 +20,7 @@ export const governanceRoutes = {
     summary:
       'PII in packages, where it flows (pipeline, lineage, columns), violations and deprecations (json, csv or markdown)',
     tag: 'governance',
+    access: { kind: 'read', of: 'namespace', namespace: { query: 'filter.namespace' } },
     query: governance.governanceReportQuerySchema,
     responses: {
       200: {
@@ -36,6 +37,13 @@ export const governanceRoutes = {
     function: 'governance-api',
     summary: 'Deprecates a DataSet and announces DataSet Deprecated with every consumer it affects',
     tag: 'governance',
+    access: {
+      kind: 'write',
+      role: 'publisher',
+      namespace: { path: 'namespace' },
+      action: 'dataset.deprecate',
+      target: 'dataset:{path.namespace}/{path.name}',
+    },
     pathParameters: datasets.dataSetPathSchema,
     body: deprecations.deprecationBodySchema,
     maxBodyBytes: 16 * 1024,
@@ -56,6 +64,13 @@ export const governanceRoutes = {
     function: 'governance-api',
     summary: 'Deprecates a package and announces Package Deprecated with every consumer it affects',
     tag: 'governance',
+    access: {
+      kind: 'write',
+      role: 'publisher',
+      namespace: { path: 'namespace' },
+      action: 'package.deprecate',
+      target: 'package:{path.namespace}/{path.name}',
+    },
     pathParameters: packages.packagePathSchema,
     body: deprecations.deprecationBodySchema,
     maxBodyBytes: 16 * 1024,

@@ -19,6 +19,13 @@ export const promotionRoutes = {
     summary:
       'Promotes a registered version to an environment and cell: dev deploys at once, int and prod wait for approvals; Idempotency-Key supported',
     tag: 'promotions',
+    access: {
+      kind: 'write',
+      role: 'deployer',
+      namespace: { body: 'namespace' },
+      action: 'promotion.request',
+      target: 'package:{body.namespace}/{body.name}',
+    },
     body: promotions.createPromotionBodySchema,
     maxBodyBytes: 16 * 1024,
     responses: {
@@ -42,6 +49,7 @@ export const promotionRoutes = {
     function: 'promotions-api',
     summary: 'Promotions, newest first, by package, environment or status',
     tag: 'promotions',
+    access: { kind: 'read', of: 'namespaces' },
     query: promotions.listPromotionsQuerySchema,
     responses: {
       200: { description: 'A page of promotions', schema: promotions.promotionPageSchema },
@@ -54,6 +62,7 @@ export const promotionRoutes = {
     function: 'promotions-api',
     summary: 'One promotion with its approvals and stages',
     tag: 'promotions',
+    access: { kind: 'read', of: 'namespace', namespace: { promotion: 'id' } },
     pathParameters: promotions.promotionPathSchema,
     responses: {
       200: { description: 'The promotion', schema: promotions.promotionSchema },
@@ -67,6 +76,13 @@ export const promotionRoutes = {
     summary:
       'Approves or rejects a promotion for one of its required groups: never the requester, one group per person, members only',
     tag: 'promotions',
+    access: {
+      kind: 'write',
+      role: 'approver',
+      namespace: { promotion: 'id' },
+      action: 'promotion.decide',
+      target: 'promotion:{path.id}',
+    },
     pathParameters: promotions.promotionPathSchema,
     body: promotions.decidePromotionBodySchema,
     maxBodyBytes: 16 * 1024,
@@ -89,6 +105,13 @@ export const promotionRoutes = {
     summary:
       'Promotes the version deployed before the current one (or toVersion of the history) back, through the same approvals; Idempotency-Key supported',
     tag: 'promotions',
+    access: {
+      kind: 'write',
+      role: 'deployer',
+      namespace: { body: 'namespace' },
+      action: 'promotion.rollback',
+      target: 'package:{body.namespace}/{body.name}',
+    },
     body: promotions.createRollbackBodySchema,
     maxBodyBytes: 16 * 1024,
     responses: {
@@ -108,6 +131,7 @@ export const promotionRoutes = {
     function: 'promotions-api',
     summary: 'What is deployed where, per environment × cell, with its promotion and last run (`dk status`)',
     tag: 'promotions',
+    access: { kind: 'read', of: 'namespace', namespace: { path: 'namespace' } },
     pathParameters: packages.packagePathSchema,
     responses: {
       200: { description: 'The status rows', schema: deployments.packageStatusSchema },
@@ -120,6 +144,7 @@ export const promotionRoutes = {
     function: 'promotions-api',
     summary: 'What runs where in an environment, optionally in one cell',
     tag: 'promotions',
+    access: { kind: 'read', of: 'namespaces' },
     pathParameters: deployments.environmentPathSchema,
     query: deployments.listDeploymentsQuerySchema,
     responses: {

@@ -15,6 +15,7 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'Registered packages, ordered by namespace and name',
     tag: 'packages',
+    access: { kind: 'read', of: 'namespaces' },
     query: packages.listPackagesQuerySchema,
     responses: {
       200: { description: 'A page of packages', schema: packages.packagePageSchema },
@@ -27,6 +28,7 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'A package with every registered version',
     tag: 'packages',
+    access: { kind: 'read', of: 'namespace', namespace: { path: 'namespace' } },
     pathParameters: packages.packagePathSchema,
     responses: {
       200: { description: 'The package', schema: packages.packageDetailSchema },
@@ -39,6 +41,7 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'One version: manifests, DataSets, connectors, lint results, build info',
     tag: 'packages',
+    access: { kind: 'read', of: 'namespace', namespace: { path: 'namespace' } },
     pathParameters: packages.packageVersionPathSchema,
     responses: {
       200: { description: 'The version', schema: packages.packageVersionSchema },
@@ -51,6 +54,13 @@ export const registryRoutes = {
     function: 'registrations-api',
     summary: 'Registers the package at a reference (synchronously)',
     tag: 'registrations',
+    access: {
+      kind: 'write',
+      role: 'publisher',
+      namespace: 'operation',
+      action: 'package.register',
+      target: 'artifact:{body.reference}',
+    },
     body: registrations.createRegistrationBodySchema,
     maxBodyBytes: 16 * 1024,
     responses: {
@@ -85,6 +95,7 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'Registration records, newest first',
     tag: 'registrations',
+    access: { kind: 'read', of: 'namespaces' },
     query: registrations.listRegistrationsQuerySchema,
     responses: {
       200: { description: 'A page of registrations', schema: registrations.registrationPageSchema },
@@ -97,6 +108,7 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'DataSets declared or referenced by registered packages',
     tag: 'datasets',
+    access: { kind: 'read', of: 'namespaces' },
     query: datasets.listDataSetsQuerySchema,
     responses: {
       200: { description: 'A page of DataSets', schema: datasets.dataSetPageSchema },
@@ -109,6 +121,7 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'One DataSet: contract, schema, producers and consumers',
     tag: 'datasets',
+    access: { kind: 'read', of: 'namespace', namespace: { path: 'namespace' } },
     pathParameters: datasets.dataSetPathSchema,
     responses: {
       200: { description: 'The DataSet', schema: datasets.dataSetDetailSchema },
@@ -121,6 +134,7 @@ export const registryRoutes = {
     function: 'packages-api',
     summary: 'The dependency graph across registered packages (json, mermaid or dot)',
     tag: 'datasets',
+    access: { kind: 'read', of: 'platform' },
     query: pipeline.pipelineQuerySchema,
     responses: {
       200: { description: 'The graph', schema: pipeline.pipelineGraphSchema },

@@ -23,6 +23,7 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'Cells: where Transforms run (stacks in AWS; this process in embedded mode)',
     tag: 'cells',
+    access: { kind: 'read', of: 'caller' },
     query: cells.listCellsQuerySchema,
     responses: { 200: { description: 'A page of cells', schema: cells.cellPageSchema }, 400: badRequest },
   },
@@ -32,6 +33,7 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'One cell: its runtime, labels and how many Stores it has',
     tag: 'cells',
+    access: { kind: 'read', of: 'caller' },
     pathParameters: cells.cellPathSchema,
     responses: {
       200: { description: 'The cell', schema: cells.cellSchema },
@@ -44,6 +46,7 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'Creates a cell (embedded mode) or changes its description and labels',
     tag: 'cells',
+    access: { kind: 'write', role: 'platform-admin', action: 'cell.put', target: 'cell:{path.cell}' },
     pathParameters: cells.cellPathSchema,
     body: cells.putCellBodySchema,
     maxBodyBytes: 16 * 1024,
@@ -60,6 +63,7 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'The Stores of a cell (secret names only, never values)',
     tag: 'cells',
+    access: { kind: 'read', of: 'caller' },
     pathParameters: cells.cellPathSchema,
     responses: {
       200: { description: 'Every Store of the cell', schema: cells.cellStorePageSchema },
@@ -72,6 +76,7 @@ export const runRoutes = {
     function: 'cells-api',
     summary: 'One Store of a cell (secret names only, never values)',
     tag: 'cells',
+    access: { kind: 'read', of: 'caller' },
     pathParameters: cells.storePathSchema,
     responses: {
       200: { description: 'The Store', schema: cells.cellStoreSchema },
@@ -85,6 +90,12 @@ export const runRoutes = {
     summary:
       'Creates or replaces a Store of a cell from a Store manifest (JSON, or YAML as application/yaml)',
     tag: 'cells',
+    access: {
+      kind: 'write',
+      role: 'platform-admin',
+      action: 'store.put',
+      target: 'store:{path.cell}/{path.store}',
+    },
     pathParameters: cells.storePathSchema,
     maxBodyBytes: maxStoreManifestBytes,
     responses: {
@@ -103,6 +114,13 @@ export const runRoutes = {
     function: 'runs-api',
     summary: 'Runs the version deployed in env × cell now (manual trigger); Idempotency-Key supported',
     tag: 'runs',
+    access: {
+      kind: 'write',
+      role: 'deployer',
+      namespace: { body: 'namespace' },
+      action: 'run.start',
+      target: 'package:{body.namespace}/{body.name}',
+    },
     body: runs.createRunBodySchema,
     maxBodyBytes: 16 * 1024,
     responses: {
@@ -121,6 +139,7 @@ export const runRoutes = {
     function: 'runs-api',
     summary: 'Runs, newest first, by package, cell, status or trigger',
     tag: 'runs',
+    access: { kind: 'read', of: 'namespaces' },
     query: runs.listRunsQuerySchema,
     responses: { 200: { description: 'A page of runs', schema: runs.runPageSchema }, 400: badRequest },
   },
@@ -130,6 +149,7 @@ export const runRoutes = {
     function: 'runs-api',
     summary: 'One run: status, times, exit code, error, trigger and lineage identity',
     tag: 'runs',
+    access: { kind: 'read', of: 'namespace', namespace: { run: 'runId' } },
     pathParameters: runs.runPathSchema,
     responses: {
       200: { description: 'The run', schema: runs.runSchema },
@@ -142,6 +162,13 @@ export const runRoutes = {
     function: 'runs-api',
     summary: 'Cancels a live run: its task is stopped and it ends CANCELLED with lineage ABORT',
     tag: 'runs',
+    access: {
+      kind: 'write',
+      role: 'deployer',
+      namespace: { run: 'runId' },
+      action: 'run.cancel',
+      target: 'run:{path.runId}',
+    },
     pathParameters: runs.runPathSchema,
     responses: {
       202: { description: 'Cancelled', schema: runs.runSchema },
@@ -155,6 +182,7 @@ export const runRoutes = {
     function: 'runs-api',
     summary: "The tail of a run's output (CloudWatch Logs in AWS, captured output locally)",
     tag: 'runs',
+    access: { kind: 'read', of: 'namespace', namespace: { run: 'runId' } },
     pathParameters: runs.runPathSchema,
     query: runs.runLogsQuerySchema,
     responses: {

@@ -11,6 +11,7 @@ export const systemRoutes = {
     function: 'system-api',
     summary: 'Liveness of the API and its storage',
     tag: 'system',
+    access: { kind: 'read', of: 'caller' },
     responses: {
       200: { description: 'Healthy', schema: system.healthSchema },
       503: problemResponse(
@@ -24,6 +25,7 @@ export const systemRoutes = {
     function: 'system-api',
     summary: 'This API as an OpenAPI 3.1 document',
     tag: 'system',
+    access: { kind: 'read', of: 'caller' },
     responses: { 200: { description: 'The OpenAPI document' } },
   },
 } as const satisfies Record<string, Route<(typeof systemFunctionNames)[number]>>;

@@ -19,6 +19,8 @@ export const eventDetailTypes = [
   'Consumer Resumed',
   'DataSet Deprecated',
   'Package Deprecated',
+  /** A copy of every audit record (ADR 0018): the bus archive keeps it apart from the table. */
+  'Audit Record',
 ] as const;
 
 export type EventDetailType = (typeof eventDetailTypes)[number];

@@ -67,7 +67,12 @@ export function makeCells(deps: CellDependencies) {
         readonly description?: string | undefined;
         readonly labels?: Readonly<Record<string, string>> | undefined;
       },
-    ): Promise<{ readonly cell: Cell; readonly created: boolean }> {
+    ): Promise<{
+      readonly cell: Cell;
+      readonly created: boolean;
+      /** What it was before (description and labels), for the audit trail. */
+      readonly previous?: Pick<CellRecord, 'description' | 'labels'>;
+    }> {
       const now = clock().toISOString();
       const existing = await cells.getCell(cell);
       if (existing === undefined && mode === 'aws') throw cellNotFound(cell, mode);
@@ -90,7 +95,18 @@ export function makeCells(deps: CellDependencies) {
               updatedAt: now,
             };
       const written = await cells.putCell(next, existing?.revision ?? 0);
-      return { cell: await withCount(written), created: existing === undefined };
+      return {
+        cell: await withCount(written),
+        created: existing === undefined,
+        ...(existing === undefined
+          ? {}
+          : {
+              previous: {
+                labels: existing.labels,
+                ...(existing.description === undefined ? {} : { description: existing.description }),
+              },
+            }),
+      };
     },
 
     /** Makes sure embedded mode's `local` cell exists. */
@@ -125,7 +141,12 @@ export function makeCells(deps: CellDependencies) {
       cell: string,
       store: string,
       text: string,
-    ): Promise<{ readonly store: CellStore; readonly created: boolean }> {
+    ): Promise<{
+      readonly store: CellStore;
+      readonly created: boolean;
+      /** The Store it replaced, for the audit trail. */
+      readonly previous?: CellStore;
+    }> {
       await requireCell(cell);
       const loaded = loadManifest(text);
       if (!loaded.ok) {
@@ -167,7 +188,11 @@ export function makeCells(deps: CellDependencies) {
         ...(secretArn === undefined ? {} : { secretArn }),
       };
       await cells.putStore(record);
-      return { store: record, created: existing === undefined };
+      return {
+        store: record,
+        created: existing === undefined,
+        ...(existing === undefined ? {} : { previous: existing }),
+      };
     },
 
     async getStore(cell: string, store: string): Promise<CellStore> {

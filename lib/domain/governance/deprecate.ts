@@ -43,6 +43,8 @@ export interface DeprecationRequest extends DeprecationBody {
 export interface DeprecationOutcome {
   readonly created: boolean;
   readonly result: DeprecationResult;
+  /** The deprecation it replaced, if any (the audit trail's before). */
+  readonly previous?: { readonly reason: string; readonly sunset: string };
 }
 
 type DataSetRef = { readonly namespace: string; readonly name: string };
@@ -60,11 +62,11 @@ export function makeDeprecations(deps: DeprecationDependencies) {
     subject: DeprecationSubject,
     request: DeprecationRequest,
     publish: (deprecation: StoredDeprecation) => Promise<void>,
-  ): Promise<{ created: boolean; stored: StoredDeprecation }> {
+  ): Promise<{ created: boolean; stored: StoredDeprecation; previous?: StoredDeprecation }> {
     const current = await deps.deprecations.get(subject);
     const same =
       current !== undefined && current.reason === request.reason && current.sunset === request.sunset;
-    if (same && current.announced) return { created: false, stored: current };
+    if (same && current.announced) return { created: false, stored: current, previous: current };
     const stored = same
       ? current
       : await deps.deprecations.put(
@@ -86,7 +88,11 @@ export function makeDeprecations(deps: DeprecationDependencies) {
       // Someone replaced it since: their request announces their version.
       if (!(error instanceof ConcurrentModificationError)) throw error;
     }
-    return { created: current === undefined, stored };
+    return {
+      created: current === undefined,
+      stored,
+      ...(current === undefined ? {} : { previous: current }),
+    };
   }
 
   /** Who reads `dataSets`: each consumer's owners and the deployments of it that read one of them. */
@@ -157,7 +163,7 @@ export function makeDeprecations(deps: DeprecationDependencies) {
         impact ??= await impactOf(dataSet.consumers, [dataSet]);
         return impact;
       };
-      const { created, stored } = await record(subject, request, async (deprecation) => {
+      const { created, stored, previous } = await record(subject, request, async (deprecation) => {
         const detail = dataSetDeprecatedSchema.parse({
           namespace: dataSet.namespace,
           name: dataSet.name,
@@ -172,7 +178,11 @@ export function makeDeprecations(deps: DeprecationDependencies) {
           },
         ]);
       });
-      return { created, result: result(subject, stored, await impactNow()) };
+      return {
+        created,
+        result: result(subject, stored, await impactNow()),
+        ...previousOf(previous),
+      };
     },
 
     async deprecatePackage(request: DeprecationRequest): Promise<DeprecationOutcome> {
@@ -211,7 +221,7 @@ export function makeDeprecations(deps: DeprecationDependencies) {
         };
         return impact;
       };
-      const { created, stored } = await record(subject, request, async (deprecation) => {
+      const { created, stored, previous } = await record(subject, request, async (deprecation) => {
         const { impact: affected, deployments } = await impactNow();
         const detail = packageDeprecatedSchema.parse({
           namespace: pkg.namespace,
@@ -226,7 +236,11 @@ export function makeDeprecations(deps: DeprecationDependencies) {
           { detailType: 'Package Deprecated', detail, resources: [`package:${pkg.namespace}/${pkg.name}`] },
         ]);
       });
-      return { created, result: result(subject, stored, (await impactNow()).impact) };
+      return {
+        created,
+        result: result(subject, stored, (await impactNow()).impact),
+        ...previousOf(previous),
+      };
     },
   };
 }
@@ -277,4 +291,9 @@ export function dataSetsOf(version: PackageVersion): DataSetRef[] {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The `previous` of an outcome: the reason and sunset it replaced. */
+function previousOf(previous: StoredDeprecation | undefined): Pick<DeprecationOutcome, 'previous'> {
+  return previous === undefined ? {} : { previous: { reason: previous.reason, sunset: previous.sunset } };
 }

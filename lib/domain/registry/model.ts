@@ -59,15 +59,3 @@ export type AuditAction =
   | 'package.version.duplicate'
   | 'package.version.conflict'
   | 'package.registration.rejected';
-
-/** One append-only audit entry. */
-export interface AuditEntry {
-  readonly id: string;
-  readonly at: string;
-  readonly action: AuditAction;
-  /** `package:<ns>/<name>` when the package is known, else `artifact:<reference>`. */
-  readonly subject: string;
-  /** Who caused it: `api`, `ecr`, `registry-webhook`. */
-  readonly actor: string;
-  readonly details: Readonly<Record<string, unknown>>;
-}

@@ -15,6 +15,7 @@ import {
   RegistryUnavailableError,
   withSignal,
 } from '../../ports/artifact-source.js';
+import type { AuditLog } from '../../ports/audit-log.js';
 import type { EventPublisher } from '../../ports/event-publisher.js';
 import type { RegistryStore } from '../../ports/registry-store.js';
 import {
@@ -41,6 +42,13 @@ export interface RegisterPackageInput {
   readonly reference: string;
   readonly tag?: string | undefined;
   readonly source: RegistrationSource;
+  /** The principal that asked (API requests); the audit trail names the source (`ecr`, …) otherwise. */
+  readonly actor?: string | undefined;
+  /**
+   * Checks that the caller may register into the package's namespace, once the artifact has said which
+   * (API requests: the `publisher` role, ADR 0018). A refusal throws and leaves nothing written.
+   */
+  readonly authorize?: ((namespace: string) => Promise<void>) | undefined;
   /**
    * The caller's deadline for reading the artifact (lib/runtime/deadline.ts): once it fires the read
    * stops and the registration fails as retryable (503), leaving the caller time to answer.
@@ -68,6 +76,8 @@ export interface RegisterPackageDeps {
   readonly artifacts: ArtifactSource;
   readonly store: RegistryStore;
   readonly events: EventPublisher;
+  /** The audit trail: every registration, duplicate, conflict and rejection. */
+  readonly audit: AuditLog;
   readonly clock: () => Date;
   /** Unique ids for records and audit entries. */
   readonly ids: () => string;
@@ -128,6 +138,8 @@ export function makeRegisterPackage(deps: RegisterPackageDeps): RegisterPackage 
       tag,
     });
     if (!identity.ok) return reject(context, identity.problems, claimed);
+    // Only now is the namespace known; a caller without the role there leaves nothing behind.
+    await input.authorize?.(identity.identity.namespace);
 
     const staged = stage(identity.identity, artifact, contents.contents, context);
     const size = Buffer.byteLength(JSON.stringify(staged.detail));
@@ -324,12 +336,15 @@ export function makeRegisterPackage(deps: RegisterPackageDeps): RegisterPackage 
       known.namespace !== undefined && known.name !== undefined
         ? `package:${known.namespace}/${known.name}`
         : `artifact:${formatReference(context.reference)}`;
-    await store.appendAudit({
+    await deps.audit.append({
       id: ids(),
       at: clock().toISOString(),
       action,
       subject,
-      actor: context.input.source,
+      actor: context.input.actor ?? context.input.source,
+      ...(action === 'package.version.registered' || action === 'package.version.duplicate'
+        ? {}
+        : { outcome: 'refused' as const }),
       details: {
         reference: context.input.reference,
         ...(known.version === undefined ? {} : { version: known.version }),

@@ -199,6 +199,7 @@ export function makeTriggerResolver(deps: TriggerResolverDependencies) {
       subject: `package:${id.namespace}/${id.name}`,
       actor: 'trigger-resolver',
       details: { env: id.env, cell: id.cell, ...details },
+      ...(action === 'trigger.start-refused' ? { outcome: 'refused' as const } : {}),
     };
     await deps.audit.append(entry);
   }
@@ -294,6 +295,7 @@ export function makeTriggerResolver(deps: TriggerResolverDependencies) {
         subject: `package:${id.namespace}/${id.name}`,
         actor: 'scheduler',
         details: { env: id.env, cell: id.cell, runId, scheduledTime, refusal: started.refusal },
+        outcome: 'refused',
       });
       return { runId, outcome: 'refused' };
     },

@@ -12,7 +12,9 @@ export function withEvents<D extends SharedDependencies>(
   deps: D,
   overrides: { readonly events?: EventPublisher } = {},
 ): D & EventDependencies {
-  return { ...deps, events: overrides.events ?? eventBridge(deps) };
+  const events = overrides.events ?? eventBridge(deps);
+  // Every audit record of this function is copied to the bus too, whose archive keeps it (ADR 0018).
+  return { ...deps, events, audit: deps.audit.withPublisher(events) };
 }
 
 /**

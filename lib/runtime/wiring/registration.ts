@@ -54,6 +54,7 @@ export function withRegistration<D extends SharedDependencies & EventDependencie
       artifacts,
       store,
       events: deps.events,
+      audit: deps.audit,
       clock: deps.clock,
       ids: randomUUID,
       allowlist,

@@ -1,4 +1,3 @@
-import { DynamoAuditLog } from '../../adapters/dynamodb/audit-log.js';
 import { DynamoCellStore } from '../../adapters/dynamodb/cell-store.js';
 import { DynamoDeploymentStore } from '../../adapters/dynamodb/deployment-store.js';
 import { openLineageGraph } from '../../adapters/dynamodb/lineage-store.js';
@@ -199,7 +198,7 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
             cell: deployment.cell,
           })),
       },
-      audit: new DynamoAuditLog(deps.table),
+      audit: deps.audit,
       events: deps.events,
       clock: deps.clock,
     });
@@ -249,7 +248,7 @@ export function createRunPlane(deps: RunPlaneDependencies, adapters: RunAdapters
       promotions: deployments,
       pipeline: adapters.pipeline,
       events: deps.events,
-      audit: new DynamoAuditLog(deps.table),
+      audit: deps.audit,
       environments: adapters.environments,
       groups,
       checkDeployable,

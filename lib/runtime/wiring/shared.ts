@@ -1,8 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { DynamoAuditStore } from '../../adapters/dynamodb/audit-log.js';
+import { DynamoBindingsStore, DynamoNamespaceLookup } from '../../adapters/dynamodb/bindings-store.js';
 import { createDynamoDbClient } from '../../adapters/dynamodb/client.js';
 import { SingleTable } from '../../adapters/dynamodb/single-table.js';
+import { AccessControl } from '../../api/access-control.js';
+import { GroupDirectory } from '../../domain/identity/groups.js';
+import { AuditTrail } from '../audit-trail.js';
 import type { Config } from '../config.js';
 
 /** What every function uses: configuration, telemetry, the clock and the table. */
@@ -15,6 +20,12 @@ export interface SharedDependencies {
   readonly metrics?: Metrics | undefined;
   readonly clock: () => Date;
   readonly table: SingleTable;
+  /** Who is in which group (`GROUPS`): approvals, bindings to groups, platform admins. */
+  readonly groups: GroupDirectory;
+  /** Namespace roles (ADR 0018): the bindings in the table, read through a short per-instance cache. */
+  readonly access: AccessControl;
+  /** The audit trail; copied to the bus once the function has one (`withEvents`). */
+  readonly audit: AuditTrail;
 }
 
 /** Telemetry the embedded mode (or a test) supplies instead of the defaults. */
@@ -37,13 +48,32 @@ export function createSharedDependencies(
       ...regionOf(config),
     }),
   );
+  const logger = overrides.logger ?? new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL });
+  const table = new SingleTable(client, config.TABLE_NAME, clock);
+  const groups = new GroupDirectory(config.GROUPS);
   return {
     config,
-    logger: overrides.logger ?? new Logger({ serviceName: 'datakit', logLevel: config.LOG_LEVEL }),
+    logger,
     tracer: overrides.tracer,
     metrics: overrides.metrics,
     clock,
-    table: new SingleTable(client, config.TABLE_NAME, clock),
+    table,
+    groups,
+    access: new AccessControl({
+      mode: config.ACCESS_CONTROL,
+      readAccess: config.NAMESPACE_READ_ACCESS,
+      platformAdminGroup: config.PLATFORM_ADMIN_GROUP,
+      groups,
+      bindings: new DynamoBindingsStore(table),
+      lookup: new DynamoNamespaceLookup(table),
+      clock,
+      cacheSeconds: config.BINDINGS_CACHE_SECONDS,
+    }),
+    audit: new AuditTrail({
+      store: new DynamoAuditStore(table, { retentionDays: config.AUDIT_RETENTION_DAYS, clock }),
+      logger,
+      metrics: overrides.metrics,
+    }),
   };
 }
 

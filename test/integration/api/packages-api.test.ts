@@ -49,6 +49,8 @@ beforeAll(async () => {
     TABLE_NAME: harness.table.tableName,
     DYNAMODB_ENDPOINT: harness.endpoint,
     LOG_LEVEL: 'SILENT',
+    // Roles are not what these tests are about (test/unit/api/authorization-matrix.test.ts is).
+    ACCESS_CONTROL: 'off',
   });
   handler = createPackagesApi(createDependencies(config, { logger: new Logger({ logLevel: 'SILENT' }) }));
 });

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoAuditLog } from '../../../lib/adapters/dynamodb/audit-log.js';
+import { DynamoAuditStore } from '../../../lib/adapters/dynamodb/audit-log.js';
 import { DynamoCellStore } from '../../../lib/adapters/dynamodb/cell-store.js';
 import { DynamoDeploymentStore } from '../../../lib/adapters/dynamodb/deployment-store.js';
 import { DynamoDeprecationStore } from '../../../lib/adapters/dynamodb/deprecation-store.js';
@@ -18,6 +18,7 @@ import { GroupDirectory } from '../../../lib/domain/identity/groups.js';
 import { Environments } from '../../../lib/domain/promotions/environments.js';
 import { makePromotions } from '../../../lib/domain/promotions/promotions.js';
 import type { ScheduleControl } from '../../../lib/ports/schedule-control.js';
+import { AuditTrail } from '../../../lib/runtime/audit-trail.js';
 import { startTestTable, type TestTable } from '../../support/dynamo.js';
 import { seedVersion } from '../../support/registry-seed.js';
 
@@ -137,7 +138,10 @@ beforeAll(async () => {
     promotions: deployments,
     pipeline: { start: noPipeline, syncDecisions: noPipeline },
     events: bus,
-    audit: new DynamoAuditLog(harness.table),
+    audit: new AuditTrail({
+      store: new DynamoAuditStore(harness.table, { retentionDays: 400, clock }),
+      logger: new Logger({ logLevel: 'SILENT' }),
+    }),
     environments: new Environments(),
     groups: new GroupDirectory({}),
     checkDeployable: makeCheckDeployable(deps),

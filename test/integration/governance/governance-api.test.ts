@@ -129,6 +129,8 @@ beforeAll(async () => {
       TABLE_NAME: harness.table.tableName,
       DYNAMODB_ENDPOINT: harness.endpoint,
       LOG_LEVEL: 'SILENT',
+      // Roles are not what these tests are about (test/unit/api/authorization-matrix.test.ts is).
+      ACCESS_CONTROL: 'off',
       IDENTITY_SOURCE: 'embedded',
     }),
     { logger, events: flakyBus },

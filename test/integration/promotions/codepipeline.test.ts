@@ -279,8 +279,8 @@ describe('the stages and the events', () => {
     expect(fake.jobFailures.at(-1)).toMatchObject({ jobId: 'job-deploy-forced' });
     expect(await deployedVersion('prod', 'console')).toBeUndefined();
     const audit = await harness.deps.table.queryAll({
-      index: 'GSI1',
-      partition: keys.auditSubjectIndex.pk(`package:${namespace}/${name}`),
+      index: 'GSI3',
+      partition: keys.auditIndex.ofTarget(`package:${namespace}/${name}`),
     });
     expect(audit.filter((item) => item.id === `${prod.id}:console-approval:security`)).toHaveLength(1);
   });

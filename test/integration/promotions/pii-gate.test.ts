@@ -90,8 +90,8 @@ async function deployedVersion(name: string, env: string, cell: string): Promise
 
 async function audit(name: string): Promise<{ id: string; action: string; details: unknown }[]> {
   const items = await harness.deps.table.queryAll({
-    index: 'GSI1',
-    partition: keys.auditSubjectIndex.pk(`package:${ns}/${name}`),
+    index: 'GSI3',
+    partition: keys.auditIndex.ofTarget(`package:${ns}/${name}`),
   });
   return items.map((item) => ({ id: String(item.id), action: String(item.action), details: item.details }));
 }

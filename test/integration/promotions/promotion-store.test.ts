@@ -1,8 +1,10 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoAuditLog } from '../../../lib/adapters/dynamodb/audit-log.js';
+import { DynamoAuditStore } from '../../../lib/adapters/dynamodb/audit-log.js';
 import { DynamoDeploymentStore } from '../../../lib/adapters/dynamodb/deployment-store.js';
 import { keys } from '../../../lib/adapters/dynamodb/keys.js';
 import type { PromotionRecord } from '../../../lib/ports/deployment-store.js';
+import { AuditTrail } from '../../../lib/runtime/audit-trail.js';
 import { startTestTable, type TestTable } from '../../support/dynamo.js';
 
 /** The promotion records, locks and pipeline executions on a real DynamoDB-compatible server. */
@@ -104,7 +106,10 @@ describe('pipeline executions', () => {
 
 describe('the audit trail', () => {
   it('keeps one entry per id however often it is appended, listed under its subject', async () => {
-    const audit = new DynamoAuditLog(harness.table);
+    const audit = new AuditTrail({
+      store: new DynamoAuditStore(harness.table, { retentionDays: 400, clock: () => new Date(at) }),
+      logger: new Logger({ logLevel: 'SILENT' }),
+    });
     const entry = {
       id: 'p-rev:override',
       at,
@@ -119,8 +124,8 @@ describe('the audit trail', () => {
       audit.append({ ...entry, actor: 'someone else' }),
     ]);
     const items = await harness.table.queryAll({
-      index: 'GSI1',
-      partition: keys.auditSubjectIndex.pk('package:sales/report'),
+      index: 'GSI3',
+      partition: keys.auditIndex.ofTarget('package:sales/report'),
     });
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ action: 'promotion.override', details: { reason: 'hotfix' } });

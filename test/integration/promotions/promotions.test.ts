@@ -76,8 +76,8 @@ async function deployedVersion(env: string, cell: string): Promise<string | unde
 
 async function auditActions(promotionId: string): Promise<string[]> {
   const items = await harness.deps.table.queryAll({
-    index: 'GSI1',
-    partition: keys.auditSubjectIndex.pk(`package:${namespace}/${name}`),
+    index: 'GSI3',
+    partition: keys.auditIndex.ofTarget(`package:${namespace}/${name}`),
   });
   return items
     .filter((item) => String(item.id).startsWith(`${promotionId}:`))
@@ -123,7 +123,8 @@ describe('promotion dev → int → prod', () => {
     const published = harness.bus
       .events()
       .filter((event) => JSON.stringify(event.detail).includes(prod.id))
-      .map((event) => event['detail-type']);
+      .map((event) => event['detail-type'])
+      .filter((type) => type !== 'Audit Record');
     expect(published).toEqual([
       'Promotion Requested',
       'Promotion Approved',

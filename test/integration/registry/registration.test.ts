@@ -206,8 +206,8 @@ describe('registering a valid package', () => {
       .events()
       .filter((event) => event['detail-type'] === 'Package Version Registered');
     const audit = await plane.table.table.queryAll({
-      index: 'GSI1',
-      partition: keys.auditSubjectIndex.pk('package:sales/orders-daily'),
+      index: 'GSI3',
+      partition: keys.auditIndex.ofTarget('package:sales/orders-daily'),
     });
 
     expect(events.map((event) => event.detail)).toEqual([
@@ -219,7 +219,15 @@ describe('registering a valid package', () => {
         datasets: [{ namespace: 'sales', name: 'daily-orders' }],
       }),
     ]);
-    expect(audit.map((entry) => entry.action)).toEqual(['package.version.registered']);
+    // The request's one record, with what registration recorded on its way.
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: 'package.register',
+        outcome: 'succeeded',
+        namespace: 'sales',
+        effects: [expect.objectContaining({ action: 'package.version.registered' })],
+      }),
+    ]);
   });
 });
 
@@ -274,10 +282,15 @@ describe('idempotency and immutability', () => {
     const version = await plane.get('/v1/packages/sales/orders-daily/versions/5.0.0');
     expect(record(version.body).digest).toBe(original.digest);
     const audit = await plane.table.table.queryAll({
-      index: 'GSI1',
-      partition: keys.auditSubjectIndex.pk('package:sales/orders-daily'),
+      index: 'GSI3',
+      partition: keys.auditIndex.ofTarget('package:sales/orders-daily'),
     });
-    expect(audit.map((entry) => entry.action)).toContain('package.version.conflict');
+    const conflict = audit.find((entry) => entry.outcome === 'refused');
+    expect(conflict).toMatchObject({
+      action: 'package.register',
+      request: { status: 409 },
+      effects: [expect.objectContaining({ action: 'package.version.conflict' })],
+    });
   });
 
   it('registers one of two digests of one version delivered concurrently and refuses the other as E021', async () => {
@@ -346,7 +359,6 @@ class CommitHookStore implements RegistryStore {
   };
   claimRegistration: RegistryStore['claimRegistration'] = (record) => this.inner.claimRegistration(record);
   releaseRegistration: RegistryStore['releaseRegistration'] = (id) => this.inner.releaseRegistration(id);
-  appendAudit: RegistryStore['appendAudit'] = (entry) => this.inner.appendAudit(entry);
 }
 
 /** Each class of bad artifact, the code it is refused with, and what it does to the package. */
@@ -542,7 +554,16 @@ describe('failures and retries', () => {
       const retry = await local.register(reference);
 
       expect(retry.status).toBe(201);
-      expect(published.map((event) => event.detailType)).toEqual(['Package Version Registered']);
+      const domain = published.filter((event) => event.detailType !== 'Audit Record');
+      expect(domain.map((event) => event.detailType)).toEqual(['Package Version Registered']);
+      // Each request's audit record went to the bus too: the failure, then the registration.
+      const outcomes = published
+        .filter((event) => event.detailType === 'Audit Record')
+        .map((event) => [event.detail.action, event.detail.outcome]);
+      expect(outcomes).toEqual([
+        ['package.register', 'failed'],
+        ['package.register', 'succeeded'],
+      ]);
     } finally {
       await local.close();
     }

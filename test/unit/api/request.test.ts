@@ -14,6 +14,7 @@ const route: RouteDefinition = {
   function: 'packages-api',
   summary: 'test route',
   tag: 'test',
+  access: { kind: 'read', of: 'caller' },
   pathParameters: z.object({ name: z.string().regex(/^[a-z]+$/) }),
   query: z.object({ limit: z.coerce.number().int().min(1).default(10) }),
   body: z.object({ reference: z.string().min(1), tags: z.array(z.string()).optional() }),

@@ -1,8 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiHandler } from '../../../lib/api/http-handler.js';
+import { accessDependencies } from '../../support/access.js';
 import { apiEvent, lambdaContext } from '../../support/api-event.js';
+import { startTestTable, type TestTable } from '../../support/dynamo.js';
 
 /** The EMF documents Powertools Metrics printed while `run` ran. */
 async function emfDuring(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
@@ -24,6 +25,12 @@ async function emfDuring(run: () => Promise<unknown>): Promise<Record<string, un
 
 afterEach(() => vi.restoreAllMocks());
 
+let testTable: TestTable;
+beforeAll(async () => {
+  testTable = await startTestTable();
+});
+afterAll(() => testTable.close());
+
 describe('API handler telemetry', () => {
   const handlerWith = (metrics: Metrics) =>
     createApiHandler(
@@ -37,7 +44,7 @@ describe('API handler telemetry', () => {
         getPipeline: async () => ({ status: 200, body: {} }),
         listRegistrations: async () => ({ status: 200, body: { items: [] } }),
       },
-      { logger: new Logger({ logLevel: 'SILENT' }), metrics, config: { IDENTITY_SOURCE: 'iam' } },
+      { ...accessDependencies(testTable.table, { mode: 'off' }), metrics },
     );
 
   it('counts each request by operation, and refusals separately', async () => {
