@@ -38,12 +38,21 @@ export function nodeTaskSpec(
   };
 }
 
+/**
+ * A `node -e` statement writing both pids to $PIDS atomically (a rename): tests wait for the file to exist,
+ * then read it, and a file created but not yet written would read empty.
+ */
+export const recordPids = `
+    const fs = require('node:fs');
+    fs.writeFileSync(process.env.PIDS + '.tmp', JSON.stringify([process.pid, sleeper.pid]));
+    fs.renameSync(process.env.PIDS + '.tmp', process.env.PIDS);`;
+
 /** A `node -e` script that starts a grandchild `sleep`, records both pids in $PIDS, and keeps running. */
 export function parentOfSleeper(options: { ignoreTerm?: boolean } = {}): string {
   return `
     const sleeper = require('node:child_process').spawn('sleep', ['30'], { stdio: 'ignore' });
     ${options.ignoreTerm === true ? "process.on('SIGTERM', () => {});" : ''}
-    require('node:fs').writeFileSync(process.env.PIDS, JSON.stringify([process.pid, sleeper.pid]));
+    ${recordPids}
     setInterval(() => {}, 1000);
   `;
 }

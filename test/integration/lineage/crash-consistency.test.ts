@@ -257,9 +257,19 @@ describe('an ingestion killed at any write', () => {
           for (const event of s.before) expect((await h.post(event)).statusCode).toBe(201);
           const crashing = crashingIngestion(h, crashAt);
 
-          await expect(crashing.ingest(normalized(s.event)), at).rejects.toThrow(
-            `crashed at write ${crashAt}`,
+          const outcome = await crashing.ingest(normalized(s.event)).then(
+            () => undefined,
+            (error: unknown) => error,
           );
+          if (outcome === undefined) {
+            // Concurrent writes of one event can conflict and be retried, so the reference run may have
+            // written more than this one: an ingestion that completes must not have reached the crash.
+            expect(crashing.table.writes, `${at}: completed, so it never wrote that far`).toBeLessThanOrEqual(
+              crashAt,
+            );
+          } else {
+            expect(String(outcome), at).toContain(`crashed at write ${crashAt}`);
+          }
           await crashing.table.idle();
 
           await expectNothingHalfDone(h, s, at);
