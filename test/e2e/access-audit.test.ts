@@ -176,6 +176,7 @@ describe('namespace access control in npm start', () => {
       bindings: [
         { role: 'publisher', principals: ['ci'] },
         { role: 'deployer', principals: ['rita'] },
+        { role: 'admin', groups: ['owners'] },
       ],
     });
     expect(bindings).toMatchObject({ status: 200, json: { revision: 1 } });
@@ -266,6 +267,7 @@ describe('namespace access control in npm start', () => {
       after: [
         { role: 'publisher', principals: ['ci'], groups: [] },
         { role: 'deployer', principals: ['rita'], groups: [] },
+        { role: 'admin', principals: [], groups: ['owners'] },
       ],
     });
     expect(records.find((record) => record.requestId === mutations[4]?.requestId)).toMatchObject({

@@ -55,6 +55,16 @@ export const putBindingsBodySchema = z
       }
       seen.add(binding.role);
     });
+    // Bindings without an admin lock the namespace: only the platform-admin group could change them, and in
+    // `npm start`'s `auto` mode the first such write would lock out the developer who made it.
+    if (body.bindings.length > 0 && !seen.has('admin')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['bindings'],
+        message:
+          'a namespace with bindings needs an admin (a principal or a group) to change them; add one, or send no bindings to clear them',
+      });
+    }
   });
 
 export type PutBindingsBody = z.infer<typeof putBindingsBodySchema>;

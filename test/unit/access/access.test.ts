@@ -92,4 +92,24 @@ describe('PUT bindings body', () => {
     const paths = result.error?.issues.map((issue) => issue.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['bindings.1.role', 'bindings.2']));
   });
+
+  it('refuses bindings without an admin, which nobody but a platform admin could change again', () => {
+    const result = putBindingsBodySchema.safeParse({
+      bindings: [{ role: 'deployer', principals: ['rita'] }],
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: ['bindings'], message: expect.stringMatching(/needs an admin/) }),
+    ]);
+    expect(
+      putBindingsBodySchema.safeParse({
+        bindings: [
+          { role: 'deployer', principals: ['rita'] },
+          { role: 'admin', groups: ['owners'] },
+        ],
+      }).success,
+    ).toBe(true);
+    // Clearing every binding is allowed: the namespace goes back to the platform-admin group alone.
+    expect(putBindingsBodySchema.safeParse({ bindings: [] }).success).toBe(true);
+  });
 });
