@@ -11,6 +11,7 @@ import { promotionSchema } from '../../lib/contracts/api/promotions.js';
 import { runSchema } from '../../lib/contracts/api/runs.js';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { reportPackageFiles } from '../support/report-package.js';
 
 /**
  * Issue 11's access control and audit trail through `npm start` and the CLI (ADR 0018): a platform admin
@@ -22,29 +23,6 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 const namespace = 'sales';
 const name = 'report';
 const groups = { owners: ['olivia'], 'platform-admins': ['pam'] };
-
-const transform = (version: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: Transform
-metadata: { name: ${name}, namespace: ${namespace}, version: ${version} }
-spec:
-  runtime: generic-python
-  image: team/report:${version}
-  command: ["node", "-e", "console.log('report ${version}')"]
-  inputs: [{ dataset: orders }]
-  outputs: [{ dataset: daily }]
-  trigger: { policy: manual }
-  timeout: 1m
-`;
-const dataSet = (dataset: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: DataSet
-metadata: { name: ${dataset}, namespace: ${namespace}, version: 1.0.0 }
-spec:
-  store: files
-  prefix: ${dataset}/
-  classification: internal
-  schema:
-    - { name: id, type: string }
-`;
 
 let dataDir: string;
 let plane: ControlPlaneProcess;
@@ -124,11 +102,7 @@ async function publish(version: string): Promise<void> {
     new DistributionClient({ timeoutMs: 10_000 }),
     { registry: registry.host, repository: `${namespace}/${name}` },
     version,
-    await buildPackageArtifact({
-      'dk.yaml': transform(version),
-      'dataset/orders.yaml': dataSet('orders'),
-      'dataset/daily.yaml': dataSet('daily'),
-    }),
+    await buildPackageArtifact(reportPackageFiles(namespace, name, version)),
   );
 }
 

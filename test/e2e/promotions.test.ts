@@ -14,6 +14,7 @@ import { type Promotion, promotionSchema } from '../../lib/contracts/api/promoti
 import { runSchema } from '../../lib/contracts/api/runs.js';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { reportPackageFiles } from '../support/report-package.js';
 
 /**
  * Issue 10's acceptance through `npm start` and the CLI: a package walks dev → int → prod with one owner
@@ -27,29 +28,6 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 const namespace = 'e2e';
 const name = 'report';
 const groups = { owners: ['olivia', 'oscar', 'sam'], security: ['sara', 'steve', 'sam'] };
-
-const transform = (version: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: Transform
-metadata: { name: ${name}, namespace: ${namespace}, version: ${version} }
-spec:
-  runtime: generic-python
-  image: team/report:${version}
-  command: ["node", "-e", "console.log('report ${version}')"]
-  inputs: [{ dataset: orders }]
-  outputs: [{ dataset: daily }]
-  trigger: { policy: manual }
-  timeout: 1m
-`;
-const dataSet = (dataset: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: DataSet
-metadata: { name: ${dataset}, namespace: ${namespace}, version: 1.0.0 }
-spec:
-  store: files
-  prefix: ${dataset}/
-  classification: internal
-  schema:
-    - { name: id, type: string }
-`;
 
 let dataDir: string;
 let plane: ControlPlaneProcess;
@@ -115,11 +93,7 @@ async function deployed(env: string): Promise<string | undefined> {
 }
 
 async function publish(version: string): Promise<void> {
-  const artifact = await buildPackageArtifact({
-    'dk.yaml': transform(version),
-    'dataset/orders.yaml': dataSet('orders'),
-    'dataset/daily.yaml': dataSet('daily'),
-  });
+  const artifact = await buildPackageArtifact(reportPackageFiles(namespace, name, version));
   await pushArtifact(
     new DistributionClient({ timeoutMs: 10_000 }),
     { registry: registry.host, repository: `${namespace}/${name}` },
