@@ -1,8 +1,37 @@
-import type { DynamoDeploymentStore } from '../lib/adapters/dynamodb/deployment-store.js';
-import type { DynamoRegistry } from '../lib/adapters/dynamodb/registry-store.js';
+import { DynamoDeploymentStore } from '../lib/adapters/dynamodb/deployment-store.js';
+import { DynamoLineageStore, openLineageGraph } from '../lib/adapters/dynamodb/lineage-store.js';
+import { DynamoRegistry } from '../lib/adapters/dynamodb/registry-store.js';
+import { FileBlobStore } from '../lib/adapters/local/file-blob-store.js';
 import { parseLineageEvent } from '../lib/contracts/openlineage/parse.js';
-import type { IngestLineageEvent } from '../lib/domain/lineage/ingest.js';
+import { makeGovernanceInputs } from '../lib/domain/governance/governance-inputs.js';
+import { type IngestLineageEvent, makeIngestLineageEvent } from '../lib/domain/lineage/ingest.js';
+import { startTestTable } from '../test/support/dynamo.js';
 import { seedVersion } from '../test/support/registry-seed.js';
+
+/**
+ * A fresh embedded table seeded by `seedGovernanceGraph`, with the registry and what the governance report
+ * (and the PII gate) read of it. `close` stops the table.
+ */
+export async function seededGovernanceGraph(pipelines: number, versions: number) {
+  const harness = await startTestTable();
+  const registry = new DynamoRegistry(harness.table);
+  const deployments = new DynamoDeploymentStore(harness.table);
+  const ingest = makeIngestLineageEvent({
+    // Events here are small: nothing goes to the blob store.
+    store: new DynamoLineageStore(harness.table, new FileBlobStore('.bench/governance-blobs')),
+    events: { publish: async () => {} },
+    clock: () => new Date(),
+  });
+  process.stderr.write(`seeding ${pipelines} pipelines\n`);
+  await seedGovernanceGraph({ registry, deployments, ingest }, pipelines, versions);
+  const inputs = makeGovernanceInputs({
+    packages: registry,
+    deployments,
+    environments: ['dev', 'int', 'prod'],
+    lineageGraph: () => openLineageGraph(harness.table),
+  });
+  return { table: harness.table, registry, inputs, close: () => harness.close() };
+}
 
 /**
  * The registry the governance benchmarks read (`governance-report`, `pii-gate`): `pipelines` copies of the

@@ -1,15 +1,7 @@
-import { DynamoDeploymentStore } from '../lib/adapters/dynamodb/deployment-store.js';
-import { DynamoLineageStore, openLineageGraph } from '../lib/adapters/dynamodb/lineage-store.js';
-import { DynamoRegistry } from '../lib/adapters/dynamodb/registry-store.js';
-import { FileBlobStore } from '../lib/adapters/local/file-blob-store.js';
-import { makeGovernanceInputs } from '../lib/domain/governance/governance-inputs.js';
 import { buildGovernanceReport } from '../lib/domain/governance/report.js';
 import { renderCsv, renderMarkdown } from '../lib/domain/governance/report-render.js';
-import { makeIngestLineageEvent } from '../lib/domain/lineage/ingest.js';
-import type { EventPublisher } from '../lib/ports/event-publisher.js';
-import { startTestTable } from '../test/support/dynamo.js';
 import { type Metric, median, registerBenchmark } from './benchmark.js';
-import { seedGovernanceGraph } from './governance-graph.js';
+import { seededGovernanceGraph } from './governance-graph.js';
 
 // The registry of `seedGovernanceGraph` (bench/governance-graph.ts): `pipelines` copies of the reactive
 // pipeline's shape with `versions` versions of every package, deployments and OpenLineage jobs.
@@ -18,38 +10,19 @@ const pipelines = Number.parseInt(process.env.BENCH_GOVERNANCE_PIPELINES ?? '', 
 const versions = Number.parseInt(process.env.BENCH_GOVERNANCE_VERSIONS ?? '', 10) || 3;
 const rounds = Number.parseInt(process.env.BENCH_GOVERNANCE_ROUNDS ?? '', 10) || 5;
 
-const noEvents: EventPublisher = { publish: async () => {} };
-
 registerBenchmark({
   name: 'governance-report',
   description: `the governance report over ${pipelines} pipelines (7 packages × ${versions} versions, deployments, OpenLineage) on the embedded DynamoDB`,
   async run(): Promise<Metric[]> {
-    const harness = await startTestTable();
+    const { table, inputs, close } = await seededGovernanceGraph(pipelines, versions);
     try {
-      const registry = new DynamoRegistry(harness.table);
-      const deployments = new DynamoDeploymentStore(harness.table);
-      const ingest = makeIngestLineageEvent({
-        // Events here are small: nothing goes to the blob store.
-        store: new DynamoLineageStore(harness.table, new FileBlobStore('.bench/governance-blobs')),
-        events: noEvents,
-        clock: () => new Date(),
-      });
-      process.stderr.write(`seeding ${pipelines} pipelines\n`);
-      await seedGovernanceGraph({ registry, deployments, ingest }, pipelines, versions);
-
-      const inputs = makeGovernanceInputs({
-        packages: registry,
-        deployments,
-        environments: ['dev', 'int', 'prod'],
-        lineageGraph: () => openLineageGraph(harness.table),
-      });
       const gatherMs: number[] = [];
       const buildMs: number[] = [];
       const requests: number[] = [];
       const items: number[] = [];
       let report: ReturnType<typeof buildGovernanceReport> | undefined;
       for (let round = 0; round < rounds + 1; round++) {
-        const before = { ...harness.table.stats };
+        const before = { ...table.stats };
         const started = performance.now();
         const read = await inputs();
         const gathered = performance.now();
@@ -58,8 +31,8 @@ registerBenchmark({
         if (round === 0) continue; // warm-up
         gatherMs.push(gathered - started);
         buildMs.push(built - gathered);
-        requests.push(harness.table.stats.requests - before.requests);
-        items.push(harness.table.stats.itemsRead - before.itemsRead);
+        requests.push(table.stats.requests - before.requests);
+        items.push(table.stats.itemsRead - before.itemsRead);
       }
       if (report === undefined) throw new Error('no report');
       const prefix = `governance-report.${pipelines}x${versions}`;
@@ -76,7 +49,7 @@ registerBenchmark({
         { name: `${prefix}.markdown`, value: Buffer.byteLength(renderMarkdown(report)), unit: 'bytes' },
       ];
     } finally {
-      await harness.close();
+      await close();
     }
   },
 });

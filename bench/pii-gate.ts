@@ -1,14 +1,6 @@
-import { DynamoDeploymentStore } from '../lib/adapters/dynamodb/deployment-store.js';
-import { DynamoLineageStore, openLineageGraph } from '../lib/adapters/dynamodb/lineage-store.js';
-import { DynamoRegistry } from '../lib/adapters/dynamodb/registry-store.js';
-import { FileBlobStore } from '../lib/adapters/local/file-blob-store.js';
-import { makeGovernanceInputs } from '../lib/domain/governance/governance-inputs.js';
 import { makePiiCheck, piiGate, promotionCandidateOf } from '../lib/domain/governance/pii-gate.js';
-import { makeIngestLineageEvent } from '../lib/domain/lineage/ingest.js';
-import type { EventPublisher } from '../lib/ports/event-publisher.js';
-import { startTestTable } from '../test/support/dynamo.js';
 import { type Metric, median, percentile, registerBenchmark } from './benchmark.js';
-import { seedGovernanceGraph } from './governance-graph.js';
+import { seededGovernanceGraph } from './governance-graph.js';
 
 // What the PII gate adds to each promotion into a governed environment: `makePiiCheck` — the version, the
 // whole registry's catalog, the deployments of every environment and the lineage downstream of what PII
@@ -18,30 +10,12 @@ const pipelines = Number.parseInt(process.env.BENCH_GOVERNANCE_PIPELINES ?? '', 
 const versions = Number.parseInt(process.env.BENCH_GOVERNANCE_VERSIONS ?? '', 10) || 3;
 const rounds = Number.parseInt(process.env.BENCH_PII_GATE_ROUNDS ?? '', 10) || 10;
 
-const noEvents: EventPublisher = { publish: async () => {} };
-
 registerBenchmark({
   name: 'pii-gate',
   description: `the PII gate of one governed promotion over ${pipelines} pipelines (7 packages × ${versions} versions, deployments, OpenLineage) on the embedded DynamoDB`,
   async run(): Promise<Metric[]> {
-    const harness = await startTestTable();
+    const { table, registry, inputs, close } = await seededGovernanceGraph(pipelines, versions);
     try {
-      const registry = new DynamoRegistry(harness.table);
-      const deployments = new DynamoDeploymentStore(harness.table);
-      const ingest = makeIngestLineageEvent({
-        store: new DynamoLineageStore(harness.table, new FileBlobStore('.bench/pii-gate-blobs')),
-        events: noEvents,
-        clock: () => new Date(),
-      });
-      process.stderr.write(`seeding ${pipelines} pipelines\n`);
-      await seedGovernanceGraph({ registry, deployments, ingest }, pipelines, versions);
-
-      const inputs = makeGovernanceInputs({
-        packages: registry,
-        deployments,
-        environments: ['dev', 'int', 'prod'],
-        lineageGraph: () => openLineageGraph(harness.table),
-      });
       const check = makePiiCheck({ packages: registry, inputs });
       // team-0's aggregate writes the PII of enriched into summary (internal): one violation through it.
       const target = { namespace: 'team-0', name: 'aggregate', version: `1.${versions}.0` };
@@ -53,15 +27,15 @@ registerBenchmark({
       const capacity: number[] = [];
       let violations = 0;
       for (let round = 0; round < rounds + 1; round++) {
-        const before = { ...harness.table.stats };
+        const before = { ...table.stats };
         const started = performance.now();
         const result = await check(target);
         const checked = performance.now();
         if (round === 0) continue; // warm-up
         checkMs.push(checked - started);
-        requests.push(harness.table.stats.requests - before.requests);
-        items.push(harness.table.stats.itemsRead - before.itemsRead);
-        capacity.push(harness.table.stats.readCapacityUnits - before.readCapacityUnits);
+        requests.push(table.stats.requests - before.requests);
+        items.push(table.stats.itemsRead - before.itemsRead);
+        capacity.push(table.stats.readCapacityUnits - before.readCapacityUnits);
         violations = result.violations.length;
       }
       // The pure part alone, on inputs read once.
@@ -86,7 +60,7 @@ registerBenchmark({
         { name: `${prefix}.violations`, value: violations, unit: 'violations' },
       ];
     } finally {
-      await harness.close();
+      await close();
     }
   },
 });
