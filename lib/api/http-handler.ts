@@ -6,6 +6,7 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { namespacePattern } from '../contracts/api/access-limits.js';
 import { RoleRequiredError } from '../domain/access/access.js';
 import { DataKitError, DependencyUnavailableError } from '../domain/errors.js';
 import type { AuditChange, AuditTrail, RequestAudit } from '../runtime/audit-trail.js';
@@ -14,7 +15,7 @@ import { callerOf, type IdentitySource, requirePrincipal } from './caller.js';
 import { MethodNotAllowedError, RouteNotFoundError } from './errors.js';
 import { problemResponse } from './problem.js';
 import { type HttpRequest, lowerCaseHeaders, parseRequest } from './request.js';
-import { loadRoute, type RequestOf, type RouteDefinition } from './route-definition.js';
+import { loadRoute, type RequestOf, type RouteAccess, type RouteDefinition } from './route-definition.js';
 import { Router } from './router.js';
 import { type ApiFunctionName, type OperationId, routeList, type routes } from './routes.js';
 
@@ -149,7 +150,14 @@ export function createApiHandler<F extends ApiFunctionName>(
         definition = loadRoute(route);
         definitions.set(route.operationId, definition);
       }
-      const parsed = parseRequest(await definition, event);
+      let parsed: ReturnType<typeof parseRequest>;
+      try {
+        parsed = parseRequest(await definition, event);
+      } catch (error) {
+        // Refused as invalid before its access was checked: listed under the namespace its path names.
+        if (record !== undefined) record.namespace = pathNamespace(declared, event.pathParameters);
+        throw error;
+      }
       if (record !== undefined && declared.kind === 'write') {
         record.target = renderTarget(declared.target, parsed) ?? path;
       }
@@ -202,6 +210,17 @@ export function createApiHandler<F extends ApiFunctionName>(
       metrics?.addMetric('Requests', count, 1);
       return withRequestId(toProxyResult(result), event.requestContext.requestId);
     });
+}
+
+/** The namespace a route takes from its path, when the request's path parameter is a valid one. */
+function pathNamespace(
+  access: RouteAccess,
+  parameters: APIGatewayProxyEvent['pathParameters'],
+): string | undefined {
+  if (!('namespace' in access) || typeof access.namespace !== 'object' || !('path' in access.namespace))
+    return undefined;
+  const value = parameters?.[access.namespace.path];
+  return value !== undefined && namespacePattern.test(value) ? value : undefined;
 }
 
 /** A page body (`{items, nextCursor}`), when the body is one. */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { groupNameSchema } from '../identity.js';
+import { namespacePattern } from './access-limits.js';
 import { cursorSchema, limitSchema, pageSchema } from './common.js';
 
 /**
@@ -13,7 +14,7 @@ export type NamespaceRole = z.infer<typeof namespaceRoleSchema>;
 /** A DataKit namespace as paths and bodies name it. */
 export const accessNamespaceSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'a namespace: lower-case letters, digits and -, at most 63 characters');
+  .regex(namespacePattern, 'a namespace: lower-case letters, digits and -, at most 63 characters');
 
 /**
  * Who a binding admits, as approver groups name callers: an IAM principal ARN pattern in AWS (`*` any run

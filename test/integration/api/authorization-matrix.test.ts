@@ -328,3 +328,37 @@ describe('the authorization matrix', () => {
     }
   });
 });
+
+describe('a write refused before its access is checked', () => {
+  it('is listed under the namespace its path names, when the path names a valid one', async () => {
+    const store = new DynamoAuditStore(table.table, { retentionDays: 400, clock: () => new Date() });
+    const send = async (ns: string) => {
+      const event = apiEvent({
+        method: 'PUT',
+        resource: '/v1/namespaces/{namespace}/bindings',
+        path: `/v1/namespaces/${ns}/bindings`,
+        pathParameters: { namespace: ns },
+        body: JSON.stringify({ bindings: 'everyone' }),
+        headers: { 'content-type': 'application/json' },
+        userArn: callers['platform-admin'],
+      });
+      event.requestContext.requestId = randomUUID();
+      const handler = handlers.get('access-api');
+      if (handler === undefined) throw new Error('no access-api handler');
+      const response = await handler(event, lambdaContext());
+      expect(response.statusCode, response.body).toBe(400);
+      const page = await store.list({ limit: 100, target: `/v1/namespaces/${ns}/bindings` });
+      return page.items.find((item) => item.requestId === event.requestContext.requestId);
+    };
+
+    expect(await send(home)).toMatchObject({
+      namespace: home,
+      outcome: 'refused',
+      code: 'VALIDATION_FAILED',
+    });
+    // A path parameter that is no namespace names none.
+    const invalid = await send('Not_A_Namespace');
+    expect(invalid).toMatchObject({ outcome: 'refused' });
+    expect(invalid?.namespace).toBeUndefined();
+  });
+});
