@@ -138,9 +138,11 @@ async function run(): Promise<Metric[]> {
     await Promise.all(Array.from({ length: 50 }, (_, offset) => consumer(`fan-${index + offset}`, 'hub')));
   }
   const startedBefore = started.length;
+  const fanOutBefore = snapshot();
   const t0 = performance.now();
   await plane.triggers.onDataSetUpdated(update('hub'));
   const fanOutMs = performance.now() - t0;
+  const fanOutRequests = snapshot().requests - fanOutBefore.requests;
   const fanOutStarted = started.length - startedBefore;
 
   // 3. Storm: 100 updates (10 at a time) while the consumer runs → exactly one follow-up covering them.
@@ -172,6 +174,7 @@ async function run(): Promise<Metric[]> {
     { name: 'triggers.dynamodb-requests-per-trigger', value: perTrigger, unit: 'requests' },
     { name: 'triggers.fan-out-1000.started', value: fanOutStarted, unit: 'runs' },
     { name: 'triggers.fan-out-1000.wall', value: fanOutMs, unit: 'ms' },
+    { name: 'triggers.fan-out-1000.dynamodb-requests', value: fanOutRequests, unit: 'requests' },
     { name: 'triggers.storm-100.follow-ups', value: followUps, unit: 'runs' },
     { name: 'triggers.storm-100.coalesced', value: followUp?.trigger.coalesced ?? 0, unit: 'updates' },
   ];
