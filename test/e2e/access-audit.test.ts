@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
 import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/package-builder.js';
-import { ControlPlaneClient } from '../../lib/cli/client.js';
-import { ApiError, commands, describeApiError } from '../../lib/cli/commands.js';
 import { type AuditRecordView, auditPageSchema } from '../../lib/contracts/api/access.js';
 import { promotionSchema } from '../../lib/contracts/api/promotions.js';
 import { runSchema } from '../../lib/contracts/api/runs.js';
+import { runCli } from '../support/cli.js';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { reportPackageFiles } from '../support/report-package.js';
@@ -50,25 +49,7 @@ async function mutate(
 }
 
 /** A CLI command as `npm run cli -- <name> …` runs it, in process, as `principal` (DATAKIT_PRINCIPAL). */
-async function cli(principal: string, ...argv: string[]): Promise<{ code: number; out: string }> {
-  const [command, ...args] = argv;
-  const run = command === undefined ? undefined : commands[command];
-  if (run === undefined) throw new Error(`no command ${command}`);
-  const lines: string[] = [];
-  try {
-    const code = await run.run({
-      args,
-      client: new ControlPlaneClient({ baseUrl: plane.url, principal }),
-      out: (text) => lines.push(text),
-      err: (text) => lines.push(text),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    });
-    return { code, out: lines.join('\n') };
-  } catch (error) {
-    if (error instanceof ApiError) return { code: 1, out: describeApiError(error.answer) };
-    throw error;
-  }
-}
+const cli = (principal: string, ...argv: string[]) => runCli(plane.url, principal, ...argv);
 
 async function until<T>(read: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -6,12 +6,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DistributionClient } from '../../lib/adapters/oci/distribution-client.js';
 import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/package-builder.js';
-import { ControlPlaneClient } from '../../lib/cli/client.js';
-import { ApiError, commands, describeApiError } from '../../lib/cli/commands.js';
 import { auditPageSchema } from '../../lib/contracts/api/access.js';
 import { packageStatusSchema } from '../../lib/contracts/api/deployments.js';
 import { type Promotion, promotionSchema } from '../../lib/contracts/api/promotions.js';
 import { runSchema } from '../../lib/contracts/api/runs.js';
+import { runCli } from '../support/cli.js';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { reportPackageFiles } from '../support/report-package.js';
@@ -34,25 +33,7 @@ let plane: ControlPlaneProcess;
 let registry: TestRegistry;
 
 /** A CLI command as `npm run cli -- <name> …` runs it, in process, as `principal` (DATAKIT_PRINCIPAL). */
-async function cli(principal: string, ...argv: string[]): Promise<{ code: number; out: string }> {
-  const [name, ...args] = argv;
-  const command = name === undefined ? undefined : commands[name];
-  if (command === undefined) throw new Error(`no command ${name}`);
-  const lines: string[] = [];
-  try {
-    const code = await command.run({
-      args,
-      client: new ControlPlaneClient({ baseUrl: plane.url, principal }),
-      out: (text) => lines.push(text),
-      err: (text) => lines.push(text),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    });
-    return { code, out: lines.join('\n') };
-  } catch (error) {
-    if (error instanceof ApiError) return { code: 1, out: describeApiError(error.answer) };
-    throw error;
-  }
-}
+const cli = (principal: string, ...argv: string[]) => runCli(plane.url, principal, ...argv);
 
 async function get(path: string): Promise<unknown> {
   const response = await fetch(`${plane.url}${path}`);
