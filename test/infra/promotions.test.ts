@@ -322,17 +322,7 @@ describe('configured environments', () => {
       ]),
     });
     const customTemplate = Template.fromStack(custom.api);
-    const pipelines = Object.values(
-      customTemplate.findResources('AWS::CodePipeline::Pipeline'),
-    ) as Resource[];
-    expect(
-      pipelines.map((found) => [
-        found.Properties.Name,
-        (found.Properties.Stages as Stage[])
-          .find((stage) => stage.Name === 'Approve')
-          ?.Actions.map((a) => a.Name),
-      ]),
-    ).toEqual([
+    expect(approvalActions(customTemplate)).toEqual([
       ['alt-datakit-promote-staging', ['Approve-qa']],
       ['alt-datakit-promote-live', ['Approve-owners', 'Approve-security', 'Approve-auditors']],
     ]);
@@ -353,21 +343,14 @@ describe('configured environments', () => {
       ]),
     });
     const customTemplate = Template.fromStack(custom.api);
-    const pipelines = Object.values(
-      customTemplate.findResources('AWS::CodePipeline::Pipeline'),
-    ) as Resource[];
-    expect(
-      pipelines.map((found) => [
-        found.Properties.Name,
-        (found.Properties.Stages as Stage[])
-          .find((stage) => stage.Name === 'Approve')
-          ?.Actions.map((a) => a.Name),
-      ]),
-    ).toEqual([
+    expect(approvalActions(customTemplate)).toEqual([
       ['gov-datakit-promote-lab', ['Approve-security']],
       ['gov-datakit-promote-staging', ['Approve-owners', 'Approve-security']],
       ['gov-datakit-promote-live', ['Approve-owners', 'Approve-security']],
     ]);
+    const pipelines = Object.values(
+      customTemplate.findResources('AWS::CodePipeline::Pipeline'),
+    ) as Resource[];
     const staging = pipelines.find((found) => found.Properties.Name === 'gov-datakit-promote-staging');
     const security = ((staging?.Properties.Stages ?? []) as Stage[])
       .find((stage) => stage.Name === 'Approve')
@@ -386,3 +369,14 @@ describe('configured environments', () => {
     }
   });
 });
+
+/** Each promotion pipeline's name with the actions of its Approve stage. */
+function approvalActions(template: Template): [unknown, string[] | undefined][] {
+  const pipelines = Object.values(template.findResources('AWS::CodePipeline::Pipeline')) as Resource[];
+  return pipelines.map((found) => [
+    found.Properties.Name,
+    (found.Properties.Stages as Stage[])
+      .find((stage) => stage.Name === 'Approve')
+      ?.Actions.map((a) => a.Name),
+  ]);
+}
