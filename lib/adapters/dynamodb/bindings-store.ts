@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { namespaceRoleSchema } from '../../contracts/api/access.js';
+import { namespaceRoles } from '../../contracts/api/access-limits.js';
 import type { BindingsStore, NamespaceLookup, StoredBindings } from '../../ports/bindings-store.js';
 import { keys } from './keys.js';
 import type { SingleTable } from './single-table.js';
@@ -8,7 +8,7 @@ const storedSchema = z.object({
   namespace: z.string(),
   bindings: z.array(
     z.object({
-      role: namespaceRoleSchema,
+      role: z.enum(namespaceRoles),
       principals: z.array(z.string()),
       groups: z.array(z.string()),
     }),

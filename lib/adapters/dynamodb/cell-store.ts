@@ -1,6 +1,6 @@
 import type { CellRecord, CellStoreRepository, StoreRecord } from '../../ports/cell-store.js';
 import type { Page } from '../../ports/package-repository.js';
-import { cellRecordSchema, storeRecordSchema } from './deployment-records.js';
+import { recordSchemas } from './deployment-records-lazy.js';
 import { keys } from './keys.js';
 import type { SingleTable } from './single-table.js';
 
@@ -9,6 +9,7 @@ export class DynamoCellStore implements CellStoreRepository {
   constructor(private readonly table: SingleTable) {}
 
   async getCell(cell: string): Promise<CellRecord | undefined> {
+    const { cellRecordSchema } = await recordSchemas();
     const item = await this.table.get(keys.cell(cell));
     return item === undefined ? undefined : cellRecordSchema.parse(item);
   }
@@ -17,6 +18,7 @@ export class DynamoCellStore implements CellStoreRepository {
     readonly limit: number;
     readonly cursor?: string | undefined;
   }): Promise<Page<CellRecord>> {
+    const { cellRecordSchema } = await recordSchemas();
     const page = await this.table.query({
       index: 'GSI1',
       partition: keys.cellsIndex.pk,
@@ -28,6 +30,7 @@ export class DynamoCellStore implements CellStoreRepository {
   }
 
   async putCell(cell: CellRecord, expectedRevision: number): Promise<CellRecord> {
+    const { cellRecordSchema } = await recordSchemas();
     const written = await this.table.putWithRevision(
       { ...keys.cell(cell.name), ...cell, GSI1PK: keys.cellsIndex.pk, GSI1SK: keys.cellsIndex.sk(cell.name) },
       expectedRevision,
@@ -36,11 +39,13 @@ export class DynamoCellStore implements CellStoreRepository {
   }
 
   async getStore(cell: string, store: string): Promise<StoreRecord | undefined> {
+    const { storeRecordSchema } = await recordSchemas();
     const item = await this.table.get(keys.cellStore(cell, store));
     return item === undefined ? undefined : storeRecordSchema.parse(item);
   }
 
   async getStores(cell: string, stores: readonly string[]): Promise<ReadonlyMap<string, StoreRecord>> {
+    const { storeRecordSchema } = await recordSchemas();
     const items = await this.table.batchGet(stores.map((store) => keys.cellStore(cell, store)));
     const found = new Map<string, StoreRecord>();
     for (const item of items) {
@@ -52,6 +57,7 @@ export class DynamoCellStore implements CellStoreRepository {
   }
 
   async listStores(cell: string): Promise<StoreRecord[]> {
+    const { storeRecordSchema } = await recordSchemas();
     const items = await this.table.queryAll({
       partition: keys.cellPartition(cell),
       beginsWith: keys.cellStorePrefix,

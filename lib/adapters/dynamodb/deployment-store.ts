@@ -10,7 +10,7 @@ import type {
   PromotionRepository,
 } from '../../ports/deployment-store.js';
 import type { Page } from '../../ports/package-repository.js';
-import { deploymentRecordSchema, promotionRecordSchema } from './deployment-records.js';
+import { recordSchemas } from './deployment-records-lazy.js';
 import { keys } from './keys.js';
 import type { Item, SingleTable } from './single-table.js';
 
@@ -40,11 +40,13 @@ export class DynamoDeploymentStore implements DeploymentRepository, PromotionRep
     env: string,
     cell: string,
   ): Promise<DeploymentRecord | undefined> {
+    const { deploymentRecordSchema } = await recordSchemas();
     const item = await this.table.get(keys.deployment(namespace, name, env, cell));
     return item === undefined ? undefined : deploymentRecordSchema.parse(item);
   }
 
   async listDeploymentsOfPackage(namespace: string, name: string): Promise<DeploymentRecord[]> {
+    const { deploymentRecordSchema } = await recordSchemas();
     const items = await this.table.queryAll({
       partition: keys.packagePartition(namespace, name),
       beginsWith: keys.deploymentPrefix,
@@ -61,6 +63,7 @@ export class DynamoDeploymentStore implements DeploymentRepository, PromotionRep
       readonly cursor?: string | undefined;
     },
   ): Promise<Page<DeploymentRecord>> {
+    const { deploymentRecordSchema } = await recordSchemas();
     const page = await this.table.query({
       index: 'GSI3',
       partition: keys.deploymentsIndex.pk(env),
@@ -75,6 +78,7 @@ export class DynamoDeploymentStore implements DeploymentRepository, PromotionRep
   }
 
   async commitDeployment(deployment: DeploymentRecord, expectedRevision: number): Promise<DeploymentRecord> {
+    const { deploymentRecordSchema } = await recordSchemas();
     const item: Item = {
       ...keys.deployment(deployment.namespace, deployment.name, deployment.env, deployment.cell),
       ...deployment,
@@ -85,11 +89,13 @@ export class DynamoDeploymentStore implements DeploymentRepository, PromotionRep
   }
 
   async getPromotion(id: string): Promise<PromotionRecord | undefined> {
+    const { promotionRecordSchema } = await recordSchemas();
     const item = await this.table.get(keys.promotion(id));
     return item === undefined ? undefined : promotionRecordSchema.parse(item);
   }
 
   async listPromotions(query: ListPromotionsQuery): Promise<Page<PromotionRecord>> {
+    const { promotionRecordSchema } = await recordSchemas();
     const ofPackage = query.namespace !== undefined && query.name !== undefined;
     const filter: Record<string, string> = {};
     if (query.env !== undefined) filter.env = query.env;
@@ -113,6 +119,7 @@ export class DynamoDeploymentStore implements DeploymentRepository, PromotionRep
   }
 
   async putPromotion(promotion: PromotionRecord, expectedRevision: number): Promise<PromotionRecord> {
+    const { promotionRecordSchema } = await recordSchemas();
     const sk = keys.promotionsIndex.sk(promotion.createdAt, promotion.id);
     const item: Item = {
       ...keys.promotion(promotion.id),

@@ -2,7 +2,7 @@ import { ConcurrentModificationError } from '../../domain/errors.js';
 import type { RunRecord } from '../../domain/runs/model.js';
 import type { Page } from '../../ports/package-repository.js';
 import type { LastRun, ListRunsQuery, RunRepository } from '../../ports/run-store.js';
-import { lastRunItemSchema, runRecordSchema } from './deployment-records.js';
+import { recordSchemas } from './deployment-records-lazy.js';
 import { keys } from './keys.js';
 import { expiresAfter } from './retention.js';
 import type { Item, SingleTable } from './single-table.js';
@@ -31,6 +31,7 @@ export class DynamoRunStore implements RunRepository {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
+    const { runRecordSchema } = await recordSchemas();
     const item = await this.table.get(keys.run(runId));
     return item === undefined ? undefined : runRecordSchema.parse(item);
   }
@@ -47,6 +48,7 @@ export class DynamoRunStore implements RunRepository {
   }
 
   async listRuns(query: ListRunsQuery): Promise<Page<RunRecord>> {
+    const { runRecordSchema } = await recordSchemas();
     const ofPackage = query.namespace !== undefined && query.name !== undefined;
     const filter: Record<string, string> = {};
     if (query.status !== undefined) filter.status = query.status;
@@ -72,6 +74,7 @@ export class DynamoRunStore implements RunRepository {
   }
 
   async listLiveRuns(cells: readonly string[]): Promise<RunRecord[]> {
+    const { runRecordSchema } = await recordSchemas();
     const ids = (
       await Promise.all(
         cells.map((cell) =>
@@ -89,6 +92,7 @@ export class DynamoRunStore implements RunRepository {
   }
 
   async lastRuns(namespace: string, name: string): Promise<LastRun[]> {
+    const { lastRunItemSchema } = await recordSchemas();
     const items = await this.table.queryAll({
       partition: keys.packagePartition(namespace, name),
       beginsWith: keys.lastRunPrefix,

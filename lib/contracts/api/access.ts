@@ -1,13 +1,15 @@
 import * as z from 'zod';
 import { groupNameSchema } from '../identity.js';
-import { namespacePattern } from './access-limits.js';
+import { namespacePattern, namespaceRoles } from './access-limits.js';
+
+export { namespaceRoles };
+
 import { cursorSchema, limitSchema, pageSchema } from './common.js';
 
 /**
  * The roles of a namespace, weakest first: each includes the ones before it (a deployer may publish and
  * view, an admin may do everything in the namespace).
  */
-export const namespaceRoles = ['viewer', 'publisher', 'deployer', 'admin'] as const;
 export const namespaceRoleSchema = z.enum(namespaceRoles);
 export type NamespaceRole = z.infer<typeof namespaceRoleSchema>;
 

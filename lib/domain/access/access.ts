@@ -1,4 +1,5 @@
-import { type NamespaceRole, namespaceRoles, type RoleBinding } from '../../contracts/api/access.js';
+import type { NamespaceRole, RoleBinding } from '../../contracts/api/access.js';
+import { namespaceRoles } from '../../contracts/api/access-limits.js';
 import { ForbiddenError } from '../errors.js';
 import { matchesPattern } from '../identity/groups.js';
 import { type Caller, roleArnOf } from '../identity/principal.js';
