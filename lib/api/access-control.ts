@@ -51,6 +51,9 @@ type Resolved =
   | { readonly kind: 'unknown-resource' }
   | { readonly kind: 'operation' };
 
+/** Namespaces whose bindings an instance keeps at most (a namespace's item is small; this bounds many). */
+const maxCachedNamespaces = 1000;
+
 interface Cached<T> {
   readonly value: Promise<T>;
   readonly until: number;
@@ -102,6 +105,12 @@ export class AccessControl {
     if (cached !== undefined && cached.until > now) return cached.value;
     const value = this.options.bindings.get(namespace);
     value.catch(() => this.cache.delete(namespace));
+    // Callers choose the namespaces they name: the cache keeps the most recently read, never all of them.
+    this.cache.delete(namespace);
+    if (this.cache.size >= maxCachedNamespaces) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done !== true) this.cache.delete(oldest.value);
+    }
     this.cache.set(namespace, { value, until: now + this.options.cacheSeconds * 1000 });
     return value;
   }
