@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { manifestKindSchema, type PackageDetail, type PackageSummary } from '../../contracts/api/packages.js';
+import type { PackageDetail, PackageSummary } from '../../contracts/api/packages.js';
+import { manifestKinds } from '../../contracts/manifests/kinds.js';
 import type { PackageHead } from '../../domain/registry/model.js';
 import { compareVersions } from '../../domain/registry/version-order.js';
 import { keys } from './keys.js';
@@ -13,7 +14,7 @@ import type { Item } from './single-table.js';
 export const packageHeadSchema = z.object({
   namespace: z.string(),
   name: z.string(),
-  kind: manifestKindSchema,
+  kind: z.enum(manifestKinds),
   latestVersion: z.string(),
   description: z.string().optional(),
   labels: z.record(z.string(), z.string()),

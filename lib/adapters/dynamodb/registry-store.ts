@@ -1,13 +1,9 @@
 import * as z from 'zod';
 import type { DataSetDetail, DataSetSummary, PackageVersionRef } from '../../contracts/api/datasets.js';
 import type { Deprecation } from '../../contracts/api/deprecations.js';
-import {
-  type PackageDetail,
-  type PackageVersion,
-  packageVersionSchema,
-} from '../../contracts/api/packages.js';
-import { type RegistrationRecord, registrationRecordSchema } from '../../contracts/api/registrations.js';
-import { dataSetManifestSchema } from '../../contracts/manifests/dataset.js';
+import type { PackageDetail, PackageVersion } from '../../contracts/api/packages.js';
+import type { RegistrationRecord } from '../../contracts/api/registrations.js';
+import type { dataSetManifestSchema } from '../../contracts/manifests/dataset.js';
 import type { IndexName } from '../../contracts/table.js';
 import type {
   DataSetDeclaration,
@@ -31,6 +27,29 @@ import { keys } from './keys.js';
 import { detailOf, packageHeadItem, readPackageHead, summarize } from './package-heads.js';
 import { expiresAfter } from './retention.js';
 import type { Item, SingleTable } from './single-table.js';
+
+/**
+ * The contracts stored items are parsed with, built on first use: a function holding the store serves
+ * some of its reads, and building every contract at load was most of its cold start above the SDK's
+ * (ADR 0012).
+ */
+async function loadContracts() {
+  const [packages, registrations, dataset] = await Promise.all([
+    import('../../contracts/api/packages.js'),
+    import('../../contracts/api/registrations.js'),
+    import('../../contracts/manifests/dataset.js'),
+  ]);
+  return {
+    packageVersionSchema: packages.packageVersionSchema,
+    registrationRecordSchema: registrations.registrationRecordSchema,
+    dataSetManifestSchema: dataset.dataSetManifestSchema,
+  };
+}
+let loadedContracts: ReturnType<typeof loadContracts> | undefined;
+const contracts = () => {
+  loadedContracts ??= loadContracts();
+  return loadedContracts;
+};
 
 const dataSetRef = z.object({ namespace: z.string(), name: z.string() });
 
@@ -209,6 +228,7 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     ]);
     if (headItem === undefined || detailItem === undefined) return undefined;
     const entry = readPackageHead(headItem).versions[version];
+    const { packageVersionSchema } = await contracts();
     const detail = packageVersionSchema.parse(detailItem);
     if (entry === undefined || entry.digest !== detail.digest || detail.version !== version) return undefined;
     return { ...detail, registeredAt: entry.registeredAt };
@@ -250,8 +270,9 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
 
     const parsedGroups = groups.map(dataSetItems);
     const heads = await this.headsOf(parsedGroups.flatMap((group) => group.staged));
+    const { dataSetManifestSchema } = await contracts();
     const items = parsedGroups.flatMap((group) => {
-      const summary = summarizeDataSet(group, heads);
+      const summary = summarizeDataSet(group, heads, dataSetManifestSchema);
       return summary === undefined ? [] : [summary.summary];
     });
     return nextCursor === undefined ? { items } : { items, nextCursor };
@@ -274,8 +295,9 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     }
     const parsedGroups = groups.map(dataSetItems);
     const heads = await this.headsOf(parsedGroups.flatMap((group) => group.staged));
+    const { dataSetManifestSchema } = await contracts();
     const dataSets = parsedGroups.flatMap((group) => {
-      const summary = summarizeDataSet(group, heads);
+      const summary = summarizeDataSet(group, heads, dataSetManifestSchema);
       return summary === undefined ? [] : [withSchema(summary)];
     });
     const packages = [...heads.heads.values()].map((head) => {
@@ -289,7 +311,8 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
     const items = dataSetItems(
       await this.table.queryAll({ partition: keys.datasetPartition(namespace, name) }),
     );
-    const summary = summarizeDataSet(items, await this.headsOf(items.staged));
+    const { dataSetManifestSchema } = await contracts();
+    const summary = summarizeDataSet(items, await this.headsOf(items.staged), dataSetManifestSchema);
     return summary === undefined ? undefined : withSchema(summary);
   }
 
@@ -326,6 +349,7 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
       partition: keys.registrationsIndex.ofPackage(namespace, name),
       beginsWith: keys.registrationsIndex.ofVersionSk(version, ''),
     });
+    const { registrationRecordSchema } = await contracts();
     return items.map((item) => registrationRecordSchema.parse(item));
   }
 
@@ -343,6 +367,7 @@ export class DynamoRegistry implements RegistryStore, PackageReader {
       limit: query.limit,
       cursor: query.cursor,
     });
+    const { registrationRecordSchema } = await contracts();
     const items = page.items.map((item) => registrationRecordSchema.parse(item));
     return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
   }
@@ -442,6 +467,7 @@ function isCurrent(item: StagedGraphItem, heads: ReadonlyMap<string, PackageHead
 function summarizeDataSet(
   items: DataSetItems,
   { heads, deprecations }: Heads,
+  contractSchema: typeof dataSetManifestSchema,
 ): { summary: DataSetSummary; contract: z.infer<typeof dataSetManifestSchema> | undefined } | undefined {
   const current = items.staged.filter((item) => isCurrent(item, heads));
   const first = current[0];
@@ -461,8 +487,7 @@ function summarizeDataSet(
       return own(b) - own(a) || registeredAt(b).localeCompare(registeredAt(a));
     });
   const declaration = declarations[0];
-  const parsed =
-    declaration === undefined ? undefined : dataSetManifestSchema.safeParse(declaration.manifest);
+  const parsed = declaration === undefined ? undefined : contractSchema.safeParse(declaration.manifest);
   const contract = parsed?.success === true ? parsed.data : undefined;
   const spec = contract?.spec;
   const location = {

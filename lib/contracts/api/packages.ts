@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { manifestKinds } from '../manifests/kinds.js';
 import { problemSchema } from '../problem.js';
 import { dnsNameSchema, pageSchema, paginationQuerySchema } from './common.js';
 import { deprecationSchema } from './deprecations.js';
@@ -6,7 +7,7 @@ import { deprecationSchema } from './deprecations.js';
 /** The namespace of a package (and of the DataSets it names) without `metadata.namespace`. */
 export const defaultPackageNamespace = 'default';
 
-export const manifestKindSchema = z.enum(['Transform', 'DataSet', 'DataSetGroup', 'Connector', 'Store']);
+export const manifestKindSchema = z.enum(manifestKinds);
 
 /** A package as listed: its identity and latest version. */
 export const packageSummarySchema = z

@@ -2,10 +2,11 @@ import * as z from 'zod';
 import { connectorManifestSchema } from './connector.js';
 import { dataSetManifestSchema } from './dataset.js';
 import { dataSetGroupManifestSchema } from './dataset-group.js';
+import { manifestKinds } from './kinds.js';
 import { storeManifestSchema } from './store.js';
 import { transformManifestSchema } from './transform.js';
 
-export const manifestKindSchema = z.enum(['Transform', 'DataSet', 'DataSetGroup', 'Connector', 'Store']);
+export const manifestKindSchema = z.enum(manifestKinds);
 /** The five manifest kinds, as values (`ManifestKind.Transform`) and as a type. */
 export const ManifestKind = manifestKindSchema.enum;
 export type ManifestKind = z.infer<typeof manifestKindSchema>;

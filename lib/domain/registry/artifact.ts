@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { manifestKinds } from '../../contracts/manifests/kinds.js';
 import type { Problem } from '../../contracts/problem.js';
 import {
   type ArtifactSource,
@@ -68,12 +69,10 @@ const imageManifestSchema = z.object({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
-const packageKinds = ['Transform', 'DataSet', 'DataSetGroup', 'Connector', 'Store'] as const;
-
 /** The config blob `dk build` writes: the parsed dk.yaml, its kind, and where it was built. */
 export const packageConfigSchema = z.object({
   manifest: z.record(z.string(), z.unknown()),
-  kind: z.enum(packageKinds),
+  kind: z.enum(manifestKinds),
   buildInfo: z.looseObject({
     timestamp: z.string().min(1),
     builder: z.string().min(1),
