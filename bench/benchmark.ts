@@ -1,3 +1,5 @@
+import type { TableStats } from '../lib/adapters/dynamodb/single-table.js';
+
 /** One measured value, printed as `name value unit`. */
 export interface Metric {
   /** Dotted, stable name: `bundle.packages-api.gzip`. */
@@ -44,4 +46,15 @@ export function percentile(values: readonly number[], p: number): number {
   const value = sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
   if (value === undefined) throw new Error('percentile of an empty sample');
   return value;
+}
+
+/** The table's counters from `before` to `after`, per one of `count` operations. */
+export function tableStatsPer(before: TableStats, after: TableStats, count: number): TableStats {
+  return {
+    requests: (after.requests - before.requests) / count,
+    itemsRead: (after.itemsRead - before.itemsRead) / count,
+    itemsWritten: (after.itemsWritten - before.itemsWritten) / count,
+    readCapacityUnits: (after.readCapacityUnits - before.readCapacityUnits) / count,
+    writeCapacityUnits: (after.writeCapacityUnits - before.writeCapacityUnits) / count,
+  };
 }

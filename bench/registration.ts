@@ -1,9 +1,8 @@
 import { startEmbeddedControlPlane } from '../lambdas/embedded.js';
-import type { TableStats } from '../lib/adapters/dynamodb/single-table.js';
 import { DistributionClient, ociManifestMediaType } from '../lib/adapters/oci/distribution-client.js';
 import { type BuiltArtifact, buildPackageArtifact } from '../lib/adapters/oci/package-builder.js';
 import { startRegistry } from '../test/support/registry.js';
-import { type Metric, percentile, registerBenchmark } from './benchmark.js';
+import { type Metric, percentile, registerBenchmark, tableStatsPer } from './benchmark.js';
 
 /** A typical package: a Transform, two DataSet contracts, a connector and some source. */
 function typicalPackage(version: string, name = 'orders-daily'): Record<string, string> {
@@ -94,7 +93,7 @@ async function run(): Promise<Metric[]> {
       apiLatencies.push(performance.now() - started);
       if (response !== 201) throw new Error(`registration answered ${response}`);
     }
-    const perRegistration = delta(before, stats, samples);
+    const perRegistration = tableStatsPer(before, stats, samples);
 
     // 3. Throughput: 8 pushers registering concurrently, artifacts pushed beforehand. As 8 CI pipelines
     // (one package each), and as 8 pipelines publishing versions of one package (contention on its head).
@@ -218,16 +217,6 @@ async function register(url: string, reference: string): Promise<number> {
   });
   await response.body?.cancel();
   return response.status;
-}
-
-function delta(before: TableStats, after: TableStats, count: number): TableStats {
-  return {
-    requests: (after.requests - before.requests) / count,
-    itemsRead: (after.itemsRead - before.itemsRead) / count,
-    itemsWritten: (after.itemsWritten - before.itemsWritten) / count,
-    readCapacityUnits: (after.readCapacityUnits - before.readCapacityUnits) / count,
-    writeCapacityUnits: (after.writeCapacityUnits - before.writeCapacityUnits) / count,
-  };
 }
 
 registerBenchmark({

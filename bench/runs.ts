@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { type EmbeddedControlPlane, startEmbeddedControlPlane } from '../lambdas/embedded.js';
-import type { TableStats } from '../lib/adapters/dynamodb/single-table.js';
 import { DistributionClient } from '../lib/adapters/oci/distribution-client.js';
 import { buildPackageArtifact, pushArtifact } from '../lib/adapters/oci/package-builder.js';
 import { runLogsSchema, runSchema } from '../lib/contracts/api/runs.js';
+import { fileDataSetManifest } from '../test/support/manifests.js';
 import { startRegistry } from '../test/support/registry.js';
-import { type Metric, median, percentile, registerBenchmark } from './benchmark.js';
+import { type Metric, median, percentile, registerBenchmark, tableStatsPer } from './benchmark.js';
 
 /**
  * Runs in embedded mode (issue 8): `POST /v1/runs` of a deployed Transform whose program prints when its
@@ -51,20 +51,6 @@ spec:
   timeout: 1m
 `;
 
-const dataSet = (dataset: string, prefix: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: DataSet
-metadata:
-  name: ${dataset}
-  namespace: ${namespace}
-  version: 1.0.0
-spec:
-  store: files
-  prefix: ${prefix}
-  classification: internal
-  schema:
-    - { name: id, type: string }
-`;
-
 /** One run as measured: client-side times (Date.now()), the run record's and the process's own. */
 interface RunSample {
   readonly runId: string;
@@ -103,8 +89,8 @@ async function run(): Promise<Metric[]> {
     });
     const artifact = await buildPackageArtifact({
       'dk.yaml': transform,
-      'dataset/seed.yaml': dataSet('seed', 'seed/'),
-      'dataset/stamps.yaml': dataSet('stamps', 'stamps/'),
+      'dataset/seed.yaml': fileDataSetManifest(namespace, 'seed'),
+      'dataset/stamps.yaml': fileDataSetManifest(namespace, 'stamps'),
       'main.js': program,
     });
     await pushArtifact(
@@ -129,7 +115,7 @@ async function run(): Promise<Metric[]> {
     const pending: PendingRun[] = [];
     for (let index = 0; index < sequentialRuns; index++) pending.push(await startAndWait(api, ended));
     const cpu = process.cpuUsage(cpuBefore);
-    const perRun = delta(before, stats, sequentialRuns);
+    const perRun = tableStatsPer(before, stats, sequentialRuns);
     const sequential = await Promise.all(pending.map((one) => describeRun(api, one)));
     const first = await describeRun(api, firstRun);
 
@@ -342,16 +328,6 @@ async function describeRun(api: Api, pending: PendingRun): Promise<RunSample> {
     startedAt: Date.parse(record.startedAt),
     finishedAt: Date.parse(record.finishedAt),
     stamp: stampSchema.parse(JSON.parse(line.message)),
-  };
-}
-
-function delta(before: TableStats, after: TableStats, count: number): TableStats {
-  return {
-    requests: (after.requests - before.requests) / count,
-    itemsRead: (after.itemsRead - before.itemsRead) / count,
-    itemsWritten: (after.itemsWritten - before.itemsWritten) / count,
-    readCapacityUnits: (after.readCapacityUnits - before.readCapacityUnits) / count,
-    writeCapacityUnits: (after.writeCapacityUnits - before.writeCapacityUnits) / count,
   };
 }
 

@@ -3,21 +3,7 @@ import * as z from 'zod';
 import { startEmbeddedControlPlane } from '../lambdas/embedded.js';
 import { groupPatternsSchema } from '../lib/contracts/identity.js';
 import { environmentsSchema } from '../lib/domain/promotions/environments.js';
-
-/** A JSON value in an environment variable, checked with its schema so a mistake stops the start. */
-const jsonOf = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((text, context) => {
-      try {
-        const value: unknown = JSON.parse(text);
-        return value;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
+import { jsonVariable } from '../lib/runtime/config.js';
 
 const env = z
   .object({
@@ -31,9 +17,9 @@ const env = z
     REGISTRY_INSECURE_HOSTS: z.string().optional(),
     FUNCTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).optional(),
     /** Who belongs to which approver group: `{"owners":["alice","bob"],"security":["carol"]}`. */
-    DATAKIT_GROUPS: jsonOf(groupPatternsSchema).optional(),
+    DATAKIT_GROUPS: jsonVariable(groupPatternsSchema).optional(),
     /** The environments and their approvals (default dev → int (owners) → prod (owners, security)). */
-    DATAKIT_ENVIRONMENTS: jsonOf(environmentsSchema).optional(),
+    DATAKIT_ENVIRONMENTS: jsonVariable(environmentsSchema).optional(),
     DATAKIT_APPROVAL_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(86_400).optional(),
     LINEAGE_EVENT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
     RUN_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),

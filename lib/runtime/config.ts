@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { groupPatternsSchema } from '../contracts/identity.js';
 
 /** A JSON value in an environment variable, read with a schema (the error names the variable). */
-const json = <T extends z.ZodType>(schema: T) =>
+export const jsonVariable = <T extends z.ZodType>(schema: T) =>
   z
     .string()
     .transform((text, context) => {
@@ -58,11 +58,11 @@ const configSchema = z.object({
   SCHEDULE_ROLE_ARN: z.string().min(1).optional(),
   SCHEDULE_DLQ_ARN: z.string().min(1).optional(),
   /** Who belongs to which approver group, as JSON: group → principal patterns (`datakit:approverGroups`, `DATAKIT_GROUPS`). */
-  GROUPS: json(groupPatternsSchema).default({}),
+  GROUPS: jsonVariable(groupPatternsSchema).default({}),
   /** How long a promotion waits for its approvals (`datakit:approvalTimeoutDays`); CodePipeline allows 5 min–60 days. */
   APPROVAL_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(86_400).default(10_080),
   /** The promotion pipeline of each environment with approvals, as JSON: env → CodePipeline name (AWS). */
-  PROMOTION_PIPELINES: json(z.record(z.string(), z.string().min(1))).optional(),
+  PROMOTION_PIPELINES: jsonVariable(z.record(z.string(), z.string().min(1))).optional(),
   /** The bucket promotion requests are written to, the source of the promotion pipelines (AWS). */
   PROMOTION_REQUESTS_BUCKET: z.string().min(1).optional(),
   /** The stage (`datakit:stage`): Store secrets are `datakit/{stage}/{cell}/{store}` (AWS). */

@@ -9,6 +9,7 @@ import { buildPackageArtifact, pushArtifact } from '../../lib/adapters/oci/packa
 import { packageStatusSchema } from '../../lib/contracts/api/deployments.js';
 import { type Run, runLogsSchema, runSchema } from '../../lib/contracts/api/runs.js';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../support/control-plane-process.js';
+import { fileDataSetManifest } from '../support/manifests.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 /**
@@ -62,20 +63,6 @@ spec:
   timeout: ${timeout}
 `;
 
-const dataSet = (dataset: string, prefix: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: DataSet
-metadata:
-  name: ${dataset}
-  namespace: ${namespace}
-  version: 1.0.0
-spec:
-  store: files
-  prefix: ${prefix}
-  classification: internal
-  schema:
-    - { name: id, type: string }
-`;
-
 let dataDir: string;
 let outDir: string;
 let plane: ControlPlaneProcess;
@@ -115,8 +102,8 @@ async function until<T>(read: () => Promise<T | undefined>, timeoutMs = 30_000):
 async function publish(version: string, mode: string, timeout?: string): Promise<void> {
   const artifact = await buildPackageArtifact({
     'dk.yaml': transform(version, mode, timeout),
-    'dataset/seed.yaml': dataSet('seed', 'seed/'),
-    'dataset/report.yaml': dataSet('report', 'reports/'),
+    'dataset/seed.yaml': fileDataSetManifest(namespace, 'seed'),
+    'dataset/report.yaml': fileDataSetManifest(namespace, 'report', 'reports/'),
     'main.js': program,
   });
   await pushArtifact(
@@ -299,8 +286,8 @@ describe('runs in npm start', () => {
     );
     const artifact = await buildPackageArtifact({
       'dk.yaml': streaming,
-      'dataset/seed.yaml': dataSet('seed', 'seed/'),
-      'dataset/report.yaml': dataSet('report', 'reports/'),
+      'dataset/seed.yaml': fileDataSetManifest(namespace, 'seed'),
+      'dataset/report.yaml': fileDataSetManifest(namespace, 'report', 'reports/'),
       'main.js': program,
     });
     await pushArtifact(

@@ -12,6 +12,7 @@ import { loadConfig } from '../../lib/runtime/config.js';
 import { createDependencies, type Dependencies } from '../../lib/runtime/dependencies.js';
 import { createRunPlane, type RunPlane } from '../../lib/runtime/wiring/runs.js';
 import { startTestTable, type TestTable } from './dynamo.js';
+import { fileDataSetManifest } from './manifests.js';
 import { startRegistry, type TestRegistry } from './registry.js';
 import { seedVersion } from './registry-seed.js';
 
@@ -30,17 +31,6 @@ spec:
   outputs: [{ dataset: daily }]
   trigger: { policy: manual }
 `;
-const dataSet = (name: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: DataSet
-metadata: { name: ${name}, namespace: ${namespace}, version: 1.0.0 }
-spec:
-  store: files
-  prefix: ${name}/
-  classification: internal
-  schema:
-    - { name: id, type: string }
-`;
-
 export interface PromotionPlane {
   readonly table: TestTable;
   readonly deps: Dependencies;
@@ -130,8 +120,8 @@ export async function startPromotionPlane(options: PromotionPlaneOptions): Promi
   for (const version of options.versions ?? ['1.0.0', '1.1.0', '1.2.0']) {
     const artifact = await buildPackageArtifact({
       'dk.yaml': transform(version),
-      'dataset/orders.yaml': dataSet('orders'),
-      'dataset/daily.yaml': dataSet('daily'),
+      'dataset/orders.yaml': fileDataSetManifest(namespace, 'orders'),
+      'dataset/daily.yaml': fileDataSetManifest(namespace, 'daily'),
       'main.js': 'console.log("report")',
     });
     const host = registry.host;

@@ -1,19 +1,11 @@
+import { fileDataSetManifest } from './manifests.js';
+
 /**
  * The files of a small package: a manually triggered Transform `name` that reads `orders` and writes
  * `daily`, two internal DataSets, all in `namespace` (what the promotion and access end-to-end tests
  * publish, version after version).
  */
 export function reportPackageFiles(namespace: string, name: string, version: string): Record<string, string> {
-  const dataSet = (dataset: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: DataSet
-metadata: { name: ${dataset}, namespace: ${namespace}, version: 1.0.0 }
-spec:
-  store: files
-  prefix: ${dataset}/
-  classification: internal
-  schema:
-    - { name: id, type: string }
-`;
   return {
     'dk.yaml': `apiVersion: datakit.infoblox.dev/v1alpha1
 kind: Transform
@@ -27,7 +19,7 @@ spec:
   trigger: { policy: manual }
   timeout: 1m
 `,
-    'dataset/orders.yaml': dataSet('orders'),
-    'dataset/daily.yaml': dataSet('daily'),
+    'dataset/orders.yaml': fileDataSetManifest(namespace, 'orders'),
+    'dataset/daily.yaml': fileDataSetManifest(namespace, 'daily'),
   };
 }

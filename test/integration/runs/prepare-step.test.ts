@@ -17,6 +17,7 @@ import { makeIngestLineageEvent } from '../../../lib/domain/lineage/ingest.js';
 import { newRunRecord, type RunRecord } from '../../../lib/domain/runs/model.js';
 import { makeRuns, type Runs } from '../../../lib/domain/runs/runs.js';
 import type { ListRunsQuery, RunRepository } from '../../../lib/ports/run-store.js';
+import { fileDataSetManifest } from '../../support/manifests.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { type RegistryPlane, startRegistryPlane } from '../../support/registry-plane.js';
 
@@ -72,16 +73,6 @@ class ObservedRunStore implements RunRepository {
   }
 }
 
-const dataSet = (dataset: string) => `apiVersion: datakit.infoblox.dev/v1alpha1
-kind: DataSet
-metadata: { name: ${dataset}, namespace: ${namespace}, version: 1.0.0 }
-spec:
-  store: files
-  prefix: ${dataset}/
-  classification: internal
-  schema: [{ name: id, type: string }]
-`;
-
 let plane: RegistryPlane;
 let registry: TestRegistry;
 let dataDir: string;
@@ -109,8 +100,8 @@ spec:
   trigger: { policy: manual }
   timeout: 1m
 `,
-    'dataset/orders.yaml': dataSet('orders'),
-    'dataset/reports.yaml': dataSet('reports'),
+    'dataset/orders.yaml': fileDataSetManifest(namespace, 'orders'),
+    'dataset/reports.yaml': fileDataSetManifest(namespace, 'reports'),
     'main.js': 'console.log("report")\n',
   });
   await pushArtifact(
