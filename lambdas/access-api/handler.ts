@@ -2,6 +2,7 @@ import { DynamoAuditStore } from '../../lib/adapters/dynamodb/audit-log.js';
 import { DynamoBindingsStore } from '../../lib/adapters/dynamodb/bindings-store.js';
 import { type ApiHandler, createApiHandler } from '../../lib/api/http-handler.js';
 import type { NamespaceBindings } from '../../lib/contracts/api/access.js';
+import { makeNamespaceBindings } from '../../lib/domain/access/bindings.js';
 import type { StoredBindings } from '../../lib/ports/bindings-store.js';
 import { lambdaDependencies } from '../../lib/runtime/lambda.js';
 import { withEvents } from '../../lib/runtime/wiring/events.js';
@@ -27,7 +28,7 @@ const view = ({
 
 /** Namespace role bindings and the audit trail (`/v1/namespaces/{namespace}/bindings`, `/v1/audit`). */
 export function createAccessApi(deps: SharedDependencies): ApiHandler {
-  const bindings = new DynamoBindingsStore(deps.table);
+  const bindings = makeNamespaceBindings({ store: new DynamoBindingsStore(deps.table), clock: deps.clock });
   const trail = new DynamoAuditStore(deps.table, {
     retentionDays: deps.config.AUDIT_RETENTION_DAYS,
     clock: deps.clock,
@@ -40,20 +41,18 @@ export function createAccessApi(deps: SharedDependencies): ApiHandler {
         body: view(await bindings.get(path.namespace)),
       }),
       putNamespaceBindings: async ({ path, body, caller }) => {
-        const before = await bindings.get(path.namespace);
-        const written = await bindings.put(
+        const { before, after } = await bindings.replace(
           path.namespace,
           body.bindings,
           caller.principal,
-          deps.clock().toISOString(),
-          body.revision ?? before.revision,
+          body.revision,
         );
         // This instance sees the change at once; others within BINDINGS_CACHE_SECONDS.
         deps.access.forget(path.namespace);
         return {
           status: 200,
-          body: view(written),
-          audit: { before: view(before).bindings, after: view(written).bindings },
+          body: view(after),
+          audit: { before: view(before).bindings, after: view(after).bindings },
         };
       },
       listAudit: async ({ query }) => ({ status: 200, body: await trail.list(query) }),
